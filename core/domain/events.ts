@@ -1,0 +1,248 @@
+// The event envelope every message carries, and one zod schema per event type. Producers and
+// consumers both validate against these; a message that fails goes to the topic's DLQ.
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import { BROKER_NAMESPACES } from './namespace';
+
+/** Integer paise (see money.ts). */
+const paiseAmount = z.number().int();
+const positivePaise = z.number().int().positive();
+const quantity = z.number().int().positive();
+const timestamp = z.iso.datetime({ offset: true });
+const instrumentToken = z.number().int().positive();
+
+export const side = z.enum(['BUY', 'SELL']);
+export const orderType = z.enum(['MARKET', 'LIMIT', 'SL', 'SL-M']);
+export const product = z.enum(['MIS', 'CNC']);
+
+const depthLevel = z.object({ price: paiseAmount, quantity: z.number().int().min(0), orders: z.number().int().min(0) });
+
+/** A Kite full-mode tick; prices in paise, times with their zone. */
+export const tickData = z.object({
+  instrumentToken,
+  tradingsymbol: z.string().min(1),
+  exchange: z.string().min(1),
+  mode: z.enum(['ltp', 'quote', 'full']),
+  tradable: z.boolean(),
+  lastPrice: positivePaise,
+  lastTradedQuantity: z.number().int().min(0),
+  averageTradedPrice: paiseAmount,
+  volumeTraded: z.number().int().min(0),
+  totalBuyQuantity: z.number().int().min(0),
+  totalSellQuantity: z.number().int().min(0),
+  ohlc: z.object({ open: paiseAmount, high: paiseAmount, low: paiseAmount, close: paiseAmount }),
+  change: z.number(), // percent change from the previous close; informational, not money
+  lastTradeTime: timestamp.nullable(),
+  exchangeTimestamp: timestamp.nullable(),
+  oi: z.number().int().min(0),
+  depth: z.object({ buy: z.array(depthLevel).max(5), sell: z.array(depthLevel).max(5) }),
+});
+
+export const signalData = z.object({
+  strategyId: z.string().min(1),
+  instrumentToken,
+  tradingsymbol: z.string().min(1),
+  side,
+  quantity,
+  orderType,
+  product,
+  /** The tick's last price when the signal was generated. */
+  referencePrice: positivePaise,
+  limitPrice: positivePaise.optional(),
+  triggerPrice: positivePaise.optional(),
+  stopLossPrice: positivePaise.optional(),
+  takeProfitPrice: positivePaise.optional(),
+  reason: z.string(),
+  confidence: z.number().min(0).max(1),
+});
+
+export const ruleResult = z.object({ rule: z.string().min(1), passed: z.boolean(), detail: z.string() });
+
+export const signalValidatedData = z.object({
+  signal: signalData,
+  approvedQuantity: quantity,
+  approvedPrice: positivePaise,
+  checks: z.array(ruleResult),
+});
+
+export const signalRejectedData = z.object({
+  signal: signalData,
+  checks: z.array(ruleResult),
+  failedRules: z.array(z.string()).min(1),
+});
+
+const orderIdentity = {
+  orderId: z.string().min(1),
+  strategyId: z.string().min(1),
+  instrumentToken,
+  tradingsymbol: z.string().min(1),
+  side,
+  product,
+};
+
+export const orderSubmittedData = z.object({
+  ...orderIdentity,
+  quantity,
+  orderType,
+  limitPrice: positivePaise.optional(),
+  triggerPrice: positivePaise.optional(),
+  /** Set for the exits a position opens (take-profit / stop-loss). */
+  parentOrderId: z.string().optional(),
+  submittedAt: timestamp,
+});
+
+export const charges = z.object({
+  brokerage: paiseAmount,
+  stt: paiseAmount,
+  exchangeTransaction: paiseAmount,
+  sebi: paiseAmount,
+  stampDuty: paiseAmount,
+  gst: paiseAmount,
+  total: paiseAmount,
+});
+
+export const orderFilledData = z.object({
+  ...orderIdentity,
+  fillId: z.string().min(1),
+  quantity,
+  price: positivePaise,
+  cumulativeQuantity: quantity,
+  remainingQuantity: z.number().int().min(0),
+  charges,
+  filledAt: timestamp,
+});
+
+export const orderFailedData = z.object({
+  ...orderIdentity,
+  quantity,
+  reason: z.string().min(1),
+  failedAt: timestamp,
+});
+
+export const positionSnapshot = z.object({
+  instrumentToken,
+  quantity: z.number().int(),
+  averagePrice: paiseAmount,
+  lastPrice: paiseAmount,
+  realizedPnl: paiseAmount,
+  unrealizedPnl: paiseAmount,
+});
+
+export const pnlSnapshotData = z.object({
+  strategyId: z.string().min(1),
+  cash: paiseAmount,
+  realizedPnl: paiseAmount,
+  unrealizedPnl: paiseAmount,
+  chargesPaid: paiseAmount,
+  positions: z.array(positionSnapshot),
+  asOf: timestamp,
+});
+
+/** Event type -> schema of its `data`. Past tense: these are facts. */
+export const eventDataSchemas = {
+  tick_received: tickData,
+  signal_generated: signalData,
+  signal_validated: signalValidatedData,
+  signal_rejected: signalRejectedData,
+  order_submitted: orderSubmittedData,
+  order_filled: orderFilledData,
+  order_failed: orderFailedData,
+  pnl_snapshot: pnlSnapshotData,
+} as const;
+
+export type EventType = keyof typeof eventDataSchemas;
+export const EVENT_TYPES = Object.keys(eventDataSchemas) as EventType[];
+export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;
+
+export type Tick = EventData<'tick_received'>;
+export type Signal = EventData<'signal_generated'>;
+export type SignalValidated = EventData<'signal_validated'>;
+export type SignalRejected = EventData<'signal_rejected'>;
+export type OrderSubmitted = EventData<'order_submitted'>;
+export type OrderFilled = EventData<'order_filled'>;
+export type OrderFailed = EventData<'order_failed'>;
+export type PnlSnapshot = EventData<'pnl_snapshot'>;
+export type Charges = z.infer<typeof charges>;
+export type RuleResult = z.infer<typeof ruleResult>;
+
+export const ENVELOPE_VERSION = 1;
+
+const envelopeBase = z.object({
+  id: z.uuid({ version: 'v7' }),
+  type: z.enum(EVENT_TYPES as [EventType, ...EventType[]]),
+  ts: timestamp,
+  source: z.string().min(1),
+  namespace: z.enum([...BROKER_NAMESPACES, 'shared']),
+  correlationId: z.uuid(),
+  causationId: z.uuid().nullable(),
+  version: z.literal(ENVELOPE_VERSION),
+  data: z.unknown(),
+});
+
+export type Envelope<T extends EventType = EventType> = Omit<z.infer<typeof envelopeBase>, 'type' | 'data'> & {
+  type: T;
+  data: EventData<T>;
+};
+
+export class EventValidationError extends Error {
+  override name = 'EventValidationError';
+  constructor(
+    message: string,
+    readonly issues: string[],
+  ) {
+    super(`${message}: ${issues.join('; ')}`);
+  }
+}
+
+const describeIssues = (error: z.ZodError) =>
+  error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+
+/** Validates an unknown value as an envelope whose data matches its type's schema. */
+export function parseEnvelope(value: unknown): Envelope {
+  const base = envelopeBase.safeParse(value);
+  if (!base.success) throw new EventValidationError('invalid envelope', describeIssues(base.error));
+  const data = eventDataSchemas[base.data.type].safeParse(base.data.data);
+  if (!data.success) {
+    throw new EventValidationError(`invalid ${base.data.type} data`, describeIssues(data.error).map((i) => `data.${i}`));
+  }
+  return { ...base.data, data: data.data } as Envelope;
+}
+
+/** Parses an envelope and checks it is of the expected type. */
+export function parseEnvelopeOf<T extends EventType>(value: unknown, types: readonly T[]): Envelope<T> {
+  const envelope = parseEnvelope(value);
+  if (!(types as readonly string[]).includes(envelope.type)) {
+    throw new EventValidationError('unexpected event type', [`got ${envelope.type}, expected ${types.join(' or ')}`]);
+  }
+  return envelope as Envelope<T>;
+}
+
+export interface NewEvent<T extends EventType> {
+  type: T;
+  source: string;
+  namespace: Envelope['namespace'];
+  data: EventData<T>;
+  /** The event this one follows from; its correlation id is carried over. */
+  cause?: Pick<Envelope, 'id' | 'correlationId'>;
+  now?: Date;
+}
+
+/** Builds a validated envelope with a fresh UUIDv7 id. */
+export function createEvent<T extends EventType>(event: NewEvent<T>): Envelope<T> {
+  const id = uuidv7();
+  const data = eventDataSchemas[event.type].safeParse(event.data);
+  if (!data.success) {
+    throw new EventValidationError(`refusing to produce invalid ${event.type}`, describeIssues(data.error));
+  }
+  return {
+    id,
+    type: event.type,
+    ts: (event.now ?? new Date()).toISOString(),
+    source: event.source,
+    namespace: event.namespace,
+    correlationId: event.cause?.correlationId ?? id,
+    causationId: event.cause?.id ?? null,
+    version: ENVELOPE_VERSION,
+    data: data.data as EventData<T>,
+  };
+}

@@ -1,0 +1,66 @@
+// The one table of Kafka topics. Creation (bootstrap), producers, consumers and the pipeline
+// monitor all read it; nothing else spells a topic name.
+import { BROKER_NAMESPACES, type BrokerNamespace } from './namespace';
+
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  readonly retentionMs: number;
+  /** What the message key is, for the reader of this table. */
+  readonly key: string;
+  readonly namespace: BrokerNamespace | 'shared';
+}
+
+/** Shared by both namespaces: the account's market data. */
+export const MARKET_TICKS = 'market.ticks';
+
+export const namespaceTopics = (ns: BrokerNamespace) =>
+  ({
+    signalsRaw: `${ns}.signals.raw`,
+    signalsValidated: `${ns}.signals.validated`,
+    signalsRejected: `${ns}.signals.rejected`,
+    ordersSubmitted: `${ns}.orders.submitted`,
+    ordersFilled: `${ns}.orders.filled`,
+    ordersFailed: `${ns}.orders.failed`,
+    pnlSnapshots: `${ns}.pnl.snapshots`,
+  }) as const;
+
+export type NamespaceTopicRole = keyof ReturnType<typeof namespaceTopics>;
+
+/** Dead-letter topic of a topic: poison messages with their origin and the error. */
+export const dlqTopic = (topic: string) => `${topic}.dlq`;
+export const isDlqTopic = (topic: string) => topic.endsWith('.dlq');
+
+const namespaceTopicShape: Record<NamespaceTopicRole, { partitions: number; retentionMs: number; key: string }> = {
+  signalsRaw: { partitions: 6, retentionMs: 7 * DAY_MS, key: 'strategyId:instrumentToken' },
+  signalsValidated: { partitions: 6, retentionMs: 7 * DAY_MS, key: 'strategyId:instrumentToken' },
+  signalsRejected: { partitions: 3, retentionMs: 7 * DAY_MS, key: 'strategyId:instrumentToken' },
+  ordersSubmitted: { partitions: 6, retentionMs: 30 * DAY_MS, key: 'strategyId:instrumentToken' },
+  ordersFilled: { partitions: 6, retentionMs: 30 * DAY_MS, key: 'strategyId:instrumentToken' },
+  ordersFailed: { partitions: 6, retentionMs: 30 * DAY_MS, key: 'strategyId:instrumentToken' },
+  pnlSnapshots: { partitions: 3, retentionMs: 30 * DAY_MS, key: 'strategyId' },
+};
+
+const DLQ_RETENTION_MS = 30 * DAY_MS;
+
+/** Every topic of a namespace (and the shared ones), DLQs included. */
+export function topicSpecs(namespaces: readonly BrokerNamespace[] = BROKER_NAMESPACES): TopicSpec[] {
+  const base: TopicSpec[] = [
+    { name: MARKET_TICKS, partitions: 6, retentionMs: DAY_MS, key: 'instrumentToken', namespace: 'shared' },
+  ];
+  for (const ns of namespaces) {
+    const names = namespaceTopics(ns);
+    for (const role of Object.keys(names) as NamespaceTopicRole[]) {
+      base.push({ name: names[role], namespace: ns, ...namespaceTopicShape[role] });
+    }
+  }
+  const dlqs = base.map((spec) => ({ ...spec, name: dlqTopic(spec.name), partitions: 1, retentionMs: DLQ_RETENTION_MS }));
+  return [...base, ...dlqs];
+}
+
+/** Message key of signals and orders: keeps one strategy-instrument's events on one partition. */
+export const strategyInstrumentKey = (strategyId: string, instrumentToken: number) =>
+  `${strategyId}:${instrumentToken}`;

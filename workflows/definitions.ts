@@ -1,0 +1,91 @@
+// The orchestration contract: task queue, workflow types and ids, signals, queries, updates and
+// search attributes. Workflows, the worker, the CLI and the API all import these names from here.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import type { BrokerNamespace, ServiceName } from '../core/domain/namespace';
+
+export const TASK_QUEUE = 'alpha-panda';
+
+export const STARTUP_WORKFLOW_TYPE = 'startupWorkflow';
+export const SUPERVISOR_WORKFLOW_TYPE = 'serviceSupervisorWorkflow';
+
+export const startupWorkflowId = (namespace: BrokerNamespace) => `alpha-panda-${namespace}`;
+export const MARKET_FEED_WORKFLOW_ID = 'alpha-panda-market-feed';
+export const supervisorWorkflowId = (namespace: BrokerNamespace, service: ServiceName) =>
+  service === 'market-feed' ? MARKET_FEED_WORKFLOW_ID : `alpha-panda-${namespace}-${service}`;
+
+export const STARTUP_PHASES = [
+  'health-checks',
+  'awaiting-auth',
+  'initializing',
+  'starting-services',
+  'running',
+  'failed',
+  'stopped',
+] as const;
+export type StartupPhase = (typeof STARTUP_PHASES)[number];
+
+export type CheckOutcome = 'pending' | 'passed' | 'warning' | 'failed';
+export interface CheckResult {
+  readonly name: string;
+  readonly outcome: CheckOutcome;
+  readonly detail: string;
+}
+
+export type ServiceState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'failed';
+
+export interface SupervisorStatus {
+  readonly service: ServiceName;
+  readonly namespace: BrokerNamespace;
+  readonly state: ServiceState;
+  readonly restarts: number;
+  readonly lastError: string | null;
+  /** The service's last heartbeat details (messages processed, offsets...). */
+  readonly progress: Record<string, unknown> | null;
+}
+
+export interface StartupStatus {
+  readonly namespace: BrokerNamespace;
+  readonly phase: StartupPhase;
+  readonly checks: readonly CheckResult[];
+  readonly loginUrl: string | null;
+  readonly authError: string | null;
+  readonly authDeadline: string | null;
+  readonly services: Readonly<Record<string, { workflowId: string; state: ServiceState | 'unknown' }>>;
+  readonly failure: string | null;
+}
+
+export interface StartupInput {
+  readonly namespace: BrokerNamespace;
+}
+
+export interface SupervisorInput {
+  readonly namespace: BrokerNamespace;
+  readonly service: ServiceName;
+  /** Carried across continue-as-new so restarts keep counting. */
+  readonly restarts?: number;
+  readonly lastError?: string | null;
+  /** Test switch: continue-as-new after this many service runs even if Temporal does not suggest it. */
+  readonly continueAsNewAfterRuns?: number;
+}
+
+export interface TokenSubmissionResult {
+  readonly accepted: boolean;
+  readonly message: string;
+}
+
+/** Fire-and-forget way to hand over the Zerodha request_token. */
+export const requestTokenSignal = defineSignal<[string]>('requestToken');
+/** Same as the signal, but answers whether the token worked. */
+export const submitRequestTokenUpdate = defineUpdate<TokenSubmissionResult, [string]>('submitRequestToken');
+export const statusQuery = defineQuery<StartupStatus>('status');
+export const supervisorStatusQuery = defineQuery<SupervisorStatus>('status');
+export const shutdownSignal = defineSignal<[]>('shutdown');
+export const restartServiceSignal = defineSignal<[ServiceName]>('restartService');
+
+export const namespaceSearchAttribute = defineSearchAttributeKey('AlphaPandaNamespace', 'KEYWORD');
+export const phaseSearchAttribute = defineSearchAttributeKey('AlphaPandaPhase', 'KEYWORD');
+export const SEARCH_ATTRIBUTES = [namespaceSearchAttribute, phaseSearchAttribute] as const;
+
+/** Kite request tokens are 32 alphanumeric characters; anything else is refused before an activity runs. */
+export const REQUEST_TOKEN_PATTERN = /^[A-Za-z0-9]{6,64}$/;
