@@ -25,7 +25,8 @@ export const STARTUP_PHASES = [
 ] as const;
 export type StartupPhase = (typeof STARTUP_PHASES)[number];
 
-export type CheckOutcome = 'pending' | 'passed' | 'warning' | 'failed';
+/** `pending`: the check cannot pass until the user logs in to Zerodha (it opens the auth gate). */
+export type CheckOutcome = 'passed' | 'warning' | 'failed' | 'skipped' | 'pending';
 export interface CheckResult {
   readonly name: string;
   readonly outcome: CheckOutcome;
@@ -40,8 +41,8 @@ export interface SupervisorStatus {
   readonly state: ServiceState;
   readonly restarts: number;
   readonly lastError: string | null;
-  /** The service's last heartbeat details (messages processed, offsets...). */
-  readonly progress: Record<string, unknown> | null;
+  /** When the current run of the service started (ISO), null while not running. */
+  readonly runningSince: string | null;
 }
 
 export interface StartupStatus {
@@ -57,6 +58,16 @@ export interface StartupStatus {
 
 export interface StartupInput {
   readonly namespace: BrokerNamespace;
+  /** Set by continue-as-new: the application is already running; skip straight to supervision. */
+  readonly resume?: { readonly checks: readonly CheckResult[]; readonly services: StartupStatus['services'] };
+}
+
+/** What a supervisor reports to the startup workflow of its namespace when its state changes. */
+export interface ServiceStateReport {
+  readonly service: ServiceName;
+  readonly state: ServiceState;
+  readonly restarts: number;
+  readonly lastError: string | null;
 }
 
 export interface SupervisorInput {
@@ -67,6 +78,8 @@ export interface SupervisorInput {
   readonly lastError?: string | null;
   /** Test switch: continue-as-new after this many service runs even if Temporal does not suggest it. */
   readonly continueAsNewAfterRuns?: number;
+  /** Startup workflows (by id) told of every state change; the shared feed tells both namespaces. */
+  readonly reportTo?: readonly string[];
 }
 
 export interface TokenSubmissionResult {
@@ -82,6 +95,8 @@ export const statusQuery = defineQuery<StartupStatus>('status');
 export const supervisorStatusQuery = defineQuery<SupervisorStatus>('status');
 export const shutdownSignal = defineSignal<[]>('shutdown');
 export const restartServiceSignal = defineSignal<[ServiceName]>('restartService');
+/** Supervisor -> startup workflow: a service changed state. */
+export const serviceStateSignal = defineSignal<[ServiceStateReport]>('serviceState');
 
 export const namespaceSearchAttribute = defineSearchAttributeKey('AlphaPandaNamespace', 'KEYWORD');
 export const phaseSearchAttribute = defineSearchAttributeKey('AlphaPandaPhase', 'KEYWORD');

@@ -94,9 +94,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 
 function readAt(env: Record<string, string | undefined>, path: readonly PropertyKey[]) {
   const name = envVarName(path);
-  // Never echo secrets back, even when they are malformed.
+  // Never echo secrets back, even when they are malformed: not secret variables, and not the
+  // password a connection URL may carry (which need not parse as a URL to hold one).
   if (/SECRET|KEY|TOKEN|PASSWORD/.test(name)) return undefined;
-  return env[name];
+  const value = env[name];
+  return value?.replace(/\/\/([^:/@\s]*):[^@\s]*@/, '//$1:***@');
 }
 
 /** Variables from `.env` (when present), overridden by the real environment. */

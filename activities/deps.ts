@@ -1,0 +1,15 @@
+// What activities are built from. The worker passes real connections; tests pass the same kinds
+// of objects pointed at their own databases and topics.
+import type { Config } from '../core/config/load';
+import type { BrokerNamespace, ServiceName } from '../core/domain/namespace';
+import type { Resources } from '../core/resources';
+import type { StreamingService } from '../core/service';
+
+export type ServiceFactory = (namespace: BrokerNamespace, service: ServiceName) => StreamingService;
+
+export interface ActivityDeps {
+  readonly config: Config;
+  readonly resources: Resources;
+  readonly createService: ServiceFactory;
+  readonly now: () => Date;
+}

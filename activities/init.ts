@@ -1,0 +1,19 @@
+// Initialisation: database migrations and Kafka topics, both idempotent.
+import { bootstrapTopics } from '../core/kafka/topics';
+import { migrateDatabase } from '../core/postgres/migrate';
+import type { ActivityDeps } from './deps';
+
+export function createInitActivities(deps: ActivityDeps) {
+  return {
+    /** Applies pending migrations; returns their names (empty when up to date). */
+    async runMigrations(): Promise<string[]> {
+      return migrateDatabase(deps.config.database.postgresUrl);
+    },
+
+    /** Creates the topic table's topics that are missing; returns what was created. */
+    async bootstrapTopics(): Promise<{ created: string[]; existing: number }> {
+      const outcome = await bootstrapTopics(deps.resources.kafka());
+      return { created: outcome.created, existing: outcome.existing.length };
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// The lifecycle every streaming service shares. Services know nothing of Temporal: a supervisor
+// (or a test, or the benchmark) calls start() with an AbortSignal and reads health() while it runs.
+
+export type ServiceLifecycleState = 'idle' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface ServiceHealth {
+  readonly state: ServiceLifecycleState;
+  /** Events handled since start. */
+  readonly processed: number;
+  /** Poison messages sent to a dead-letter topic since start. */
+  readonly deadLettered: number;
+  /** Last committed offset per `topic/partition`. */
+  readonly lastOffsets: Readonly<Record<string, string>>;
+  /** When the service last handled (or, for the feed, published) an event. */
+  readonly lastEventAt: string | null;
+  readonly detail?: string;
+}
+
+export interface StreamingService {
+  readonly name: string;
+  /** Runs until the signal aborts; resolves once everything in flight is flushed and committed. */
+  start(signal: AbortSignal): Promise<void>;
+  health(): ServiceHealth;
+}
+
+/** Keeps the counters of a service's health in one place. */
+export class HealthTracker {
+  private state: ServiceLifecycleState = 'idle';
+  private processed = 0;
+  private deadLettered = 0;
+  private lastEventAt: string | null = null;
+  private readonly lastOffsets: Record<string, string> = {};
+  private detail: string | undefined;
+
+  setState(state: ServiceLifecycleState, detail?: string): void {
+    this.state = state;
+    this.detail = detail;
+  }
+
+  recordProcessed(count: number, at: Date = new Date()): void {
+    this.processed += count;
+    if (count > 0) this.lastEventAt = at.toISOString();
+  }
+
+  recordDeadLettered(count: number): void {
+    this.deadLettered += count;
+  }
+
+  recordOffsets(offsets: Readonly<Record<string, string>>): void {
+    Object.assign(this.lastOffsets, offsets);
+  }
+
+  snapshot(): ServiceHealth {
+    return {
+      state: this.state,
+      processed: this.processed,
+      deadLettered: this.deadLettered,
+      lastOffsets: { ...this.lastOffsets },
+      lastEventAt: this.lastEventAt,
+      ...(this.detail ? { detail: this.detail } : {}),
+    };
+  }
+}

@@ -1,0 +1,98 @@
+// The market feed in mock mode: publishes simulated ticks for the configured instruments to
+// market.ticks at a steady rate, keyed by instrument token, until its signal aborts.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import type { Config } from '../../core/config/load';
+import { createEvent } from '../../core/domain/events';
+import { paise } from '../../core/domain/money';
+import { MARKET_TICKS } from '../../core/domain/topics';
+import { createEventProducer } from '../../core/kafka/producer';
+import { getLogger } from '../../core/logging';
+import { HealthTracker, type StreamingService } from '../../core/service';
+import { MarketSimulator, type SimulatedInstrument } from './simulator';
+
+/** Used when the instrument row carries no last price. */
+const DEFAULT_START_PRICE = paise(100_000);
+/** At most this many ticks per produce call, so high rates stay smooth. */
+const MAX_BATCH = 500;
+
+export interface MarketFeedDeps {
+  config: Config;
+  kafka: Kafka;
+  postgres: Pool;
+  now?: () => Date;
+}
+
+export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingService {
+  const health = new HealthTracker();
+  const log = getLogger('market_data').child({ service: 'market-feed', mode: 'simulated' });
+  const now = deps.now ?? (() => new Date());
+
+  return {
+    name: 'market-feed',
+    health: () => health.snapshot(),
+    async start(signal) {
+      const instruments = await loadInstruments(deps.postgres, deps.config.marketFeed.instruments);
+      const simulator = new MarketSimulator(instruments, deps.config.marketFeed.seed);
+      const producer = createEventProducer(deps.kafka);
+      await producer.connect();
+      health.setState('running', `${instruments.length} instruments at ${deps.config.marketFeed.ticksPerSecond} ticks/s`);
+      log.info({ instruments: instruments.length, rate: deps.config.marketFeed.ticksPerSecond }, 'simulated feed started');
+      const rate = deps.config.marketFeed.ticksPerSecond;
+      const startedAt = Date.now();
+      let sent = 0;
+      try {
+        while (!signal.aborted) {
+          const due = Math.floor(((Date.now() - startedAt) / 1000) * rate) - sent;
+          if (due <= 0) {
+            await sleep(Math.max(1, Math.ceil(1000 / rate)), undefined, { signal }).catch(() => undefined);
+            continue;
+          }
+          const batch = Array.from({ length: Math.min(due, MAX_BATCH) }, (_, i) => {
+            const tick = simulator.tick(sent + i, now());
+            const envelope = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick });
+            return { topic: MARKET_TICKS, key: String(tick.instrumentToken), envelope };
+          });
+          await producer.sendBatch(batch);
+          sent += batch.length;
+          health.recordProcessed(batch.length);
+        }
+      } finally {
+        health.setState('stopping');
+        await producer.disconnect();
+        health.setState('stopped');
+        log.info({ sent }, 'simulated feed stopped');
+      }
+    },
+  };
+}
+
+async function loadInstruments(pool: Pool, tokens: readonly number[]): Promise<SimulatedInstrument[]> {
+  const { rows } = await pool.query<{
+    instrument_token: number;
+    tradingsymbol: string;
+    exchange: string;
+    tick_size_paise: number;
+    last_price_paise: string | null;
+  }>(
+    `select instrument_token, tradingsymbol, exchange, tick_size_paise, last_price_paise
+       from instruments where cardinality($1::int[]) = 0 or instrument_token = any($1::int[])
+      order by instrument_token`,
+    [tokens],
+  );
+  if (rows.length === 0) {
+    throw new Error(
+      tokens.length > 0
+        ? `none of MARKET_FEED__INSTRUMENTS (${tokens.join(',')}) is in the instruments table`
+        : "the instruments table is empty: run 'alpha-panda seed'",
+    );
+  }
+  return rows.map((row) => ({
+    instrumentToken: row.instrument_token,
+    tradingsymbol: row.tradingsymbol,
+    exchange: row.exchange,
+    tickSize: paise(row.tick_size_paise),
+    startPrice: row.last_price_paise === null ? DEFAULT_START_PRICE : paise(Number(row.last_price_paise)),
+  }));
+}

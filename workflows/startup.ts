@@ -1,0 +1,317 @@
+// The durable startup of one broker namespace: health checks, the Zerodha auth gate,
+// initialisation, then one supervisor per streaming service; afterwards it stays running as the
+// application's control point (status, shutdown, restartService).
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { NAMESPACE_SERVICES, type ServiceName } from '../core/domain/namespace';
+import {
+  namespaceSearchAttribute,
+  phaseSearchAttribute,
+  requestTokenSignal,
+  restartServiceSignal,
+  serviceStateSignal,
+  shutdownSignal,
+  startupWorkflowId,
+  statusQuery,
+  submitRequestTokenUpdate,
+  supervisorWorkflowId,
+  REQUEST_TOKEN_PATTERN,
+  SUPERVISOR_WORKFLOW_TYPE,
+  type CheckResult,
+  type StartupInput,
+  type StartupPhase,
+  type StartupStatus,
+  type TokenSubmissionResult,
+} from './definitions';
+import { authTimeoutMessage, checksMarkdown, failedChecks, healthReport } from './policy';
+
+/** Short retries: a component that is still starting gets a few seconds before the check fails. */
+const checkOptions: ActivityOptions = {
+  startToCloseTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+};
+const checks = proxyActivities<Activities>(checkOptions);
+// A token exchange is never retried: a request_token is single-use, a second try cannot succeed.
+const auth = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
+const initOptions: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 5 },
+};
+const init = proxyActivities<Activities>(initOptions);
+
+/** While waiting for a token, look this often for a session another namespace stored meanwhile. */
+const SESSION_POLL_MS = 5_000;
+
+export async function startupWorkflow(input: StartupInput): Promise<StartupStatus> {
+  const { namespace } = input;
+  const status = {
+    namespace,
+    phase: 'health-checks' as StartupPhase,
+    checks: [...(input.resume?.checks ?? [])] as CheckResult[],
+    loginUrl: null as string | null,
+    authError: null as string | null,
+    authDeadline: null as string | null,
+    services: { ...(input.resume?.services ?? {}) } as Record<string, StartupStatus['services'][string]>,
+    failure: null as string | null,
+  };
+  let shutdownRequested = false;
+  const pendingTokens: string[] = [];
+  const restartRequests: ServiceName[] = [];
+  let authenticated = false;
+
+  const snapshot = (): StartupStatus => structuredClone(status);
+  const enter = (phase: StartupPhase) => {
+    status.phase = phase;
+    upsertSearchAttributes([
+      { key: namespaceSearchAttribute, value: namespace },
+      { key: phaseSearchAttribute, value: phase },
+    ]);
+    publishDetails();
+  };
+  const publishDetails = () => {
+    const lines = [`**${namespace}** — phase **${status.phase}**`, checksMarkdown(status.checks)];
+    if (status.phase === 'awaiting-auth' && status.loginUrl) {
+      lines.push(`Log in: ${status.loginUrl}`, `Then send the request_token (signal \`requestToken\`) before ${status.authDeadline}.`);
+    }
+    if (status.authError) lines.push(`Last token: ${status.authError}`);
+    const services = Object.entries(status.services).map(([name, s]) => `- ${name}: ${s.state}`);
+    if (services.length > 0) lines.push('Services:', ...services);
+    if (status.failure) lines.push(`Failure: ${status.failure}`);
+    setCurrentDetails(lines.join('\n\n'));
+  };
+
+  setHandler(statusQuery, snapshot);
+  setHandler(shutdownSignal, () => {
+    shutdownRequested = true;
+  });
+  setHandler(restartServiceSignal, (service) => {
+    restartRequests.push(service);
+  });
+  setHandler(serviceStateSignal, (report) => {
+    const workflowId = supervisorWorkflowId(namespace, report.service);
+    status.services[report.service] = { workflowId, state: report.state };
+    publishDetails();
+  });
+  setHandler(requestTokenSignal, (token) => {
+    pendingTokens.push(token);
+  });
+  setHandler(
+    submitRequestTokenUpdate,
+    async (token): Promise<TokenSubmissionResult> => {
+      if (authenticated) return { accepted: true, message: 'already authenticated' };
+      return tryRequestToken(token);
+    },
+    {
+      validator: (token) => {
+        if (status.phase !== 'awaiting-auth') throw new Error(`not waiting for a token (phase ${status.phase})`);
+        if (!REQUEST_TOKEN_PATTERN.test(token)) throw new Error('malformed request_token: expected 6-64 letters and digits');
+      },
+    },
+  );
+
+  if (!input.resume) {
+    enter('health-checks');
+    await runHealthChecks();
+    const failures = failedChecks(status.checks);
+    if (failures.length > 0) return fail(healthReport(namespace, status.checks), 'HealthChecksFailed');
+
+    if (status.checks.some((check) => check.outcome === 'pending')) {
+      const timeoutSeconds = await checks.getAuthTimeoutSeconds.executeWithOptions(
+        { ...checkOptions, summary: 'Read AUTH__TIMEOUT_SECONDS' },
+        [],
+      );
+      const outcome = await awaitAuthentication(timeoutSeconds);
+      if (outcome === 'stopped') return stop();
+      if (outcome === 'timed-out') return fail(authTimeoutMessage(namespace, timeoutSeconds), 'AuthTimedOut');
+    }
+
+    enter('initializing');
+    await init.runMigrations.executeWithOptions({ ...initOptions, summary: 'Apply database migrations' }, []);
+    await init.bootstrapTopics.executeWithOptions({ ...initOptions, summary: 'Create Kafka topics' }, []);
+
+    enter('starting-services');
+    await startSupervisors();
+  }
+
+  enter('running');
+  for (;;) {
+    await condition(() => shutdownRequested || restartRequests.length > 0 || workflowInfo().continueAsNewSuggested);
+    if (shutdownRequested) break;
+    for (const service of restartRequests.splice(0)) {
+      await getExternalWorkflowHandle(supervisorWorkflowId(namespace, service)).signal(restartServiceSignal, service);
+    }
+    if (workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof startupWorkflow>({ namespace, resume: { checks: status.checks, services: status.services } });
+    }
+  }
+  await stopSupervisors();
+  return stop();
+
+  async function runHealthChecks(): Promise<void> {
+    const planned: [string, () => Promise<CheckResult>][] = [
+      ['postgres', () => checks.checkPostgres.executeWithOptions({ ...checkOptions, summary: 'Health: Postgres' }, [])],
+      ['redis', () => checks.checkRedis.executeWithOptions({ ...checkOptions, summary: 'Health: Redis' }, [])],
+      ['redpanda', () => checks.checkRedpanda.executeWithOptions({ ...checkOptions, summary: 'Health: Redpanda' }, [namespace])],
+      [
+        'zerodha-credentials',
+        () => checks.checkZerodhaCredentials.executeWithOptions({ ...checkOptions, summary: 'Health: Zerodha credentials' }, [namespace]),
+      ],
+      [
+        'active-strategies',
+        () => checks.checkActiveStrategies.executeWithOptions({ ...checkOptions, summary: 'Health: active strategies' }, [namespace]),
+      ],
+      ['broker-api', () => checks.checkBrokerApi.executeWithOptions({ ...checkOptions, summary: 'Health: broker API' }, [namespace])],
+      ['market-hours', () => checks.checkMarketHours.executeWithOptions({ ...checkOptions, summary: 'Health: market hours' }, [])],
+    ];
+    status.checks = planned.map(([name]) => ({ name, outcome: 'pending', detail: 'running' }));
+    publishDetails();
+    await Promise.all(
+      planned.map(async ([name, run], index) => {
+        let result: CheckResult;
+        try {
+          result = await run();
+        } catch (error) {
+          // The activity threw after its retries: the check failed; the cause says why.
+          result = { name, outcome: 'failed', detail: rootMessage(error) };
+        }
+        status.checks[index] = result;
+        publishDetails();
+      }),
+    );
+  }
+
+  async function awaitAuthentication(timeoutSeconds: number): Promise<'authenticated' | 'timed-out' | 'stopped'> {
+    status.loginUrl = await auth.getLoginUrl.executeWithOptions({ ...checkOptions, summary: 'Compute Zerodha login URL' }, []);
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    status.authDeadline = new Date(deadline).toISOString();
+    enter('awaiting-auth');
+    while (!authenticated) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return 'timed-out';
+      const woke = await condition(
+        () => pendingTokens.length > 0 || shutdownRequested || authenticated,
+        Math.min(SESSION_POLL_MS, remaining),
+        { summary: `Waiting for requestToken (deadline ${status.authDeadline})` },
+      );
+      if (shutdownRequested) return 'stopped';
+      if (authenticated) break;
+      if (woke) {
+        await tryRequestToken(pendingTokens.shift()!);
+      } else if (await checks.hasValidSession.executeWithOptions({ ...checkOptions, summary: 'Look for a stored session' }, [])) {
+        // Another namespace's login stored a session meanwhile: one token unblocks both.
+        authenticated = true;
+      }
+    }
+    status.loginUrl = null;
+    status.authError = null;
+    markCheck('broker-api', 'passed', 'Zerodha session stored and verified');
+    return 'authenticated';
+  }
+
+  /** Exchanges a token in an activity; only whether it worked (and why not) enters history. */
+  async function tryRequestToken(token: string): Promise<TokenSubmissionResult> {
+    const result = await auth.exchangeRequestToken.executeWithOptions(
+      { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 }, summary: 'Exchange Zerodha request_token' },
+      [token],
+    );
+    if (result.accepted) authenticated = true;
+    else status.authError = result.message;
+    publishDetails();
+    return result;
+  }
+
+  async function startSupervisors(): Promise<void> {
+    const services: ServiceName[] = ['market-feed', ...NAMESPACE_SERVICES];
+    for (const service of services) {
+      const workflowId = supervisorWorkflowId(namespace, service);
+      const shared = service === 'market-feed';
+      try {
+        await startChild(SUPERVISOR_WORKFLOW_TYPE, {
+          workflowId,
+          args: [{ namespace, service, reportTo: shared ? otherStartupIds() : [workflowInfo().workflowId] }],
+          // Supervisors outlive this run (continue-as-new) and the shared feed outlives the namespace:
+          // they are stopped by explicit shutdown signals, never by the parent closing.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          staticSummary: `${service} (${shared ? 'shared' : namespace})`,
+        });
+        status.services[service] = { workflowId, state: 'starting' };
+      } catch (error) {
+        // The shared feed is already running for the other namespace (or this is a replay after a
+        // worker crash): attach to it instead of starting a duplicate.
+        if (!isAlreadyStarted(error)) throw error;
+        status.services[service] = { workflowId, state: 'running' };
+      }
+      publishDetails();
+    }
+  }
+
+  async function stopSupervisors(): Promise<void> {
+    enterStopping();
+    for (const service of NAMESPACE_SERVICES) {
+      try {
+        await getExternalWorkflowHandle(supervisorWorkflowId(namespace, service)).signal(shutdownSignal);
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        // The supervisor has already finished: nothing to stop.
+        status.services[service] = { workflowId: supervisorWorkflowId(namespace, service), state: 'stopped' };
+      }
+    }
+    await condition(
+      () => NAMESPACE_SERVICES.every((service) => ['stopped', 'failed'].includes(status.services[service]?.state ?? 'stopped')),
+      '2 minutes',
+    );
+  }
+
+  function enterStopping() {
+    for (const service of NAMESPACE_SERVICES) {
+      const current = status.services[service];
+      if (current && current.state !== 'stopped') status.services[service] = { ...current, state: 'stopping' };
+    }
+    publishDetails();
+  }
+
+  function otherStartupIds(): string[] {
+    return [startupWorkflowId('paper'), startupWorkflowId('zerodha')];
+  }
+
+  function markCheck(name: string, outcome: CheckResult['outcome'], detail: string) {
+    status.checks = status.checks.map((check) => (check.name === name ? { name, outcome, detail } : check));
+  }
+
+  function fail(message: string, type: string): never {
+    status.failure = message;
+    enter('failed');
+    throw ApplicationFailure.nonRetryable(message, type, { checks: status.checks });
+  }
+
+  function stop(): StartupStatus {
+    enter('stopped');
+    return snapshot();
+  }
+}
+
+function rootMessage(error: unknown): string {
+  let current = error as { message?: string; cause?: unknown } | undefined;
+  while (current?.cause) current = current.cause as typeof current;
+  return current?.message ?? String(error);
+}
+
+function isAlreadyStarted(error: unknown): boolean {
+  return (error as { name?: string })?.name === 'WorkflowExecutionAlreadyStartedError';
+}
