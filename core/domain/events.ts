@@ -225,11 +225,13 @@ export interface NewEvent<T extends EventType> {
   /** The event this one follows from; its correlation id is carried over. */
   cause?: Pick<Envelope, 'id' | 'correlationId'>;
   now?: Date;
+  /** A fixed id (see ids.ts derivedEventId) so a replayed input yields the same event; default a fresh UUIDv7. */
+  id?: string;
 }
 
 /** Builds a validated envelope with a fresh UUIDv7 id. */
 export function createEvent<T extends EventType>(event: NewEvent<T>): Envelope<T> {
-  const id = uuidv7();
+  const id = event.id ?? uuidv7();
   const data = eventDataSchemas[event.type].safeParse(event.data);
   if (!data.success) {
     throw new EventValidationError(`refusing to produce invalid ${event.type}`, describeIssues(data.error));

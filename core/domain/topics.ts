@@ -17,18 +17,26 @@ export interface TopicSpec {
 /** Shared by both namespaces: the account's market data. */
 export const MARKET_TICKS = 'market.ticks';
 
-export const namespaceTopics = (ns: BrokerNamespace) =>
+/**
+ * The topics of a namespace. `prefix` is empty in production; tests pass a unique one so that
+ * parallel runs on one broker never read each other's events (the names stay this table's).
+ */
+export const namespaceTopics = (ns: BrokerNamespace, prefix = '') =>
   ({
-    signalsRaw: `${ns}.signals.raw`,
-    signalsValidated: `${ns}.signals.validated`,
-    signalsRejected: `${ns}.signals.rejected`,
-    ordersSubmitted: `${ns}.orders.submitted`,
-    ordersFilled: `${ns}.orders.filled`,
-    ordersFailed: `${ns}.orders.failed`,
-    pnlSnapshots: `${ns}.pnl.snapshots`,
+    signalsRaw: `${prefix}${ns}.signals.raw`,
+    signalsValidated: `${prefix}${ns}.signals.validated`,
+    signalsRejected: `${prefix}${ns}.signals.rejected`,
+    ordersSubmitted: `${prefix}${ns}.orders.submitted`,
+    ordersFilled: `${prefix}${ns}.orders.filled`,
+    ordersFailed: `${prefix}${ns}.orders.failed`,
+    pnlSnapshots: `${prefix}${ns}.pnl.snapshots`,
   }) as const;
 
-export type NamespaceTopicRole = keyof ReturnType<typeof namespaceTopics>;
+export type NamespaceTopics = ReturnType<typeof namespaceTopics>;
+export type NamespaceTopicRole = keyof NamespaceTopics;
+
+/** `market.ticks`, or its prefixed twin in a test. */
+export const marketTicksTopic = (prefix = '') => `${prefix}${MARKET_TICKS}`;
 
 /** Dead-letter topic of a topic: poison messages with their origin and the error. */
 export const dlqTopic = (topic: string) => `${topic}.dlq`;
@@ -47,12 +55,12 @@ const namespaceTopicShape: Record<NamespaceTopicRole, { partitions: number; rete
 const DLQ_RETENTION_MS = 30 * DAY_MS;
 
 /** Every topic of a namespace (and the shared ones), DLQs included. */
-export function topicSpecs(namespaces: readonly BrokerNamespace[] = BROKER_NAMESPACES): TopicSpec[] {
+export function topicSpecs(namespaces: readonly BrokerNamespace[] = BROKER_NAMESPACES, prefix = ''): TopicSpec[] {
   const base: TopicSpec[] = [
-    { name: MARKET_TICKS, partitions: 6, retentionMs: DAY_MS, key: 'instrumentToken', namespace: 'shared' },
+    { name: marketTicksTopic(prefix), partitions: 6, retentionMs: DAY_MS, key: 'instrumentToken', namespace: 'shared' },
   ];
   for (const ns of namespaces) {
-    const names = namespaceTopics(ns);
+    const names = namespaceTopics(ns, prefix);
     for (const role of Object.keys(names) as NamespaceTopicRole[]) {
       base.push({ name: names[role], namespace: ns, ...namespaceTopicShape[role] });
     }

@@ -1,0 +1,21 @@
+// Deterministic event ids. A stage that re-processes an input after a crash (Kafka delivers at
+// least once) must emit outputs with the SAME ids as the first time, so that the next stage's
+// dedup recognises them. A derived id is a valid UUIDv7 whose timestamp is the cause's and whose
+// random bits are a hash of the cause's id and what distinguishes this output from its siblings.
+import { createHash } from 'node:crypto';
+
+/** The millisecond timestamp embedded in a UUIDv7. */
+export function uuidv7Timestamp(id: string): number {
+  return parseInt(id.replaceAll('-', '').slice(0, 12), 16);
+}
+
+export function derivedEventId(causeId: string, discriminator: string): string {
+  const hash = createHash('sha256').update(causeId).update('\u0000').update(discriminator).digest();
+  const bytes = Buffer.alloc(16);
+  bytes.writeUIntBE(uuidv7Timestamp(causeId), 0, 6);
+  hash.copy(bytes, 6, 0, 10);
+  bytes[6] = 0x70 | (bytes[6]! & 0x0f); // version 7
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f); // RFC 4122 variant
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

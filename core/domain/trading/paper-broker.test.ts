@@ -1,0 +1,263 @@
+import { describe, expect, it } from 'vitest';
+import type { Signal } from '../events';
+import { add, paise } from '../money';
+import { chargesForTurnover } from './charges';
+import { cancel, createPaperBroker, onTick, submit, type PaperBrokerState, type TickResult } from './paper-broker';
+import { mulberry32 } from './rng';
+import { makeSignal, makeTick, makeValidated, RELIANCE } from './testing';
+
+const T0 = '2026-11-24T10:00:00+05:30';
+const T1 = '2026-11-24T10:00:01+05:30';
+const T2 = '2026-11-24T10:00:02+05:30';
+const T3 = '2026-11-24T10:00:03+05:30';
+
+const broker = () => createPaperBroker({ slippageBps: 10, slippageJitterBps: 0, tickSize: 5 });
+
+function submitted(state: PaperBrokerState, signal: Partial<Signal>, orderId = 'o1', availableCash?: number): PaperBrokerState {
+  const result = submit(state, { validated: makeValidated(makeSignal(signal)), now: T0, orderId, availableCash, correlationId: `c-${orderId}` });
+  if (result.outcome !== 'submitted') throw new Error(`expected submission, got ${result.failure.reason}`);
+  return result.state;
+}
+
+const tick = (state: PaperBrokerState, price: number, at = T1, extra: Parameters<typeof makeTick>[1] = {}, seed = 1): TickResult =>
+  onTick(state, makeTick(price, extra), at, mulberry32(seed));
+
+describe('paper broker: market orders', () => {
+  it('fills a BUY at the next tick, with slippage against the trader, rounded to the tick size', () => {
+    const state = submitted(broker(), { side: 'BUY', quantity: 10 });
+    expect(state.orders).toHaveLength(1);
+    // 250010 x 1.001 = 250260.01 -> nearest 5 paise: 250260
+    const result = tick(state, 250_010);
+    expect(result.fills).toEqual([
+      {
+        orderId: 'o1',
+        strategyId: 'momentum-1',
+        instrumentToken: RELIANCE,
+        tradingsymbol: 'RELIANCE',
+        side: 'BUY',
+        product: 'MIS',
+        fillId: 'o1-1',
+        quantity: 10,
+        price: 250_260,
+        cumulativeQuantity: 10,
+        remainingQuantity: 0,
+        // turnover 2,502,600: brokerage 0.03% = 750.78 -> 751; exchange 74.33 -> 74; SEBI 2.5026 -> 3;
+        // stamp 0.003% = 75.078 -> 75; GST 18% x (751 + 74 + 3 = 828) = 149.04 -> 149;
+        // total 751 + 74 + 3 + 75 + 149 = 1052
+        charges: { brokerage: 751, stt: 0, exchangeTransaction: 74, sebi: 3, stampDuty: 75, gst: 149, total: 1052 },
+        filledAt: T1,
+      },
+    ]);
+    expect(result.state.orders).toEqual([]);
+    expect(result.correlationIds).toEqual({ o1: 'c-o1' });
+  });
+
+  it('fills a SELL lower, and ignores ticks of other instruments', () => {
+    const state = submitted(broker(), { side: 'SELL', quantity: 10 });
+    expect(tick(state, 100_000, T1, { instrumentToken: 2_885, tradingsymbol: 'TCS' }).fills).toEqual([]);
+    // 250010 x 0.999 = 249759.99 -> 249760
+    expect(tick(state, 250_010).fills[0]).toMatchObject({ side: 'SELL', price: 249_760 });
+  });
+});
+
+describe('paper broker: limit and stop orders', () => {
+  it('keeps a LIMIT open until a tick crosses it, then fills at the better price', () => {
+    let state = submitted(broker(), { side: 'BUY', orderType: 'LIMIT', limitPrice: 249_500 });
+    const above = tick(state, 250_000);
+    expect(above.fills).toEqual([]);
+    state = above.state;
+    const crossed = tick(state, 249_000, T2);
+    expect(crossed.fills).toMatchObject([{ price: 249_000, quantity: 10 }]);
+    expect(crossed.state.orders).toEqual([]);
+  });
+
+  it('fills a SELL LIMIT when the price reaches it', () => {
+    const state = submitted(broker(), { side: 'SELL', orderType: 'LIMIT', limitPrice: 251_000 });
+    expect(tick(state, 250_995).fills).toEqual([]);
+    expect(tick(state, 252_000).fills).toMatchObject([{ price: 252_000 }]);
+  });
+
+  it('triggers an SL-M sell when the price falls to the trigger and fills it as a market order', () => {
+    const state = submitted(broker(), { side: 'SELL', orderType: 'SL-M', triggerPrice: 245_000 });
+    expect(tick(state, 246_000).fills).toEqual([]);
+    // 244000 x 0.999 = 243756 -> 243755
+    expect(tick(state, 244_000).fills).toMatchObject([{ price: 243_755 }]);
+  });
+
+  it('keeps an SL triggered and fills it later, when the price comes back within its limit', () => {
+    let state = submitted(broker(), { side: 'BUY', orderType: 'SL', triggerPrice: 252_000, limitPrice: 252_500 });
+    const gapped = tick(state, 253_000);
+    expect(gapped.fills).toEqual([]);
+    expect(gapped.state.orders[0]!.triggered).toBe(true);
+    state = gapped.state;
+    expect(tick(state, 252_400, T2).fills).toMatchObject([{ price: 252_400 }]);
+    // without the trigger having been reached, the same price does not fill it
+    const fresh = submitted(broker(), { side: 'BUY', orderType: 'SL', triggerPrice: 252_000, limitPrice: 252_500 });
+    expect(tick(fresh, 251_900).fills).toEqual([]);
+  });
+});
+
+describe('paper broker: partial fills', () => {
+  it('fills what the opposite depth allows and keeps the rest open across ticks', () => {
+    let state = submitted(broker(), { side: 'BUY', quantity: 100 });
+    const fillsOf = (depth: number[], at: string) => {
+      const sell = depth.map((quantity, i) => ({ price: 250_000 + 5 * i, quantity, orders: 1 }));
+      const result = tick(state, 250_000, at, { depth: { buy: [], sell } });
+      state = result.state;
+      return result.fills.map((f) => [f.quantity, f.cumulativeQuantity, f.remainingQuantity, f.charges.brokerage]);
+    };
+    // the brokerage cap (₹20) is charged once per order, on the first fill
+    expect(fillsOf([30, 20], T1)).toEqual([[50, 50, 50, 2000]]);
+    expect(fillsOf([0], T2)).toEqual([]);
+    expect(fillsOf([40], T3)).toEqual([[40, 90, 10, 0]]);
+    expect(fillsOf([500], '2026-11-24T10:00:04+05:30')).toEqual([[10, 100, 0, 0]]);
+    expect(state.orders).toEqual([]);
+  });
+
+  it('shares one tick\'s depth between orders in submission order', () => {
+    let state = submitted(broker(), { side: 'BUY', quantity: 30 }, 'o1');
+    state = submitted(state, { side: 'BUY', quantity: 30 }, 'o2');
+    const result = tick(state, 250_000, T1, { depth: { buy: [], sell: [{ price: 250_000, quantity: 40, orders: 2 }] } });
+    expect(result.fills.map((f) => [f.orderId, f.quantity])).toEqual([
+      ['o1', 30],
+      ['o2', 10],
+    ]);
+  });
+
+  it('counts only depth within a limit order\'s price', () => {
+    const state = submitted(broker(), { side: 'BUY', quantity: 50, orderType: 'LIMIT', limitPrice: 250_000 });
+    const sell = [
+      { price: 250_000, quantity: 20, orders: 1 },
+      { price: 250_050, quantity: 100, orders: 1 },
+    ];
+    expect(tick(state, 250_000, T1, { depth: { buy: [], sell } }).fills.map((f) => f.quantity)).toEqual([20]);
+  });
+});
+
+describe('paper broker: take-profit and stop-loss exits', () => {
+  const entry = { side: 'BUY' as const, quantity: 10, takeProfitPrice: 255_000, stopLossPrice: 245_000 };
+
+  it('places both exits when the entry fills, and the take-profit cancels the stop-loss', () => {
+    const filled = tick(submitted(broker(), entry), 250_000);
+    expect(filled.exits).toEqual([
+      { orderId: 'o1-tp', strategyId: 'momentum-1', instrumentToken: RELIANCE, tradingsymbol: 'RELIANCE', side: 'SELL', product: 'MIS', quantity: 10, orderType: 'LIMIT', limitPrice: 255_000, parentOrderId: 'o1', submittedAt: T1 },
+      { orderId: 'o1-sl', strategyId: 'momentum-1', instrumentToken: RELIANCE, tradingsymbol: 'RELIANCE', side: 'SELL', product: 'MIS', quantity: 10, orderType: 'SL-M', triggerPrice: 245_000, parentOrderId: 'o1', submittedAt: T1 },
+    ]);
+    expect(filled.correlationIds).toEqual({ o1: 'c-o1', 'o1-tp': 'c-o1', 'o1-sl': 'c-o1' });
+    const profit = tick(filled.state, 256_000, T2);
+    expect(profit.fills).toMatchObject([{ orderId: 'o1-tp', side: 'SELL', quantity: 10, price: 256_000 }]);
+    expect(profit.failures).toMatchObject([{ orderId: 'o1-sl', quantity: 10, reason: 'cancelled (one-cancels-other): o1-tp filled' }]);
+    expect(profit.state.orders).toEqual([]);
+  });
+
+  it('the stop-loss fills on a fall and cancels the take-profit', () => {
+    const filled = tick(submitted(broker(), entry), 250_000);
+    const quiet = tick(filled.state, 250_000, T2);
+    expect(quiet.fills).toEqual([]);
+    const stopped = tick(quiet.state, 244_000, T3);
+    expect(stopped.fills).toMatchObject([{ orderId: 'o1-sl', price: 243_755 }]);
+    expect(stopped.failures.map((f) => f.orderId)).toEqual(['o1-tp']);
+  });
+
+  it('waits for a partially filled entry to complete before placing exits', () => {
+    const state = submitted(broker(), entry);
+    const depth = (quantity: number) => ({ depth: { buy: [], sell: [{ price: 250_000, quantity, orders: 1 }] } });
+    const partial = tick(state, 250_000, T1, depth(4));
+    expect(partial.exits).toEqual([]);
+    const rest = tick(partial.state, 250_000, T2, depth(100));
+    expect(rest.exits.map((e) => [e.orderId, e.quantity])).toEqual([
+      ['o1-tp', 10],
+      ['o1-sl', 10],
+    ]);
+  });
+});
+
+describe('paper broker: failures', () => {
+  it('fails a BUY the available cash cannot pay for, at submission', () => {
+    const result = submit(broker(), { validated: makeValidated(makeSignal({ quantity: 10 })), now: T0, orderId: 'o1', availableCash: 2_500_000 });
+    // 10 x ₹2,500 = ₹25,000 plus charges on 2,500,000 paise: brokerage 750, exchange 74.25 -> 74,
+    // SEBI 2.5 -> 3, stamp 75, GST 18% x 827 = 148.86 -> 149; total 1051 -> needs ₹25,010.51
+    expect(result).toMatchObject({ outcome: 'failed', failure: { orderId: 'o1', quantity: 10, failedAt: T0 } });
+    expect(result.outcome === 'failed' && result.failure.reason).toBe('insufficient cash: order needs ₹25010.51, available ₹25000.00');
+    // a SELL needs no cash
+    expect(submit(broker(), { validated: makeValidated(makeSignal({ side: 'SELL' })), now: T0, orderId: 'o2', availableCash: 0 }).outcome).toBe('submitted');
+  });
+
+  it('fails an entry whose fill the cash cannot pay for, with its unfilled quantity', () => {
+    const state = submitted(broker(), { quantity: 10 });
+    const result = onTick(state, makeTick(250_000), T1, mulberry32(1), { availableCash: { 'momentum-1': 1_000_000 } });
+    expect(result.fills).toEqual([]);
+    expect(result.failures).toMatchObject([{ orderId: 'o1', quantity: 10 }]);
+    expect(result.failures[0]!.reason).toMatch(/insufficient cash: fill needs/);
+    expect(result.state.orders).toEqual([]);
+  });
+
+  it('places exits for the filled part of an entry that fails for cash midway', () => {
+    let state = submitted(broker(), { quantity: 10, takeProfitPrice: 255_000, stopLossPrice: 245_000 });
+    const depth = { depth: { buy: [], sell: [{ price: 250_000, quantity: 4, orders: 1 }] } };
+    state = onTick(state, makeTick(250_000, depth), T1, mulberry32(1)).state;
+    const result = onTick(state, makeTick(250_000), T2, mulberry32(1), { availableCash: { 'momentum-1': 100_000 } });
+    expect(result.failures).toMatchObject([{ orderId: 'o1', quantity: 6 }]);
+    expect(result.exits.map((e) => [e.orderId, e.side, e.quantity])).toEqual([
+      ['o1-tp', 'SELL', 4],
+      ['o1-sl', 'SELL', 4],
+    ]);
+  });
+
+  it('rejects invalid orders with a reason', () => {
+    const fail = (validated: Parameters<typeof submit>[1]['validated']) => {
+      const result = submit(broker(), { validated, now: T0, orderId: 'bad' });
+      return result.outcome === 'failed' ? result.failure.reason : 'submitted';
+    };
+    expect(fail({ ...makeValidated(makeSignal()), approvedQuantity: 0 })).toBe('invalid quantity 0');
+    expect(fail(makeValidated(makeSignal({ orderType: 'LIMIT' }), 250_000))).toBe('LIMIT order without a limit price');
+    expect(fail(makeValidated(makeSignal({ orderType: 'SL-M' })))).toBe('SL-M order without a trigger price');
+    expect(fail(makeValidated(makeSignal({ orderType: 'LIMIT', limitPrice: 250_003 })))).toMatch(/not a multiple of the tick size 5/);
+  });
+
+  it('is idempotent per order id and cancels open orders', () => {
+    const state = submitted(broker(), {});
+    const again = submit(state, { validated: makeValidated(makeSignal()), now: T1, orderId: 'o1' });
+    expect(again.state.orders).toHaveLength(1);
+    const cancelled = cancel(state, 'o1', T1, 'end of day');
+    expect(cancelled).toMatchObject({ failure: { orderId: 'o1', quantity: 10, reason: 'end of day' }, exits: [] });
+    expect(cancelled!.state.orders).toEqual([]);
+    expect(cancel(state, 'missing', T1)).toBeNull();
+  });
+});
+
+describe('paper broker: determinism', () => {
+  const run = (seed: number, splitAt?: number) => {
+    let state = createPaperBroker({ slippageBps: 5, slippageJitterBps: 20, tickSize: 5 });
+    let rng = mulberry32(seed);
+    const prices: number[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      state = submitted(state, { side: i % 2 ? 'SELL' : 'BUY', quantity: 5 }, `o${i}`);
+      const result = onTick(state, makeTick(250_000 + 100 * i), T1, rng);
+      state = JSON.parse(JSON.stringify(result.state));
+      prices.push(...result.fills.map((f) => f.price));
+      if (i === splitAt) rng = mulberry32(rng.state()); // resume from persisted generator state
+    }
+    return prices;
+  };
+
+  it('gives the same fills for the same seed, also across a persisted rng state', () => {
+    expect(run(42)).toEqual(run(42));
+    expect(run(42, 5)).toEqual(run(42));
+    expect(run(42)).not.toEqual(run(43));
+    expect(run(42)).toHaveLength(12);
+  });
+
+  it('charges of partial fills add up to the charges of the whole order', () => {
+    let state = submitted(broker(), { quantity: 100 });
+    const fills = [];
+    for (const [i, quantity] of [33, 33, 34].entries()) {
+      const result = tick(state, 250_000 + 500 * i, T1, { depth: { buy: [], sell: [{ price: 250_000, quantity, orders: 1 }] } });
+      state = result.state;
+      fills.push(...result.fills);
+    }
+    const turnover = fills.reduce((sum, f) => sum + f.price * f.quantity, 0);
+    const total = fills.reduce((sum, f) => add(sum, paise(f.charges.total)), paise(0));
+    expect(total).toBe(chargesForTurnover('MIS', 'BUY', paise(turnover)).total);
+  });
+});

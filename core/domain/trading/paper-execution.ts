@@ -1,0 +1,113 @@
+// How a simulated order meets a tick: stop triggers, whether the price is executable, the fill
+// price (with slippage for market executions) and how many shares the tick's depth can absorb.
+import type { Tick } from '../events';
+import { paise, type Paise } from '../money';
+import { nextInt, type Rng } from './rng';
+import { offsetByBps } from './prices';
+
+export interface PaperBrokerConfig {
+  /** Slippage of market executions (MARKET, triggered SL-M), in bps against the trader. */
+  slippageBps: number;
+  /** Extra slippage drawn per fill, uniformly from [0, slippageJitterBps], with the seeded rng. */
+  slippageJitterBps: number;
+  /** Tick size fill prices are rounded to, in paise. */
+  tickSize: number;
+}
+
+export const DEFAULT_PAPER_BROKER_CONFIG: PaperBrokerConfig = Object.freeze({
+  slippageBps: 5,
+  slippageJitterBps: 0,
+  tickSize: 5,
+});
+
+export interface ExecutableOrder {
+  side: 'BUY' | 'SELL';
+  orderType: 'MARKET' | 'LIMIT' | 'SL' | 'SL-M';
+  limitPrice?: number;
+  triggerPrice?: number;
+  triggered: boolean;
+}
+
+/** Whether a stop order's trigger is reached at this price: a buy stop above, a sell stop below. */
+export function stopTriggered(order: ExecutableOrder, lastPrice: number): boolean {
+  if (order.orderType !== 'SL' && order.orderType !== 'SL-M') return false;
+  if (order.triggered) return true;
+  const trigger = order.triggerPrice!;
+  return order.side === 'BUY' ? lastPrice >= trigger : lastPrice <= trigger;
+}
+
+/** Market price moved against the trader: buys pay more, sells receive less. */
+export function slippedPrice(lastPrice: Paise, side: 'BUY' | 'SELL', config: PaperBrokerConfig, rng: Rng): Paise {
+  const jitter = config.slippageJitterBps > 0 ? nextInt(rng, 0, config.slippageJitterBps) : 0;
+  const bps = config.slippageBps + jitter;
+  const moved = offsetByBps(lastPrice, side === 'BUY' ? bps : -bps, paise(config.tickSize));
+  return moved > 0 ? moved : paise(config.tickSize);
+}
+
+/**
+ * The price this tick executes the order at, or null if it does not execute now. `triggered`
+ * must already account for this tick (see stopTriggered). A limit buys at the better of its limit
+ * and the last price (the last price, since it is at or below the limit), and sells likewise.
+ */
+export function executionPrice(order: ExecutableOrder, tick: Tick, config: PaperBrokerConfig, rng: Rng): Paise | null {
+  const last = paise(tick.lastPrice);
+  const limitCrossed = (limit: number) => (order.side === 'BUY' ? last <= limit : last >= limit);
+  const better = (limit: number) => paise(order.side === 'BUY' ? Math.min(limit, last) : Math.max(limit, last));
+  switch (order.orderType) {
+    case 'MARKET':
+      return slippedPrice(last, order.side, config, rng);
+    case 'LIMIT':
+      return limitCrossed(order.limitPrice!) ? better(order.limitPrice!) : null;
+    case 'SL-M':
+      return order.triggered ? slippedPrice(last, order.side, config, rng) : null;
+    case 'SL':
+      return order.triggered && limitCrossed(order.limitPrice!) ? better(order.limitPrice!) : null;
+  }
+}
+
+/** Depth on each side still available to this tick's orders, in shares; null = unlimited. */
+export interface DepthLeft {
+  buy: { price: number; quantity: number }[] | null;
+  sell: { price: number; quantity: number }[] | null;
+}
+
+/**
+ * A tick without market depth (ltp/quote mode, or empty books) does not limit fill sizes; a full
+ * tick limits each order to the quantity on the opposite side, within its limit price if any.
+ */
+export function depthOf(tick: Tick): DepthLeft {
+  const hasDepth = tick.mode === 'full' && (tick.depth.buy.length > 0 || tick.depth.sell.length > 0);
+  if (!hasDepth) return { buy: null, sell: null };
+  const copy = (levels: Tick['depth']['buy']) => levels.map((l) => ({ price: l.price, quantity: l.quantity }));
+  return { buy: copy(tick.depth.buy), sell: copy(tick.depth.sell) };
+}
+
+const levelsFor = (order: ExecutableOrder, depth: DepthLeft) => (order.side === 'BUY' ? depth.sell : depth.buy);
+
+const withinLimit = (order: ExecutableOrder, price: number) =>
+  order.orderType === 'MARKET' || order.orderType === 'SL-M' || order.limitPrice === undefined
+    ? true
+    : order.side === 'BUY'
+      ? price <= order.limitPrice
+      : price >= order.limitPrice;
+
+/** Shares the opposite side can absorb for this order (Infinity without depth). */
+export function availableQuantity(order: ExecutableOrder, depth: DepthLeft): number {
+  const levels = levelsFor(order, depth);
+  if (levels === null) return Number.POSITIVE_INFINITY;
+  return levels.filter((l) => withinLimit(order, l.price)).reduce((sum, l) => sum + l.quantity, 0);
+}
+
+/** Takes `quantity` shares off the opposite side, best levels first (in place on the copy). */
+export function consumeDepth(order: ExecutableOrder, depth: DepthLeft, quantity: number): void {
+  const levels = levelsFor(order, depth);
+  if (levels === null) return;
+  let left = quantity;
+  for (const level of levels) {
+    if (left === 0) break;
+    if (!withinLimit(order, level.price)) continue;
+    const taken = Math.min(level.quantity, left);
+    level.quantity -= taken;
+    left -= taken;
+  }
+}

@@ -1,0 +1,4 @@
+export * from './evaluate';
+export * from './limits';
+export * from './rules';
+export * from './state';

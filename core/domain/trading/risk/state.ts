@@ -1,0 +1,154 @@
+// The risk manager's state for one namespace, as plain JSON data with pure update functions:
+// daily approved-order counts per strategy keyed by IST trading date, the last tick price per
+// instrument, the kill switch, and each strategy's positions and P&L as the portfolio reports them.
+//
+// Positions move with every fill (recordFill) and are replaced by portfolio snapshots
+// (recordPnlSnapshot) unless the snapshot predates the last fill seen, so an older snapshot
+// arriving late cannot undo a newer fill. Daily P&L is the change of net P&L (realized +
+// unrealized - charges) since the start of the IST trading day; a strategy seen for the first
+// time starts from zero.
+import type { OrderFilled, PnlSnapshot, SignalValidated, Tick } from '../../events';
+import { toIst } from '../../market-hours';
+
+export interface StrategyRiskView {
+  /** instrument token -> signed quantity. */
+  positions: Record<string, number>;
+  realizedPnl: number;
+  unrealizedPnl: number;
+  chargesPaid: number;
+  /** Net P&L when the current trading day began. */
+  dayStartNetPnl: number;
+  /** asOf of the last snapshot applied. */
+  reportedAt: string | null;
+  lastFillAt: string | null;
+}
+
+export interface KillSwitch {
+  active: boolean;
+  reason: string | null;
+  changedAt: string | null;
+}
+
+export interface RiskState {
+  /** IST date (YYYY-MM-DD) the daily figures belong to. */
+  tradingDate: string;
+  killSwitch: KillSwitch;
+  /** instrument token -> last traded price (paise) and when it was seen. */
+  lastTicks: Record<string, { price: number; at: string }>;
+  /** IST date -> strategy id -> orders approved that day. */
+  dailyTrades: Record<string, Record<string, number>>;
+  strategies: Record<string, StrategyRiskView>;
+}
+
+export const istTradingDate = (at: string): string => toIst(new Date(at)).date;
+const instant = (at: string) => Date.parse(at);
+
+export function createRiskState(now: string): RiskState {
+  return {
+    tradingDate: istTradingDate(now),
+    killSwitch: { active: false, reason: null, changedAt: null },
+    lastTicks: {},
+    dailyTrades: {},
+    strategies: {},
+  };
+}
+
+export const netPnl = (view: StrategyRiskView): number => view.realizedPnl + view.unrealizedPnl - view.chargesPaid;
+
+/** P&L of the strategy since the start of the trading day (negative is a loss). */
+export const dailyPnl = (view: StrategyRiskView): number => netPnl(view) - view.dayStartNetPnl;
+
+const emptyView = (): StrategyRiskView => ({
+  positions: {},
+  realizedPnl: 0,
+  unrealizedPnl: 0,
+  chargesPaid: 0,
+  dayStartNetPnl: 0,
+  reportedAt: null,
+  lastFillAt: null,
+});
+
+/**
+ * Moves the state to the IST trading day of `now`: earlier days' trade counts are dropped and each
+ * strategy's daily P&L restarts from its current net P&L. A `now` on an earlier day changes nothing.
+ */
+export function rollover(state: RiskState, now: string): RiskState {
+  const date = istTradingDate(now);
+  if (date <= state.tradingDate) return state;
+  const strategies = Object.fromEntries(
+    Object.entries(state.strategies).map(([id, view]) => [id, { ...view, dayStartNetPnl: netPnl(view) }]),
+  );
+  const dailyTrades = date in state.dailyTrades ? { [date]: state.dailyTrades[date]! } : {};
+  return { ...state, tradingDate: date, dailyTrades, strategies };
+}
+
+/** Approved orders of a strategy on the IST day of `now`. */
+export function tradesOn(state: RiskState, strategyId: string, now: string): number {
+  return state.dailyTrades[istTradingDate(now)]?.[strategyId] ?? 0;
+}
+
+export function positionOf(state: RiskState, strategyId: string, instrumentToken: number): number {
+  return state.strategies[strategyId]?.positions[String(instrumentToken)] ?? 0;
+}
+
+/** Records the last price of an instrument; `receivedAt` is used when the tick has no exchange time. */
+export function recordTick(state: RiskState, tick: Tick, receivedAt: string): RiskState {
+  const at = tick.exchangeTimestamp ?? receivedAt;
+  const rolled = rollover(state, receivedAt);
+  return { ...rolled, lastTicks: { ...rolled.lastTicks, [String(tick.instrumentToken)]: { price: tick.lastPrice, at } } };
+}
+
+/** Counts an approved order towards its strategy's daily trades. */
+export function recordValidated(state: RiskState, validated: SignalValidated, at: string): RiskState {
+  const rolled = rollover(state, at);
+  const date = istTradingDate(at);
+  const day = rolled.dailyTrades[date] ?? {};
+  const strategyId = validated.signal.strategyId;
+  return {
+    ...rolled,
+    dailyTrades: { ...rolled.dailyTrades, [date]: { ...day, [strategyId]: (day[strategyId] ?? 0) + 1 } },
+  };
+}
+
+export function recordFill(state: RiskState, fill: OrderFilled): RiskState {
+  const rolled = rollover(state, fill.filledAt);
+  const view = rolled.strategies[fill.strategyId] ?? emptyView();
+  const key = String(fill.instrumentToken);
+  const signed = fill.side === 'BUY' ? fill.quantity : -fill.quantity;
+  const lastFillAt =
+    view.lastFillAt === null || instant(fill.filledAt) > instant(view.lastFillAt) ? fill.filledAt : view.lastFillAt;
+  const updated: StrategyRiskView = {
+    ...view,
+    positions: { ...view.positions, [key]: (view.positions[key] ?? 0) + signed },
+    lastFillAt,
+  };
+  return { ...rolled, strategies: { ...rolled.strategies, [fill.strategyId]: updated } };
+}
+
+/** Takes the portfolio's view of a strategy: P&L always (if newer), positions unless stale. */
+export function recordPnlSnapshot(state: RiskState, snapshot: PnlSnapshot): RiskState {
+  const rolled = rollover(state, snapshot.asOf);
+  const view = rolled.strategies[snapshot.strategyId] ?? emptyView();
+  if (view.reportedAt !== null && instant(snapshot.asOf) < instant(view.reportedAt)) return rolled;
+  const positionsCurrent = view.lastFillAt === null || instant(snapshot.asOf) >= instant(view.lastFillAt);
+  const positions = positionsCurrent
+    ? Object.fromEntries(snapshot.positions.map((p) => [String(p.instrumentToken), p.quantity]))
+    : view.positions;
+  const updated: StrategyRiskView = {
+    ...view,
+    positions,
+    realizedPnl: snapshot.realizedPnl,
+    unrealizedPnl: snapshot.unrealizedPnl,
+    chargesPaid: snapshot.chargesPaid,
+    reportedAt: snapshot.asOf,
+  };
+  return { ...rolled, strategies: { ...rolled.strategies, [snapshot.strategyId]: updated } };
+}
+
+export function setKillSwitch(state: RiskState, active: boolean, reason: string | null, at: string): RiskState {
+  return { ...state, killSwitch: { active, reason: active ? reason : null, changedAt: at } };
+}
+
+/** A strategy's view, or an empty one if the portfolio has not reported it yet. */
+export const strategyView = (state: RiskState, strategyId: string): StrategyRiskView =>
+  state.strategies[strategyId] ?? emptyView();

@@ -1,0 +1,26 @@
+// The Kafka client (any Kafka-API broker: Redpanda, Apache Kafka). kafkajs logs through our pino
+// application logger, warnings and errors only.
+import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import type { Config } from '../config/load';
+import { getLogger } from '../logging';
+
+const routeToPino: logCreator = () => {
+  const logger = getLogger('application');
+  return ({ namespace, level, log }: LogEntry) => {
+    // kafkajs puts its own timestamp and logger name in the entry; pino adds its own.
+    const { message, timestamp: _timestamp, logger: _name, ...details } = log as LogEntry['log'] & { logger?: string };
+    const fields = { component: 'kafka', kafka: namespace, ...details };
+    if (level === logLevel.ERROR) logger.error(fields, message);
+    else if (level === logLevel.WARN) logger.warn(fields, message);
+    else logger.debug(fields, message);
+  };
+};
+
+export function createKafka(config: Pick<Config, 'redpanda'>, clientId?: string): Kafka {
+  return new Kafka({
+    clientId: clientId ?? config.redpanda.clientId,
+    brokers: [...config.redpanda.bootstrapServers],
+    logLevel: logLevel.WARN,
+    logCreator: routeToPino,
+  });
+}

@@ -1,0 +1,259 @@
+// The validating consumer every streaming service runs on.
+//
+// Delivery: at-least-once. Offsets are committed explicitly, and only after `handleBatch` has
+// resolved for everything up to them (handlers make their effect durable, with their dedup record,
+// before resolving), so a crash or stop can repeat events but never skip one.
+//
+// Poison messages never stop the consumer, and an outage never empties a topic into the DLQ:
+// - A message that is not JSON, not a valid envelope, or not a type this subscription accepts is
+//   sent to `<topic>.dlq` (original key, value and headers, plus dlq-* headers) and skipped.
+// - When the handler throws, the chunk is retried with exponential backoff.
+// - If it still fails with an infrastructure error (see failures.ts: connection refused, database
+//   shutting down, deadlock...), that is an outage: nothing is dead-lettered or committed, and the
+//   error goes to kafkajs, which backs off, restarts the consumer and redelivers the chunk.
+// - Otherwise the events are retried one at a time to find the culprit. An event that still fails
+//   while others succeed is poison and is dead-lettered with the handler's error as the reason; so
+//   is a lone event that fails every attempt, since it must not block its partition forever.
+// - Failures every event shares are treated as an outage as above, even when the error does not
+//   look like one: `outageThreshold` events failing in a row, or every event of a chunk.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import { parseEnvelopeOf, type Envelope, type EventType } from '../domain/events';
+import { getLogger } from '../logging';
+import { deadLetterRecord, type DeadLetterOrigin } from './dead-letter';
+import { isTransientError } from './failures';
+import type { EventProducer } from './producer';
+
+export { consumerLag, type PartitionLag } from './lag';
+
+export interface ConsumedEvent<T extends EventType = EventType> {
+  envelope: Envelope<T>;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+}
+
+export interface ConsumerProgress {
+  processed: number;
+  deadLettered: number;
+  /** `<topic>:<partition>` -> the last offset handled (processed or dead-lettered) and committed. */
+  lastOffsets: Record<string, string>;
+}
+
+export interface RetryPolicy {
+  /** Tries per chunk, and again per event when isolating a failure. */
+  attempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** This many events failing in a row is taken as an outage rather than poison. */
+  outageThreshold: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 5, initialDelayMs: 500, maxDelayMs: 5_000, outageThreshold: 3 };
+
+/** Where dead letters go: the event producer's raw send, or a plain kafkajs producer. */
+export type DeadLetterSink = Pick<EventProducer, 'sendRaw'> | Pick<Producer, 'send'>;
+
+export interface EventConsumerOptions<T extends EventType> {
+  kafka: Kafka;
+  groupId: string;
+  subscriptions: readonly { topic: string; types: readonly T[] }[];
+  fromBeginning?: boolean;
+  /**
+   * Handles a batch of valid events from ONE partition, in order. Must make its effect durable
+   * before resolving; offsets are committed only after it resolves. May see an event again after
+   * a crash or retry, so it skips ids it has already processed (see core/redis/dedup.ts).
+   */
+  handleBatch: (events: ConsumedEvent<T>[]) => Promise<void>;
+  /** A connected producer; the consumer does not connect or disconnect it. */
+  dlqProducer: DeadLetterSink;
+  /** Stop: finish the current chunk, commit, disconnect, resolve. */
+  signal: AbortSignal;
+  onProgress?: (progress: ConsumerProgress) => void;
+  /** Most events per handleBatch call. */
+  maxChunkSize?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+export class ConsumerOutageError extends Error {
+  override name = 'ConsumerOutageError';
+}
+
+export type Decoded<T extends EventType> = { ok: true; envelope: Envelope<T> } | { ok: false; reason: string };
+
+/** Parses a message value into an envelope of one of the accepted types, or says why not. */
+export function decodeEvent<T extends EventType>(value: Buffer | null, types: readonly T[]): Decoded<T> {
+  if (value === null || value.length === 0) return { ok: false, reason: 'message has no value' };
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: `value is not JSON: ${(error as Error).message}` };
+  }
+  try {
+    return { ok: true, envelope: parseEnvelopeOf(json, types) };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+}
+
+const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+type Attempt = { outcome: 'succeeded' } | { outcome: 'failed'; error: unknown } | { outcome: 'aborted' };
+
+interface Pending<T extends EventType> {
+  event: ConsumedEvent<T>;
+  message: KafkaMessage;
+}
+
+export async function runEventConsumer<T extends EventType>(options: EventConsumerOptions<T>): Promise<void> {
+  const { kafka, groupId, signal } = options;
+  if (signal.aborted) return;
+  const logger = getLogger('application').child({ component: 'consumer', groupId });
+  const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const maxChunkSize = options.maxChunkSize ?? 100;
+  const typesByTopic = new Map(options.subscriptions.map((s) => [s.topic, s.types]));
+  const sendDeadLetter = (record: { topic: string; messages: Message[] }) =>
+    'sendRaw' in options.dlqProducer ? options.dlqProducer.sendRaw(record) : options.dlqProducer.send({ ...record, acks: -1 });
+  const progress: ConsumerProgress = { processed: 0, deadLettered: 0, lastOffsets: {} };
+
+  async function withRetries(work: () => Promise<void>, heartbeat: () => Promise<void>, what: string): Promise<Attempt> {
+    let delay = retry.initialDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await work();
+        return { outcome: 'succeeded' };
+      } catch (error) {
+        if (attempt >= retry.attempts) return { outcome: 'failed', error };
+        logger.warn({ err: error, attempt, of: retry.attempts }, `handler failed on ${what}; retrying`);
+        try {
+          await sleep(delay, undefined, { signal });
+        } catch {
+          return { outcome: 'aborted' };
+        }
+        await heartbeat();
+        delay = Math.min(delay * 2, retry.maxDelayMs);
+      }
+    }
+  }
+
+  async function processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const types = typesByTopic.get(topic);
+    if (!types) throw new Error(`received ${topic}, which this consumer did not subscribe to`);
+    const origin = (offset: string): DeadLetterOrigin => ({ topic, partition, offset, groupId });
+
+    const deadLetter = async (message: KafkaMessage, reason: string) => {
+      const { topic: dlq, message: record } = deadLetterRecord(message, origin(message.offset), reason);
+      await sendDeadLetter({ topic: dlq, messages: [record] });
+      progress.deadLettered++;
+      logger.warn({ topic, partition, offset: message.offset, dlq, reason }, 'message dead-lettered');
+    };
+
+    const commit = async (lastOffset: string) => {
+      payload.resolveOffset(lastOffset);
+      const next = (BigInt(lastOffset) + 1n).toString();
+      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+      progress.lastOffsets[`${topic}:${partition}`] = lastOffset;
+      options.onProgress?.({ ...progress, lastOffsets: { ...progress.lastOffsets } });
+      await heartbeat();
+    };
+
+    /** Delivers a chunk; false when stopping interrupted it (nothing of it may be committed). */
+    const deliver = async (chunk: Pending<T>[]): Promise<boolean> => {
+      const whole = await withRetries(() => options.handleBatch(chunk.map((p) => p.event)), heartbeat, `${chunk.length} events`);
+      if (whole.outcome === 'aborted') return false;
+      if (whole.outcome === 'succeeded') {
+        progress.processed += chunk.length;
+        return true;
+      }
+      if (isTransientError(whole.error)) {
+        throw new ConsumerOutageError(`handler failed on ${topic}[${partition}]: ${describe(whole.error)}`, { cause: whole.error });
+      }
+      if (chunk.length === 1) {
+        await deadLetter(chunk[0]!.message, `handler failed ${retry.attempts} times: ${describe(whole.error)}`);
+        return true;
+      }
+      // Isolate: which events fail on their own?
+      let succeeded = 0;
+      const suspects: { pending: Pending<T>; error: unknown }[] = [];
+      let consecutiveFailures = 0;
+      for (const pending of chunk) {
+        const single = await withRetries(() => options.handleBatch([pending.event]), heartbeat, `event ${pending.event.envelope.id}`);
+        if (single.outcome === 'aborted') return false;
+        if (single.outcome === 'succeeded') {
+          succeeded++;
+          consecutiveFailures = 0;
+          continue;
+        }
+        if (isTransientError(single.error)) {
+          throw new ConsumerOutageError(`handler failed on ${topic}[${partition}]: ${describe(single.error)}`, { cause: single.error });
+        }
+        suspects.push({ pending, error: single.error });
+        if (++consecutiveFailures >= retry.outageThreshold) {
+          throw new ConsumerOutageError(`${consecutiveFailures} events in a row failed on ${topic}[${partition}]: ${describe(single.error)}`);
+        }
+      }
+      if (succeeded === 0) {
+        throw new ConsumerOutageError(`every event of a chunk failed on ${topic}[${partition}]: ${describe(suspects[0]?.error)}`);
+      }
+      for (const { pending, error } of suspects) {
+        await deadLetter(pending.message, `handler failed ${retry.attempts} times: ${describe(error)}`);
+      }
+      progress.processed += succeeded;
+      return true;
+    };
+
+    let chunk: Pending<T>[] = [];
+    let settledThrough: string | undefined; // last offset covered by `chunk` or dead-lettered
+    const flush = async (): Promise<boolean> => {
+      if (chunk.length > 0 && !(await deliver(chunk))) return false;
+      if (settledThrough !== undefined) await commit(settledThrough);
+      chunk = [];
+      settledThrough = undefined;
+      return true;
+    };
+
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || signal.aborted) break;
+      const decoded = decodeEvent(message.value, types);
+      if (decoded.ok) {
+        const key = message.key === null ? null : message.key.toString('utf8');
+        chunk.push({ message, event: { envelope: decoded.envelope, topic, partition, offset: message.offset, key } });
+      } else {
+        await deadLetter(message, decoded.reason);
+      }
+      settledThrough = message.offset;
+      if (chunk.length >= maxChunkSize && !(await flush())) return;
+    }
+    // A partition that was re-assigned or seeked meanwhile must not get our commit.
+    if (isStale()) return;
+    await flush();
+  }
+
+  // Listened for from the start, so a stop requested while connecting is not missed.
+  const stopped = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  let failed: ((error: Error) => void) | undefined;
+  const crashed = new Promise<never>((_, reject) => (failed = reject));
+  crashed.catch(() => {}); // observed below; keeps an early crash from being reported as unhandled
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) logger.error({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
+    else failed?.(payload.error);
+  });
+
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: options.subscriptions.map((s) => s.topic), fromBeginning: options.fromBeginning ?? false });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: processBatch });
+    await Promise.race([stopped, crashed]);
+  } finally {
+    // Waits for the batch in progress, which commits what it finished before returning.
+    await consumer.disconnect();
+  }
+}

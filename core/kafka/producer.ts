@@ -1,0 +1,92 @@
+// The typed event producer. Every envelope is validated before it leaves the process (an invalid
+// one is refused with EventValidationError and nothing is sent), writes are acknowledged by all
+// in-sync replicas, and the producer is idempotent so a retried send is not written twice.
+import { Partitioners, type IHeaders, type Kafka, type Message, type Producer, type ProducerRecord, type RecordMetadata } from 'kafkajs';
+import { EventValidationError, parseEnvelope, type Envelope } from '../domain/events';
+import { BROKER_NAMESPACES } from '../domain/namespace';
+
+export const EVENT_TYPE_HEADER = 'event-type';
+export const EVENT_ID_HEADER = 'event-id';
+export const CORRELATION_ID_HEADER = 'correlation-id';
+
+/** acks = -1: the leader waits for every in-sync replica. */
+const ACKS_ALL = -1;
+
+export interface EventMessage {
+  topic: string;
+  key: string;
+  envelope: Envelope;
+}
+
+export interface EventProducer {
+  connect(): Promise<void>;
+  send(topic: string, key: string, envelope: Envelope): Promise<RecordMetadata[]>;
+  /** Validates every message first: one invalid envelope refuses the whole batch. */
+  sendBatch(messages: readonly EventMessage[]): Promise<RecordMetadata[]>;
+  /** Bytes as they are, unvalidated: for dead letters, which are invalid by nature. */
+  sendRaw(record: ProducerRecord): Promise<RecordMetadata[]>;
+  disconnect(): Promise<void>;
+}
+
+/**
+ * A namespace's topics (`paper.*`, `zerodha.*`) only carry that namespace's events, so a paper
+ * event can never reach the live trading pipeline.
+ */
+export function assertTopicMatchesNamespace(topic: string, envelope: Pick<Envelope, 'namespace' | 'type'>): void {
+  const owner = BROKER_NAMESPACES.find((ns) => topic.startsWith(`${ns}.`));
+  if (owner && envelope.namespace !== owner) {
+    throw new EventValidationError(`refusing to send ${envelope.type}`, [
+      `topic ${topic} belongs to namespace ${owner}, the event to ${envelope.namespace}`,
+    ]);
+  }
+}
+
+/** The Kafka message for an envelope, after validating it. */
+export function toMessage(topic: string, key: string, envelope: Envelope): Message {
+  if (typeof key !== 'string' || key === '') {
+    throw new EventValidationError(`refusing to send ${String(envelope?.type)}`, ['message key must be a non-empty string']);
+  }
+  const valid = parseEnvelope(envelope);
+  assertTopicMatchesNamespace(topic, valid);
+  const headers: IHeaders = {
+    [EVENT_TYPE_HEADER]: valid.type,
+    [EVENT_ID_HEADER]: valid.id,
+    [CORRELATION_ID_HEADER]: valid.correlationId,
+  };
+  return { key, value: JSON.stringify(valid), headers };
+}
+
+export function createEventProducer(kafka: Kafka): EventProducer {
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    // kafkajs keeps per-partition ordering of an idempotent producer only with one request in flight.
+    maxInFlightRequests: 1,
+    // A topic that bootstrap did not create is a mistake to report, not one to paper over with
+    // the broker's defaults (one partition, default retention).
+    allowAutoTopicCreation: false,
+    // The Java client's murmur2 partitioner: the same key lands on the same partition whichever
+    // client produced it.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+
+  return {
+    connect: () => producer.connect(),
+    disconnect: () => producer.disconnect(),
+    send: (topic, key, envelope) =>
+      producer.send({ topic, acks: ACKS_ALL, messages: [toMessage(topic, key, envelope)] }),
+    async sendBatch(messages) {
+      if (messages.length === 0) return [];
+      const byTopic = new Map<string, Message[]>();
+      for (const { topic, key, envelope } of messages) {
+        const list = byTopic.get(topic) ?? [];
+        list.push(toMessage(topic, key, envelope));
+        byTopic.set(topic, list);
+      }
+      return producer.sendBatch({
+        acks: ACKS_ALL,
+        topicMessages: [...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages })),
+      });
+    },
+    sendRaw: (record) => producer.send({ ...record, acks: ACKS_ALL }),
+  };
+}
