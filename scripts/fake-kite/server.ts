@@ -1,0 +1,80 @@
+// A fake of Zerodha's Kite Connect v3 HTTP API, close enough that the real `kiteconnect` client
+// works against it through its `root` option. Used by tests and for manual runs without a Zerodha
+// account (`alpha-panda fake-kite`). Routes live in ./routes, one module per area of the API.
+import Fastify, { type FastifyInstance } from 'fastify';
+import { sendError } from './kite-http';
+import { CONTROL_PREFIX, registerControlRoutes } from './routes/control';
+import { registerLoginRoutes } from './routes/login';
+import { registerSessionRoutes } from './routes/session';
+import { registerUserRoutes } from './routes/user';
+import { FakeKiteState, type FakeKiteStateOptions } from './state';
+
+export interface FakeKiteOptions extends FakeKiteStateOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Where the login page sends the browser, like the redirect URL registered with Kite. */
+  redirectUrl?: string;
+}
+
+export interface FakeKite {
+  /** Base URL of the API, for `ZERODHA__API_ROOT` / kiteconnect's `root`. */
+  readonly url: string;
+  /** The login page, for `ZERODHA__LOGIN_ROOT`. */
+  readonly loginUrl: string;
+  readonly state: FakeKiteState;
+  issueRequestToken(): string;
+  /** Ends every live access token, as Kite does at 06:00 IST. Returns how many ended. */
+  expireAccessTokens(): number;
+  isAccessTokenActive(accessToken: string): boolean;
+  /** Calls to Kite's routes so far, e.g. `callCount('POST /session/token')`. */
+  callCount(route: string): number;
+  close(): Promise<void>;
+}
+
+export function buildFakeKiteApp(state: FakeKiteState, options: { redirectUrl?: string } = {}): FastifyInstance {
+  const app = Fastify({ logger: false });
+
+  // Kite's clients post form-encoded bodies; fastify parses only JSON by itself.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const route = request.routeOptions.url;
+    if (route && !route.startsWith(CONTROL_PREFIX)) state.recordCall(`${request.method} ${route}`);
+  });
+
+  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'GeneralException', 'Route not found.'));
+  app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) return sendError(reply, 400, 'InputException', error.message);
+    return sendError(reply, 500, 'GeneralException', 'Internal error in the fake Kite server.');
+  });
+
+  registerSessionRoutes(app, state);
+  registerUserRoutes(app, state);
+  registerLoginRoutes(app, state, { redirectUrl: options.redirectUrl });
+  registerControlRoutes(app, state);
+  return app;
+}
+
+export async function startFakeKite(options: FakeKiteOptions): Promise<FakeKite> {
+  const state = new FakeKiteState(options);
+  const app = buildFakeKiteApp(state, { redirectUrl: options.redirectUrl });
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ port: options.port ?? 0, host });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('fake Kite server has no TCP address');
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  return {
+    url,
+    loginUrl: `${url}/connect/login`,
+    state,
+    issueRequestToken: () => state.issueRequestToken(),
+    expireAccessTokens: () => state.expireAccessTokens(),
+    isAccessTokenActive: (accessToken) => state.isAccessTokenActive(accessToken),
+    callCount: (route) => state.callCount(route),
+    close: () => app.close(),
+  };
+}
