@@ -5,8 +5,8 @@ import type { BrokerNamespace, ServiceName } from '../core/domain/namespace';
 import { getLogger } from '../core/logging';
 import type { ActivityDeps } from './deps';
 
-/** Well inside the supervisor's 30-second heartbeat timeout. */
-const HEARTBEAT_INTERVAL_MS = 5_000;
+/** Well inside the supervisor's 30-second heartbeat timeout, and how fast a cancellation arrives. */
+const HEARTBEAT_INTERVAL_MS = 1_000;
 
 export function createServiceRunnerActivities(deps: ActivityDeps) {
   return {

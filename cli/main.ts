@@ -1,13 +1,23 @@
 // The `alpha-panda` command. Each subcommand lives in cli/commands/ and registers itself here.
 import { Command } from 'commander';
+import { registerAppCommands } from './commands/app';
 import { registerConfigCommands } from './commands/config';
+import { registerControlCommands } from './commands/control';
+import { registerDataCommands } from './commands/data';
+import { registerFakeKiteCommands } from './commands/fake-kite';
+import { registerInfraCommands } from './commands/infra';
 // (subcommand registrations: one import per line, kept sorted)
 
 const program = new Command('alpha-panda')
   .description('Algorithmic trading on Zerodha through a unified log, orchestrated by Temporal')
   .showHelpAfterError();
 
+registerAppCommands(program);
 registerConfigCommands(program);
+registerControlCommands(program);
+registerDataCommands(program);
+registerFakeKiteCommands(program);
+registerInfraCommands(program);
 // (subcommand registration calls)
 
 await program.parseAsync(process.argv);

@@ -41,9 +41,13 @@ export async function createWorker(options: WorkerOptions): Promise<RunningWorke
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     activities,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { logger: quietBundlerLogger } }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     // Streaming services run as long activities; on shutdown they get this long to flush and commit.
     shutdownGraceTime: '15 seconds',
+    // Cancellation reaches an activity with its next heartbeat; keep that within a second or two
+    // so a shutdown or restart request does not wait on the default throttle (up to 24 s here).
+    maxHeartbeatThrottleInterval: '1 second',
+    defaultHeartbeatThrottleInterval: '1 second',
     maxConcurrentActivityTaskExecutions: 50,
   });
   return {

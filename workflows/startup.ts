@@ -74,7 +74,8 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
   const restartRequests: ServiceName[] = [];
   let authenticated = false;
 
-  const snapshot = (): StartupStatus => structuredClone(status);
+  // Queries must not hand out the live object (the sandbox has no structuredClone).
+  const snapshot = (): StartupStatus => JSON.parse(JSON.stringify(status)) as StartupStatus;
   const enter = (phase: StartupPhase) => {
     status.phase = phase;
     upsertSearchAttributes([

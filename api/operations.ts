@@ -1,0 +1,152 @@
+// What a user can ask of a running Alpha Panda, through the CLI or the HTTP API: start or attach
+// to a namespace, read its status, hand over the Zerodha request_token, stop it.
+import {
+  Client,
+  Connection,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import type { Config } from '../core/config/load';
+import { NAMESPACE_SERVICES, type BrokerNamespace, type ServiceName } from '../core/domain/namespace';
+import {
+  shutdownSignal,
+  startupWorkflowId,
+  statusQuery,
+  submitRequestTokenUpdate,
+  supervisorStatusQuery,
+  supervisorWorkflowId,
+  MARKET_FEED_WORKFLOW_ID,
+  REQUEST_TOKEN_PATTERN,
+  STARTUP_WORKFLOW_TYPE,
+  TASK_QUEUE,
+  type StartupStatus,
+  type SupervisorStatus,
+  type TokenSubmissionResult,
+} from '../workflows/definitions';
+
+export async function connectClient(config: Config): Promise<Client> {
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5 seconds' });
+  return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+export const webUiWorkflowUrl = (config: Config, workflowId: string) =>
+  `http://127.0.0.1:${config.temporal.uiPort}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+
+export interface StartOutcome {
+  workflowId: string;
+  runId: string;
+  /** False when a run was already going and we attached to it. */
+  started: boolean;
+}
+
+/** Starts the namespace's startup workflow, or attaches to the run already going. */
+export async function startNamespace(client: Client, namespace: BrokerNamespace, taskQueue = TASK_QUEUE): Promise<StartOutcome> {
+  const workflowId = startupWorkflowId(namespace);
+  const alreadyRunning = await isRunning(client, workflowId);
+  const handle = await client.workflow.start(STARTUP_WORKFLOW_TYPE, {
+    workflowId,
+    taskQueue,
+    args: [{ namespace }],
+    // Two starts racing end up on the same run rather than one of them failing.
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+  return { workflowId, runId: handle.firstExecutionRunId, started: !alreadyRunning };
+}
+
+export class NotRunningError extends Error {
+  override name = 'NotRunningError';
+}
+
+function startupHandle(client: Client, namespace: BrokerNamespace): WorkflowHandle {
+  return client.workflow.getHandle(startupWorkflowId(namespace));
+}
+
+/** The startup workflow's own status; throws NotRunningError when it has never run. */
+export async function readStatus(client: Client, namespace: BrokerNamespace): Promise<StartupStatus & { execution: string }> {
+  const handle = startupHandle(client, namespace);
+  try {
+    const [description, status] = await Promise.all([handle.describe(), handle.query(statusQuery)]);
+    return { ...status, execution: description.status.name };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new NotRunningError(`'${namespace}' has never been started`);
+    throw error;
+  }
+}
+
+export interface ServiceReport extends SupervisorStatus {
+  workflowId: string;
+  /** The service's last heartbeat: messages processed, offsets, last event time. */
+  progress: unknown;
+}
+
+/** Live status of each supervisor of a namespace (and the shared feed), straight from them. */
+export async function readServices(client: Client, namespace: BrokerNamespace): Promise<ServiceReport[]> {
+  const services: ServiceName[] = ['market-feed', ...NAMESPACE_SERVICES];
+  const reports = await Promise.all(
+    services.map(async (service) => {
+      const workflowId = supervisorWorkflowId(namespace, service);
+      const handle = client.workflow.getHandle(workflowId);
+      try {
+        const [status, description] = await Promise.all([handle.query(supervisorStatusQuery), handle.describe()]);
+        const pending = description.raw.pendingActivities?.[0];
+        const details = pending?.heartbeatDetails?.payloads?.[0];
+        const progress = details ? client.options.loadedDataConverter.payloadConverter.fromPayload(details) : null;
+        return { ...status, workflowId, progress };
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return undefined;
+        throw error;
+      }
+    }),
+  );
+  return reports.filter((report): report is ServiceReport => report !== undefined);
+}
+
+/** Hands the request_token to the waiting workflow and answers whether it worked. */
+export async function submitRequestToken(client: Client, namespace: BrokerNamespace, token: string): Promise<TokenSubmissionResult> {
+  if (!REQUEST_TOKEN_PATTERN.test(token)) {
+    return { accepted: false, message: 'malformed request_token: expected 6-64 letters and digits (copy it from the redirect URL)' };
+  }
+  try {
+    return await startupHandle(client, namespace).executeUpdate(submitRequestTokenUpdate, { args: [token] });
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new NotRunningError(`'${namespace}' is not running`);
+    if (error instanceof WorkflowUpdateFailedError) {
+      return { accepted: false, message: (error.cause as Error | undefined)?.message ?? error.message };
+    }
+    throw error;
+  }
+}
+
+/**
+ * Stops a namespace: its supervisors stop their services (which flush and commit) and the startup
+ * workflow completes. The shared market feed stops too when no other namespace is still running.
+ */
+export async function stopNamespace(client: Client, namespace: BrokerNamespace): Promise<{ feedStopped: boolean }> {
+  const handle = startupHandle(client, namespace);
+  try {
+    await handle.signal(shutdownSignal);
+    await handle.result().catch(() => undefined);
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
+  const others = (['paper', 'zerodha'] as const).filter((ns) => ns !== namespace);
+  for (const other of others) {
+    if (await isRunning(client, startupWorkflowId(other))) return { feedStopped: false };
+  }
+  const feed = client.workflow.getHandle(MARKET_FEED_WORKFLOW_ID);
+  if (!(await isRunning(client, MARKET_FEED_WORKFLOW_ID))) return { feedStopped: false };
+  await feed.signal(shutdownSignal);
+  await feed.result().catch(() => undefined);
+  return { feedStopped: true };
+}
+
+export async function isRunning(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}

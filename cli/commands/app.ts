@@ -1,0 +1,55 @@
+// `alpha-panda worker` hosts workflows and activities; `alpha-panda api` serves the HTTP API;
+// `alpha-panda run` does everything a user needs to see a namespace trading.
+import type { Command } from 'commander';
+import { loadConfigOrExit, type Config } from '../../core/config/load';
+import { configureLogging, getLogger } from '../../core/logging';
+import { connectClient } from '../../api/operations';
+import { startApi } from '../../api/server';
+import { installRuntime } from '../../workers/runtime';
+import { createServiceFactory } from '../../workers/services';
+import { createWorker } from '../../workers/worker';
+import { runApplication } from '../run';
+import { namespaceOption } from './control';
+import type { BrokerNamespace } from '../../core/domain/namespace';
+
+export function registerAppCommands(program: Command): void {
+  program
+    .command('worker')
+    .description('host the workflows and activities on the alpha-panda task queue (stops gracefully on SIGINT/SIGTERM)')
+    .action(async () => {
+      const config = setUp();
+      installRuntime();
+      const running = await createWorker({ config, createService: createServiceFactory(config) });
+      getLogger().info({ taskQueue: running.worker.options.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+      // The Temporal runtime turns SIGINT/SIGTERM into a graceful shutdown: activities are
+      // cancelled, services flush and commit, then run() resolves.
+      await running.run();
+      getLogger().info('worker stopped');
+    });
+
+  program
+    .command('api')
+    .description('serve the HTTP API (status, login URL, request_token, stop)')
+    .action(async () => {
+      const config = setUp();
+      const client = await connectClient(config);
+      const { url } = await startApi(config, client);
+      process.stdout.write(`API listening on ${url}\n`);
+    });
+
+  program
+    .command('run')
+    .description('start the local stack, a worker, the API and a namespace, and show its startup live')
+    .addOption(namespaceOption())
+    .option('--no-infra', 'do not start the local infrastructure (it is already running elsewhere)')
+    .action(async (options: { namespace: BrokerNamespace; infra: boolean }) => {
+      const config = setUp();
+      await runApplication(config, options);
+    });
+}
+
+function setUp(): Config {
+  const config = loadConfigOrExit();
+  configureLogging({ level: config.logLevel, dir: config.logDir, console: true });
+  return config;
+}

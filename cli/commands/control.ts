@@ -1,0 +1,103 @@
+// `alpha-panda status | auth | stop`: talk to a running namespace through Temporal.
+import { Option, type Command } from 'commander';
+import { loginUrl } from '../../core/broker/auth';
+import { loadConfigOrExit } from '../../core/config/load';
+import { BROKER_NAMESPACES, type BrokerNamespace } from '../../core/domain/namespace';
+import {
+  connectClient,
+  NotRunningError,
+  readServices,
+  readStatus,
+  stopNamespace,
+  submitRequestToken,
+  webUiWorkflowUrl,
+} from '../../api/operations';
+import { startupWorkflowId } from '../../workflows/definitions';
+import { formatServices, formatStatus } from '../format';
+
+export const namespaceOption = () =>
+  new Option('-n, --namespace <namespace>', 'broker namespace').choices(BROKER_NAMESPACES).default('paper');
+
+export function registerControlCommands(program: Command): void {
+  program
+    .command('status')
+    .description('show the phase, health checks and services of a namespace')
+    .addOption(namespaceOption())
+    .option('--json', 'print JSON')
+    .action(async (options: { namespace: BrokerNamespace; json?: boolean }) => {
+      const config = loadConfigOrExit();
+      const client = await connectClient(config);
+      try {
+        const [status, services] = await Promise.all([
+          readStatus(client, options.namespace),
+          readServices(client, options.namespace),
+        ]);
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify({ ...status, supervisors: services }, null, 2)}\n`);
+        } else {
+          process.stdout.write(`${formatStatus(status)}\n${formatServices(services)}\n`);
+          process.stdout.write(`Web UI: ${webUiWorkflowUrl(config, startupWorkflowId(options.namespace))}\n`);
+        }
+      } catch (error) {
+        if (!(error instanceof NotRunningError)) throw error;
+        process.stderr.write(`${error.message}: start it with 'alpha-panda run --namespace ${options.namespace}'\n`);
+        process.exitCode = 1;
+      } finally {
+        await client.connection.close();
+      }
+    });
+
+  const auth = program
+    .command('auth')
+    .description('hand the Zerodha request_token to a waiting namespace (prints whether it worked)')
+    .addOption(namespaceOption().default('zerodha'))
+    .option('-t, --request-token <token>', 'the request_token from the redirect after logging in')
+    .action(async (options: { namespace: BrokerNamespace; requestToken?: string }) => {
+      if (!options.requestToken) {
+        auth.help({ error: true });
+      }
+      const config = loadConfigOrExit();
+      const client = await connectClient(config);
+      try {
+        const result = await submitRequestToken(client, options.namespace, options.requestToken!);
+        const out = result.accepted ? process.stdout : process.stderr;
+        out.write(`${result.accepted ? 'Accepted' : 'Rejected'}: ${result.message}\n`);
+        if (!result.accepted) process.exitCode = 1;
+      } catch (error) {
+        if (!(error instanceof NotRunningError)) throw error;
+        process.stderr.write(`Rejected: ${error.message}: start it with 'alpha-panda run --namespace ${options.namespace}'\n`);
+        process.exitCode = 1;
+      } finally {
+        await client.connection.close();
+      }
+    });
+
+  auth
+    .command('login-url')
+    .description('print the Zerodha login URL')
+    .action(() => {
+      const config = loadConfigOrExit();
+      if (!config.zerodha.enabled) {
+        process.stderr.write('Zerodha is disabled (ZERODHA__ENABLED=false): mock mode needs no login.\n');
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(`${loginUrl(config)}\n`);
+    });
+
+  program
+    .command('stop')
+    .description('stop a namespace: services flush and commit, then the startup workflow completes')
+    .addOption(namespaceOption())
+    .action(async (options: { namespace: BrokerNamespace }) => {
+      const config = loadConfigOrExit();
+      const client = await connectClient(config);
+      try {
+        process.stdout.write(`Stopping '${options.namespace}'...\n`);
+        const { feedStopped } = await stopNamespace(client, options.namespace);
+        process.stdout.write(`Stopped '${options.namespace}'${feedStopped ? ' and the shared market feed' : ''}.\n`);
+      } finally {
+        await client.connection.close();
+      }
+    });
+}

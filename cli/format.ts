@@ -1,0 +1,36 @@
+// Plain-text rendering of statuses for the terminal.
+import type { ServiceReport } from '../api/operations';
+import type { CheckResult, StartupStatus } from '../workflows/definitions';
+
+const OUTCOME_MARK: Record<CheckResult['outcome'], string> = {
+  passed: 'ok  ',
+  warning: 'warn',
+  failed: 'FAIL',
+  skipped: 'skip',
+  pending: 'wait',
+};
+
+export function formatCheck(check: CheckResult): string {
+  return `  [${OUTCOME_MARK[check.outcome]}] ${check.name.padEnd(20)} ${check.detail}`;
+}
+
+export function formatStatus(status: StartupStatus & { execution?: string }): string {
+  const lines = [`${status.namespace}: phase ${status.phase}${status.execution ? ` (workflow ${status.execution.toLowerCase()})` : ''}`];
+  lines.push(...status.checks.map(formatCheck));
+  if (status.loginUrl) lines.push(`  login: ${status.loginUrl} (deadline ${status.authDeadline})`);
+  if (status.authError) lines.push(`  last token: ${status.authError}`);
+  if (status.failure) lines.push(`  failure: ${status.failure}`);
+  return lines.join('\n');
+}
+
+export function formatServices(services: readonly ServiceReport[]): string {
+  if (services.length === 0) return '  (no services started)';
+  return services
+    .map((service) => {
+      const progress = service.progress as { processed?: number; deadLettered?: number; lastEventAt?: string | null } | null;
+      const counts = progress ? ` processed=${progress.processed ?? 0} dlq=${progress.deadLettered ?? 0}` : '';
+      const error = service.lastError ? ` last error: ${service.lastError}` : '';
+      return `  ${service.service.padEnd(18)} ${service.state.padEnd(10)} restarts=${service.restarts}${counts}${error}`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,147 @@
+// `alpha-panda run`: local stack up, database ready, a worker and the API in this process, the
+// namespace's startup workflow started (or attached to), and its progress shown live. Ctrl-C
+// stops the namespace cleanly (services flush and commit), then the worker and the API.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../core/config/load';
+import type { BrokerNamespace } from '../core/domain/namespace';
+import { migrateDatabase } from '../core/postgres/migrate';
+import { createPool } from '../core/postgres/pool';
+import { seedDatabase } from '../core/postgres/seed';
+import { connectClient, readServices, readStatus, startNamespace, stopNamespace, submitRequestToken, webUiWorkflowUrl } from '../api/operations';
+import { startApi } from '../api/server';
+import { installRuntime } from '../workers/runtime';
+import { createServiceFactory } from '../workers/services';
+import { createWorker } from '../workers/worker';
+import { startupWorkflowId, type StartupPhase, type StartupStatus } from '../workflows/definitions';
+import { formatCheck, formatServices } from './format';
+
+const POLL_MS = 1_000;
+const SERVICE_SUMMARY_EVERY_MS = 15_000;
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+export async function runApplication(config: Config, options: { namespace: BrokerNamespace; infra: boolean }): Promise<void> {
+  const { namespace } = options;
+  if (options.infra) await runChild(['infra', 'up'], 'starting the local stack');
+  await prepareDatabase(config, namespace);
+
+  installRuntime({ handleSignals: false });
+  const worker = await createWorker({ config, createService: createServiceFactory(config) });
+  const workerDone = worker.run();
+  const client = await connectClient(config);
+  const api = await startApi(config, client).catch((error: Error) => {
+    say(`! API not started on ${config.api.host}:${config.api.port}: ${error.message}`);
+    return undefined;
+  });
+
+  const start = await startNamespace(client, namespace);
+  say(`${start.started ? 'Started' : 'Attached to'} workflow ${start.workflowId}`);
+  say(`  Web UI: ${webUiWorkflowUrl(config, startupWorkflowId(namespace))}`);
+  if (api) say(`  API:    ${api.url}/api/namespaces/${namespace}/status`);
+  say('  Ctrl-C stops the namespace cleanly.');
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) {
+      say('Forced exit.');
+      process.exit(130);
+    }
+    stopping = true;
+    say(`\nStopping '${namespace}' (services flush and commit)... press Ctrl-C again to force.`);
+    await stopNamespace(client, namespace).catch((error: Error) => say(`! stop: ${error.message}`));
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+
+  const outcome = await watch(client, namespace, () => stopping);
+  await api?.app.close();
+  worker.worker.shutdown();
+  await workerDone;
+  await client.connection.close();
+  say(outcome === 'failed' ? 'Startup failed (see above).' : 'Stopped.');
+  if (outcome === 'failed') process.exitCode = 1;
+}
+
+/** Prints phase changes, check results and service states until the workflow ends. */
+async function watch(client: Client, namespace: BrokerNamespace, isStopping: () => boolean) {
+  let phase: StartupPhase | undefined;
+  const printedChecks = new Map<string, string>();
+  let lastSummary = 0;
+  let prompting = false;
+  for (;;) {
+    const status = await readStatus(client, namespace).catch(() => undefined);
+    if (status) {
+      if (status.phase !== phase) {
+        phase = status.phase;
+        say(`[${new Date().toISOString()}] ${namespace}: ${phase}`);
+      }
+      for (const check of status.checks) {
+        const line = formatCheck(check);
+        if (check.outcome !== 'pending' && printedChecks.get(check.name) !== line) {
+          printedChecks.set(check.name, line);
+          say(line);
+        }
+      }
+      if (status.phase === 'awaiting-auth' && !prompting) {
+        prompting = true;
+        void promptForToken(client, namespace, status).finally(() => (prompting = false));
+      }
+      if (status.phase === 'running' && Date.now() - lastSummary >= SERVICE_SUMMARY_EVERY_MS) {
+        lastSummary = Date.now();
+        say(formatServices(await readServices(client, namespace)));
+      }
+      if (status.phase === 'failed') {
+        say(status.failure ?? 'failed');
+        return 'failed' as const;
+      }
+      if (status.phase === 'stopped' || status.execution !== 'RUNNING') return 'stopped' as const;
+    }
+    await sleep(isStopping() ? POLL_MS / 2 : POLL_MS);
+  }
+}
+
+async function promptForToken(client: Client, namespace: BrokerNamespace, status: StartupStatus) {
+  say(`Log in to Zerodha: ${status.loginUrl}`);
+  say(`Then send the request_token before ${status.authDeadline}:`);
+  say(`  alpha-panda auth --namespace ${namespace} --request-token <token>   (or POST /api/namespaces/${namespace}/request-token)`);
+  if (!process.stdin.isTTY) return;
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    for (;;) {
+      const token = (await rl.question('request_token> ')).trim();
+      if (token === '') continue;
+      const result = await submitRequestToken(client, namespace, token);
+      say(`${result.accepted ? 'Accepted' : 'Rejected'}: ${result.message}`);
+      if (result.accepted) return;
+    }
+  } catch {
+    // stdin closed or the workflow moved on: the other ways to send the token still work.
+  } finally {
+    rl.close();
+  }
+}
+
+/** Migrations, and sample data when the namespace has no strategies yet (a fresh machine). */
+async function prepareDatabase(config: Config, namespace: BrokerNamespace): Promise<void> {
+  const applied = await migrateDatabase(config.database.postgresUrl);
+  if (applied.length > 0) say(`Database: applied ${applied.length} migration(s).`);
+  const pool = createPool(config);
+  try {
+    const { rows } = await pool.query<{ count: string }>('select count(*) from strategy_configurations where namespace = $1', [namespace]);
+    if (Number(rows[0]?.count ?? 0) === 0) {
+      const seeded = await seedDatabase(pool);
+      say(`Database: no strategies for '${namespace}' yet, seeded the samples (${JSON.stringify(seeded)}).`);
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+function runChild(args: string[], what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [new URL('../bin/alpha-panda.mjs', import.meta.url).pathname, ...args], { stdio: 'inherit' });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (exit ${code})`))));
+  });
+}

@@ -1,0 +1,77 @@
+// An isolated Alpha Panda for one test file: its own Temporal namespace, database and Redis
+// database on the real local stack, and in-process workers built exactly as `alpha-panda worker`
+// builds them.
+import type { Config } from '../../core/config/load';
+import { configureLogging } from '../../core/logging';
+import { migrateDatabase } from '../../core/postgres/migrate';
+import { createPool } from '../../core/postgres/pool';
+import { seedDatabase } from '../../core/postgres/seed';
+import { Resources } from '../../core/resources';
+import { installRuntime } from '../../workers/runtime';
+import { createServiceFactory } from '../../workers/services';
+import { createWorker, type RunningWorker } from '../../workers/worker';
+import { claimRedisDatabase, createTestDatabase, testConfig } from './stack';
+import { createTestTemporal, sharedWorkflowBundle, type TestTemporal } from './temporal';
+
+export interface TestApp {
+  config: Config;
+  temporal: TestTemporal;
+  /** Environment that points a child process (`alpha-panda worker`) at this app. */
+  env: Record<string, string>;
+  startWorker(overrides?: Record<string, string>): Promise<{ running: RunningWorker; done: Promise<void> }>;
+  seed(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  configureLogging({ level: 'warn', console: true });
+  installRuntime();
+  const base = testConfig();
+  const temporal = await createTestTemporal(base.temporal.address);
+  const database = await createTestDatabase(base.database.postgresUrl);
+  const redis = await claimRedisDatabase(base.redis.url);
+  const env = {
+    DATABASE__POSTGRES_URL: database.url,
+    REDIS__URL: redis.url,
+    TEMPORAL__NAMESPACE: temporal.namespace,
+    MARKET_FEED__TICKS_PER_SECOND: '20',
+    ...overrides,
+  };
+  const config = testConfig(env);
+  const workers: { running: RunningWorker; done: Promise<void> }[] = [];
+
+  return {
+    config,
+    temporal,
+    env,
+    async startWorker(workerOverrides = {}) {
+      const workerConfig = testConfig({ ...env, ...workerOverrides });
+      const resources = new Resources(workerConfig);
+      const running = await createWorker({
+        config: workerConfig,
+        connection: temporal.nativeConnection,
+        workflowBundle: await sharedWorkflowBundle(),
+        resources,
+        createService: createServiceFactory(workerConfig, resources),
+      });
+      const entry = { running, done: running.run() };
+      workers.push(entry);
+      return entry;
+    },
+    async seed() {
+      await migrateDatabase(config.database.postgresUrl);
+      const pool = createPool(config);
+      await seedDatabase(pool);
+      await pool.end();
+    },
+    async close() {
+      for (const { running, done } of workers) {
+        if (running.worker.getState() === 'RUNNING') running.worker.shutdown();
+        await done.catch(() => undefined);
+      }
+      await temporal.close();
+      await redis.release();
+      await database.drop();
+    },
+  };
+}

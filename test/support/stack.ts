@@ -1,0 +1,65 @@
+// Per-test-file isolation on the shared local stack: a throwaway Postgres database, a Redis
+// database index, and configuration pointing at them (and at a fresh Temporal namespace).
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { parseConfig, readEnvironment, type Config } from '../../core/config/load';
+
+/** The configuration the stack was started with (environment and .env), plus overrides. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return parseConfig({ ...readEnvironment(), LOG_LEVEL: 'warn', ...overrides });
+}
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database next to the configured one; `drop()` removes it. */
+export async function createTestDatabase(baseUrl = testConfig().database.postgresUrl): Promise<TestDatabase> {
+  const name = `alpha_panda_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: baseUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+/**
+ * A Redis database index of its own (1-15), emptied before and after use. Claimed with a lock key
+ * in database 0 so that test processes running at the same time never share one.
+ */
+export async function claimRedisDatabase(baseUrl = testConfig().redis.url): Promise<{ url: string; release(): Promise<void> }> {
+  const locks = new Redis(baseUrl);
+  const owner = randomUUID();
+  let index = 0;
+  for (let candidate = 1; candidate <= 15 && index === 0; candidate += 1) {
+    const claimed = await locks.set(`alpha-panda-test:redis-db:${candidate}`, owner, 'EX', 1800, 'NX');
+    if (claimed === 'OK') index = candidate;
+  }
+  if (index === 0) throw new Error('every Redis test database (1-15) is claimed; wait for other test runs to finish');
+  const url = new URL(baseUrl);
+  url.pathname = `/${index}`;
+  const redis = new Redis(url.toString());
+  await redis.flushdb();
+  return {
+    url: url.toString(),
+    async release() {
+      await redis.flushdb();
+      redis.disconnect();
+      const lock = `alpha-panda-test:redis-db:${index}`;
+      if ((await locks.get(lock)) === owner) await locks.del(lock);
+      locks.disconnect();
+    },
+  };
+}
