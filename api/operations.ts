@@ -8,6 +8,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import type { Config } from '../core/config/load';
 import { NAMESPACE_SERVICES, type BrokerNamespace, type ServiceName } from '../core/domain/namespace';
 import {
@@ -25,6 +26,8 @@ import {
   type SupervisorStatus,
   type TokenSubmissionResult,
 } from '../workflows/definitions';
+
+const { temporal } = proto;
 
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5 seconds' });
@@ -57,6 +60,28 @@ export async function startNamespace(client: Client, namespace: BrokerNamespace,
 
 export class NotRunningError extends Error {
   override name = 'NotRunningError';
+}
+
+export class NoWorkerError extends Error {
+  override name = 'NoWorkerError';
+}
+
+/**
+ * Signals and updates are handled by workflow code on a worker: with none polling, a stop or a
+ * token would wait silently. Say so instead.
+ */
+export async function assertWorkerPolling(client: Client, taskQueue = TASK_QUEUE): Promise<void> {
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  if (!pollers || pollers.length === 0) {
+    throw new NoWorkerError(
+      `no worker is polling task queue '${taskQueue}' in Temporal namespace '${client.options.namespace}': ` +
+        "start one with 'alpha-panda worker' (or 'alpha-panda run'), then try again",
+    );
+  }
 }
 
 function startupHandle(client: Client, namespace: BrokerNamespace): WorkflowHandle {
@@ -125,6 +150,7 @@ export async function submitRequestToken(client: Client, namespace: BrokerNamesp
  */
 export async function stopNamespace(client: Client, namespace: BrokerNamespace): Promise<{ feedStopped: boolean }> {
   const handle = startupHandle(client, namespace);
+  await assertWorkerPolling(client);
   try {
     await handle.signal(shutdownSignal);
     await handle.result().catch(() => undefined);

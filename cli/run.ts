@@ -24,6 +24,9 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 export async function runApplication(config: Config, options: { namespace: BrokerNamespace; infra: boolean }): Promise<void> {
   const { namespace } = options;
+  // When our output goes to a pipe that closes (`run | tee` and Ctrl-C), keep going: stopping
+  // cleanly matters more than printing about it.
+  process.stdout.on('error', () => undefined);
   if (options.infra) await runChild(['infra', 'up'], 'starting the local stack');
   await prepareDatabase(config, namespace);
 

@@ -31,6 +31,8 @@ export interface LoggingOptions {
   dir?: string;
   /** Console output; off for tests and commands whose stdout is data. */
   console?: boolean;
+  /** A quieter console than the files (e.g. `run`, whose console shows progress). */
+  consoleLevel?: LevelWithSilent;
 }
 
 const loggers = new Map<LogChannel, Logger>();
@@ -47,7 +49,7 @@ function build(channel: LogChannel): Logger {
   const streams: pino.StreamEntry[] = [];
   if (options.console !== false) {
     streams.push({
-      level: options.level as pino.Level,
+      level: (options.consoleLevel ?? options.level) as pino.Level,
       stream: pretty({ colorize: process.stderr.isTTY, destination: 2, sync: true, ignore: 'pid,hostname' }),
     });
   }

@@ -43,13 +43,14 @@ export function registerAppCommands(program: Command): void {
     .addOption(namespaceOption())
     .option('--no-infra', 'do not start the local infrastructure (it is already running elsewhere)')
     .action(async (options: { namespace: BrokerNamespace; infra: boolean }) => {
-      const config = setUp();
+      // The console shows the startup's progress; the full logs go to LOG_DIR.
+      const config = setUp('warn');
       await runApplication(config, options);
     });
 }
 
-function setUp(): Config {
+function setUp(consoleLevel?: 'warn'): Config {
   const config = loadConfigOrExit();
-  configureLogging({ level: config.logLevel, dir: config.logDir, console: true });
+  configureLogging({ level: config.logLevel, dir: config.logDir, console: true, consoleLevel });
   return config;
 }

@@ -5,6 +5,7 @@ import { loadConfigOrExit } from '../../core/config/load';
 import { BROKER_NAMESPACES, type BrokerNamespace } from '../../core/domain/namespace';
 import {
   connectClient,
+  NoWorkerError,
   NotRunningError,
   readServices,
   readStatus,
@@ -96,6 +97,10 @@ export function registerControlCommands(program: Command): void {
         process.stdout.write(`Stopping '${options.namespace}'...\n`);
         const { feedStopped } = await stopNamespace(client, options.namespace);
         process.stdout.write(`Stopped '${options.namespace}'${feedStopped ? ' and the shared market feed' : ''}.\n`);
+      } catch (error) {
+        if (!(error instanceof NoWorkerError)) throw error;
+        process.stderr.write(`Cannot stop '${options.namespace}' now: ${error.message}\n`);
+        process.exitCode = 1;
       } finally {
         await client.connection.close();
       }

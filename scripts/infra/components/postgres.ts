@@ -74,7 +74,9 @@ async function ensureRoleAndDatabase(ctx: InfraContext): Promise<void> {
   const { user, password, database } = postgresAddress(ctx.config);
   await withClient(asSuperuser(ctx), async (client) => {
     const role = client.escapeIdentifier(user);
-    const credentials = password === '' ? 'LOGIN' : `LOGIN PASSWORD ${client.escapeLiteral(password)}`;
+    // CREATEDB: this is the local development cluster, and the tests create throwaway databases as the app's role.
+    const login = password === '' ? 'LOGIN' : `LOGIN PASSWORD ${client.escapeLiteral(password)}`;
+    const credentials = `${login} CREATEDB`;
     const roleExists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user])).rowCount === 1;
     // ALTER keeps the password in step with DATABASE__POSTGRES_URL when it changes.
     await client.query(`${roleExists ? 'ALTER' : 'CREATE'} ROLE ${role} WITH ${credentials}`);
