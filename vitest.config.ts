@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{api,activities,cli,core,services,workers,workflows,scripts}/**/*.test.ts'],
+          include: ['{api,activities,bench,cli,core,services,workers,workflows,scripts}/**/*.test.ts'],
           pool: 'threads',
         },
       },

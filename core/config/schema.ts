@@ -2,6 +2,7 @@
 // nesting: `zerodha.apiKey` is read from ZERODHA__API_KEY, `logLevel` from LOG_LEVEL.
 import { z } from 'zod';
 import { BROKER_NAMESPACES } from '../domain/namespace';
+import { DEFAULT_RISK_LIMITS } from '../domain/trading/risk/limits';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
@@ -97,8 +98,49 @@ export const configSchema = z
       .object({
         startingCashPaise: positiveInt.default(100_000_000), // ₹10,00,000
         slippageBps: nonNegativeInt.default(5),
+        // Extra slippage per market fill, drawn from [0, jitter] bps with the seeded generator.
+        slippageJitterBps: nonNegativeInt.default(0),
         latencyMs: nonNegativeInt.default(0),
         seed: nonNegativeInt.default(7),
+      })
+      .prefault({}),
+    portfolio: z
+      .object({
+        // A strategy's P&L snapshot is taken once this much event time (tick and fill times) has
+        // passed since its previous one, if anything changed meanwhile.
+        snapshotIntervalMs: positiveInt.default(60_000),
+      })
+      .prefault({}),
+    strategies: z
+      .object({
+        // How often the strategy runner and the risk manager re-read strategy_configurations, so
+        // a strategy switched on or off, added or edited takes effect without a restart.
+        refreshIntervalMs: positiveInt.default(5_000),
+      })
+      .prefault({}),
+    risk: z
+      .object({
+        // Namespace-wide pre-trade limits; a strategy's risk_limits column overrides any of them.
+        maxPositionPerInstrument: positiveInt.default(DEFAULT_RISK_LIMITS.maxPositionPerInstrument),
+        maxOrderValuePaise: positiveInt.default(DEFAULT_RISK_LIMITS.maxOrderValue),
+        maxDailyTradesPerStrategy: positiveInt.default(DEFAULT_RISK_LIMITS.maxDailyTradesPerStrategy),
+        priceBandBps: positiveInt.max(10_000, { error: 'expected at most 10000 bps' }).default(DEFAULT_RISK_LIMITS.priceBandBps),
+        maxDailyLossPerStrategyPaise: positiveInt.default(DEFAULT_RISK_LIMITS.maxDailyLossPerStrategy),
+      })
+      .prefault({}),
+    monitor: z
+      .object({
+        // How often the pipeline monitor samples topic end offsets and consumer group offsets.
+        intervalMs: positiveInt.default(5_000),
+        // A tick-fed stage whose newest input is older than this is a warning / critical (market
+        // hours, or whenever ticks flow).
+        staleWarningMs: positiveInt.default(15_000),
+        staleCriticalMs: positiveInt.default(60_000),
+        // Messages a consumer group is behind on its inputs: a warning / critical.
+        lagWarning: positiveInt.default(1_000),
+        lagCritical: positiveInt.default(10_000),
+        // A group with lag whose committed offsets have not moved for this long is degraded.
+        stallMs: positiveInt.default(30_000),
       })
       .prefault({}),
     infra: z

@@ -86,8 +86,7 @@ export async function bootstrapTopics(kafka: Kafka, specs: readonly TopicSpec[] 
     // reported as existing rather than hiding which ones this run created.
     await Promise.all(
       plan.create.map(async (spec) => {
-        const wasCreated = await admin.createTopics({
-          waitForLeaders: true,
+        const wasCreated = await createWaitingForLeaders(admin, {
           topics: [
             {
               topic: spec.name,
@@ -111,6 +110,30 @@ export async function bootstrapTopics(kafka: Kafka, specs: readonly TopicSpec[] 
     const bySpecOrder = (a: string, b: string) => order.get(a)! - order.get(b)!;
     return { created: created.sort(bySpecOrder), existing: existing.sort(bySpecOrder), partitionsIncreased: plan.grow, replicationFactor };
   });
+}
+
+type CreateTopicsRequest = Omit<Parameters<Admin['createTopics']>[0], 'waitForLeaders'>;
+
+/**
+ * createTopics with waitForLeaders, tolerating the moment right after creation when the broker
+ * still answers "does not host this topic-partition": the topic exists, its leader is coming.
+ * Returns whether this call created the topic.
+ */
+async function createWaitingForLeaders(admin: Admin, request: CreateTopicsRequest, attempts = 10): Promise<boolean> {
+  let created: boolean | undefined;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const result = await admin.createTopics({ ...request, waitForLeaders: true });
+      return created ?? result;
+    } catch (error) {
+      const failure = error as { type?: string; originalError?: { type?: string } };
+      const type = failure.type ?? failure.originalError?.type;
+      if (attempt >= attempts || (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE')) throw error;
+      // The failed call did create it; the retry will find it existing and answer false.
+      created ??= true;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }
 
 /** The names among `names` that do not exist on the broker (for health checks). */

@@ -1,18 +1,34 @@
 // The one effectively-once step every pipeline stage runs per batch (DESIGN: "a consumer records
 // an event id as processed in the same step that makes its effect durable"):
-//   1. drop events whose ids this stage already processed (Redis dedup);
+//   1. drop events this stage already processed;
 //   2. compute outputs (with ids derived from their cause, see core/domain/ids.ts) and effects;
 //   3. make idempotent external effects durable (Postgres rows keyed by event id), produce outputs;
-//   4. commit the stage's Redis state and the dedup marks in ONE MULTI;
+//   4. commit the stage's Redis state and the processed marks in ONE MULTI;
 // and only then does the consumer commit offsets. A crash between 3 and 4 replays the batch from
 // the old state: the same outputs with the same ids are produced again and the next stage's dedup
-// drops them; Postgres inserts are no-ops. A crash after 4 replays nothing: the ids are marked.
+// drops them; Postgres inserts are no-ops. A crash after 4 replays nothing: the events are marked.
+//
+// Two kinds of mark, because duplicates arrive two ways:
+// - a redelivery of the same offset (crash before the offset commit): caught by a watermark, the
+//   last offset processed per topic-partition, one key per partition;
+// - the same event id at a new offset (an upstream stage replayed and re-produced it): caught by a
+//   per-id mark with a TTL. Ticks never arrive this way (the feed does not replay), so they get
+//   the watermark alone: per-id keys for every tick would be hundreds of millions a day.
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { EventType } from '../domain/events';
 import type { ConsumedEvent } from '../kafka/consumer';
 import type { EventMessage, EventProducer } from '../kafka/producer';
 import { filterUnprocessed, markProcessed } from '../redis/dedup';
-import type { KeyNamespace } from '../redis/keys';
+import { namespacedKey, type KeyNamespace } from '../redis/keys';
+
+/** Event types that are only ever produced once (never re-emitted by a replaying stage). */
+const WATERMARK_ONLY: ReadonlySet<EventType> = new Set(['tick_received']);
+
+/** More than any batch a consumer can have in flight between two offset commits. */
+const REDELIVERY_WINDOW = 100_000n;
+
+const watermarkKey = (namespace: KeyNamespace, stage: string, topic: string, partition: number) =>
+  namespacedKey(namespace, 'watermark', stage, topic, partition);
 
 export interface BatchOutcome {
   /** Events to produce; their envelope ids must be derived from their causes. */
@@ -34,12 +50,36 @@ export interface ProcessOnceOptions<T extends EventType> {
   apply: (fresh: ConsumedEvent<T>[]) => BatchOutcome | Promise<BatchOutcome>;
 }
 
-/** Returns how many events were new (processed now) and how many were skipped as seen. */
+/**
+ * `events` are one partition's batch, in offset order (as runEventConsumer delivers them).
+ * Returns how many events were new (processed now) and how many were skipped as seen.
+ */
 export async function processOnce<T extends EventType>(options: ProcessOnceOptions<T>): Promise<{ fresh: number; skipped: number }> {
   const { redis, namespace, stage, events } = options;
-  const unseen = new Set(await filterUnprocessed(redis, namespace, stage, events.map((event) => event.envelope.id)));
-  // Also drops a duplicate inside the batch itself (the same id delivered twice).
-  const fresh = events.filter((event) => unseen.delete(event.envelope.id));
+  const first = events[0];
+  if (!first) return { fresh: 0, skipped: 0 };
+  const watermark = watermarkKey(namespace, stage, first.topic, first.partition);
+  const [storedOffset, unseenIds] = await Promise.all([
+    redis.get(watermark),
+    filterUnprocessed(redis, namespace, stage, idsNeedingMarks(events)),
+  ]);
+  const after = storedOffset === null ? -1n : BigInt(storedOffset);
+  const last = events[events.length - 1]!;
+  if (BigInt(last.offset) + REDELIVERY_WINDOW < after) {
+    // Offsets are committed after every batch, so a redelivery is never this far behind: the
+    // topic was recreated. Skipping silently would drop every message; stop loudly instead.
+    throw new Error(
+      `${stage}: ${first.topic}[${first.partition}] offset ${last.offset} is far behind the processed watermark ${after}; ` +
+        `if the topic was recreated, delete Redis key ${watermark} to process it again`,
+    );
+  }
+  const unseen = new Set(unseenIds);
+  const fresh = events.filter(
+    (event) =>
+      BigInt(event.offset) > after &&
+      // Also drops a duplicate inside the batch itself (the same id delivered twice).
+      (WATERMARK_ONLY.has(event.envelope.type) || unseen.delete(event.envelope.id)),
+  );
   if (fresh.length === 0) return { fresh: 0, skipped: events.length };
 
   const outcome = await options.apply(fresh);
@@ -47,9 +87,14 @@ export async function processOnce<T extends EventType>(options: ProcessOnceOptio
   if (outcome.outputs.length > 0) await options.producer.sendBatch(outcome.outputs);
   const multi = redis.multi();
   outcome.persist?.(multi);
-  markProcessed(multi, namespace, stage, fresh.map((event) => event.envelope.id));
+  multi.set(watermark, last.offset);
+  markProcessed(multi, namespace, stage, idsNeedingMarks(fresh));
   const results = await multi.exec();
   const failed = results?.find(([error]) => error);
   if (!results || failed) throw new Error(`committing ${stage} state failed: ${failed?.[0]?.message ?? 'transaction aborted'}`);
   return { fresh: fresh.length, skipped: events.length - fresh.length };
+}
+
+function idsNeedingMarks(events: readonly ConsumedEvent[]): string[] {
+  return events.filter((event) => !WATERMARK_ONLY.has(event.envelope.type)).map((event) => event.envelope.id);
 }

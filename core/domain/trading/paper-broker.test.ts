@@ -261,3 +261,31 @@ describe('paper broker: determinism', () => {
     expect(total).toBe(chargesForTurnover('MIS', 'BUY', paise(turnover)).total);
   });
 });
+
+describe('paper broker: latency', () => {
+  const slow = () => createPaperBroker({ slippageBps: 10, slippageJitterBps: 0, tickSize: 5, latencyMs: 1_500 });
+  const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
+
+  it('ignores ticks stamped before submission time + latency, then fills on the first one after', () => {
+    let state = submitted(slow(), { side: 'BUY', quantity: 10 });
+    const early = onTick(state, makeTick(250_010), at(1_499), mulberry32(1));
+    expect(early.fills).toEqual([]);
+    state = early.state;
+    const due = onTick(state, makeTick(250_010), at(1_500), mulberry32(1));
+    expect(due.fills).toMatchObject([{ orderId: 'o1', quantity: 10, price: 250_260, filledAt: at(1_500) }]);
+  });
+
+  it('delays the exits too: they are submitted at the entry fill and wait their own latency', () => {
+    let state = submitted(slow(), { side: 'BUY', quantity: 10, takeProfitPrice: 251_000 });
+    const entry = onTick(state, makeTick(250_010), at(2_000), mulberry32(1));
+    expect(entry.exits).toMatchObject([{ orderId: 'o1-tp', submittedAt: at(2_000) }]);
+    state = entry.state;
+    expect(onTick(state, makeTick(252_000), at(3_000), mulberry32(1)).fills).toEqual([]);
+    expect(onTick(state, makeTick(252_000), at(3_500), mulberry32(1)).fills).toMatchObject([{ orderId: 'o1-tp', price: 252_000 }]);
+  });
+
+  it('without latency an order is live for the next tick whatever its timestamp', () => {
+    const state = submitted(broker(), { side: 'BUY', quantity: 10 });
+    expect(onTick(state, makeTick(250_010), at(-60_000), mulberry32(1)).fills).toHaveLength(1);
+  });
+});

@@ -6,6 +6,8 @@
 //   last price moved by slippage against the trader, rounded to the tick size.
 // - LIMIT orders wait for a tick that crosses them; SL / SL-M wait for their trigger, then act as
 //   LIMIT / MARKET. A triggered stop stays triggered.
+// - With a latency configured, an order (exits included) ignores the ticks stamped before its
+//   submission time + latency: it has not reached the exchange yet.
 // - A full-mode tick's depth on the opposite side caps each fill; the rest stays open for later
 //   ticks. Orders on the same tick share the depth in submission order.
 // - When an entry carrying take-profit / stop-loss prices is completely filled (or fails after a
@@ -23,6 +25,7 @@ import {
   DEFAULT_PAPER_BROKER_CONFIG,
   depthOf,
   executionPrice,
+  reachedExchange,
   stopTriggered,
   type PaperBrokerConfig,
 } from './paper-execution';
@@ -246,6 +249,7 @@ export function onTick(state: PaperBrokerState, tick: Tick, now: string, rng: Rn
 
   const orders = state.orders.map((order) => {
     if (order.instrumentToken !== tick.instrumentToken || closed.has(order.orderId)) return order;
+    if (!reachedExchange(order.submittedAt, now, config.latencyMs)) return order;
     const current: PaperOrder = { ...order, triggered: order.triggered || stopTriggered(order, tick.lastPrice) };
     const price = executionPrice(current, tick, config, rng);
     if (price === null) return current;

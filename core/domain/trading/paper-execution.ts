@@ -12,13 +12,25 @@ export interface PaperBrokerConfig {
   slippageJitterBps: number;
   /** Tick size fill prices are rounded to, in paise. */
   tickSize: number;
+  /** How long after its submission an order reaches the exchange, in ms of tick time; 0 = at once. */
+  latencyMs: number;
 }
 
 export const DEFAULT_PAPER_BROKER_CONFIG: PaperBrokerConfig = Object.freeze({
   slippageBps: 5,
   slippageJitterBps: 0,
   tickSize: 5,
+  latencyMs: 0,
 });
+
+/**
+ * Whether an order submitted at `submittedAt` has reached the exchange by a tick at `now`. Both
+ * are event times (never the wall clock), so a replay decides the same. With no latency every
+ * order is live for the next tick, whatever the two clocks say.
+ */
+export function reachedExchange(submittedAt: string, now: string, latencyMs: number): boolean {
+  return latencyMs <= 0 || Date.parse(now) >= Date.parse(submittedAt) + latencyMs;
+}
 
 export interface ExecutableOrder {
   side: 'BUY' | 'SELL';

@@ -1,0 +1,122 @@
+// The portfolio manager's bookkeeping, pure: per strategy a book holding its portfolio (positions,
+// cash, realized P&L, charges: core/domain/trading/portfolio.ts) and its snapshot schedule. A
+// batch of fills and ticks gives the next books, which strategies changed, and the snapshots due.
+//
+// Snapshot schedule, on event time (fill and tick times, never the wall clock, so a replay takes
+// the same snapshots): a strategy's first event starts its clock; once a batch's latest event is
+// PORTFOLIO__SNAPSHOT_INTERVAL_MS or more past the strategy's previous snapshot (or that start)
+// and the strategy changed meanwhile, a snapshot is taken as of that event.
+import type { Envelope, PnlSnapshot } from '../../core/domain/events';
+import { derivedEventId } from '../../core/domain/ids';
+import { applyFill, createPortfolio, markToMarket, snapshot, type PortfolioState } from '../../core/domain/trading/portfolio';
+
+export interface StrategyBook {
+  strategyId: string;
+  portfolio: PortfolioState;
+  /** Event time of the latest event applied. */
+  updatedAt: string;
+  /** Event time of the last snapshot; before the first one, of the strategy's first event. */
+  lastSnapshotAt: string;
+  lastSnapshotEventId: string | null;
+  changedSinceSnapshot: boolean;
+}
+
+export type Books = ReadonlyMap<string, StrategyBook>;
+
+export interface BookSettings {
+  startingCash: number;
+  snapshotIntervalMs: number;
+}
+
+export interface SnapshotTaken {
+  /** Derived from the batch's last event and the strategy, so a replayed batch re-emits it. */
+  id: string;
+  data: PnlSnapshot;
+  cause: Envelope;
+}
+
+export interface BatchResult {
+  books: Map<string, StrategyBook>;
+  /** Strategies whose book changed (their Redis state must be written). */
+  touched: Set<string>;
+  snapshots: SnapshotTaken[];
+}
+
+export type BookInput = Envelope<'order_filled'> | Envelope<'tick_received'>;
+
+const millis = (at: string) => Date.parse(at);
+const later = (a: string, b: string) => (millis(b) > millis(a) ? b : a);
+
+/** When the event happened: a fill's fill time, a tick's envelope time (the engine's tick clock). */
+export const eventTime = (envelope: BookInput): string =>
+  envelope.type === 'order_filled' ? (envelope as Envelope<'order_filled'>).data.filledAt : envelope.ts;
+
+/** The figures readers show: the portfolio marked to its latest prices, as of its last event. */
+export const currentView = (book: StrategyBook): PnlSnapshot => snapshot(book.portfolio, book.strategyId, book.updatedAt);
+
+export function applyBatch(committed: Books, events: readonly BookInput[], settings: BookSettings): BatchResult {
+  const books = new Map(committed);
+  const touched = new Set<string>();
+  // Only an instrument's latest price matters to a mark, so consecutive ticks are folded and
+  // applied when a fill (or the end of the batch) needs the marks to be current.
+  const marks = new Map<number, Envelope<'tick_received'>>();
+
+  const applyMarks = () => {
+    for (const [token, tick] of marks) {
+      const key = String(token);
+      for (const [strategyId, book] of books) {
+        if (!(key in book.portfolio.positions) || book.portfolio.lastPrices[key] === tick.data.lastPrice) continue;
+        books.set(strategyId, {
+          ...book,
+          portfolio: markToMarket(book.portfolio, tick.data),
+          updatedAt: later(book.updatedAt, tick.ts),
+          changedSinceSnapshot: true,
+        });
+        touched.add(strategyId);
+      }
+    }
+    marks.clear();
+  };
+
+  let batchTime: string | null = null;
+  for (const envelope of events) {
+    const at = eventTime(envelope);
+    batchTime = batchTime === null ? at : later(batchTime, at);
+    if (envelope.type === 'tick_received') {
+      const tick = envelope as Envelope<'tick_received'>;
+      marks.set(tick.data.instrumentToken, tick);
+      continue;
+    }
+    applyMarks();
+    const fill = (envelope as Envelope<'order_filled'>).data;
+    const book = books.get(fill.strategyId) ?? {
+      strategyId: fill.strategyId,
+      portfolio: createPortfolio(settings.startingCash),
+      updatedAt: at,
+      lastSnapshotAt: at,
+      lastSnapshotEventId: null,
+      changedSinceSnapshot: false,
+    };
+    books.set(fill.strategyId, {
+      ...book,
+      portfolio: applyFill(book.portfolio, fill),
+      updatedAt: later(book.updatedAt, at),
+      changedSinceSnapshot: true,
+    });
+    touched.add(fill.strategyId);
+  }
+  applyMarks();
+
+  const snapshots: SnapshotTaken[] = [];
+  const last = events.at(-1);
+  if (batchTime !== null && last) {
+    for (const [strategyId, book] of books) {
+      if (!book.changedSinceSnapshot || millis(batchTime) - millis(book.lastSnapshotAt) < settings.snapshotIntervalMs) continue;
+      const id = derivedEventId(last.id, `pnl_snapshot:${strategyId}`);
+      snapshots.push({ id, data: snapshot(book.portfolio, strategyId, batchTime), cause: last });
+      books.set(strategyId, { ...book, lastSnapshotAt: batchTime, lastSnapshotEventId: id, changedSinceSnapshot: false });
+      touched.add(strategyId);
+    }
+  }
+  return { books, touched, snapshots };
+}

@@ -1,0 +1,111 @@
+// The portfolio manager of a namespace: books fills into each strategy's portfolio (positions,
+// cash, realized P&L, charges) and marks positions to the latest tick (unrealized P&L). The hot
+// state lives in Redis (layout in store.ts), written with the dedup marks of the batch that
+// changed it, so a restart resumes exactly and a replayed fill is never booked twice. On a
+// schedule of event time (book.ts) it records P&L snapshots in Postgres and on
+// {ns}.pnl.snapshots, keyed by strategy id.
+//
+// One instance per namespace: the books of every strategy are in its memory.
+import type { Kafka } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import type { Config } from '../../core/config/load';
+import { createEvent } from '../../core/domain/events';
+import type { BrokerNamespace } from '../../core/domain/namespace';
+import type { NamespaceTopics } from '../../core/domain/topics';
+import type { ConsumedEvent } from '../../core/kafka/consumer';
+import type { EventMessage, EventProducer } from '../../core/kafka/producer';
+import { getLogger } from '../../core/logging';
+import { processOnce } from '../../core/pipeline/process-once';
+import { runStageLoop } from '../../core/pipeline/stage';
+import { HealthTracker, type StreamingService } from '../../core/service';
+import { applyBatch, type BookInput, type BookSettings, type StrategyBook } from './book';
+import { insertSnapshots, loadBooks, persistBooks } from './store';
+
+export const PORTFOLIO_MANAGER = 'portfolio-manager';
+
+export interface PortfolioManagerDeps {
+  config: Config;
+  namespace: BrokerNamespace;
+  kafka: Kafka;
+  redis: Redis;
+  postgres: Pool;
+  topics: NamespaceTopics;
+  ticksTopic: string;
+  groupId: string;
+  /** Read the inputs from the beginning when the group has no committed offsets (tests). */
+  fromBeginning?: boolean;
+  /** Wall clock for envelope timestamps (`ts`); snapshots carry event time in `asOf`. */
+  now?: () => Date;
+}
+
+type Input = 'order_filled' | 'tick_received';
+
+export function createPortfolioManagerService(deps: PortfolioManagerDeps): StreamingService {
+  const { namespace, redis, topics } = deps;
+  const settings: BookSettings = {
+    startingCash: deps.config.paper.startingCashPaise,
+    snapshotIntervalMs: deps.config.portfolio.snapshotIntervalMs,
+  };
+  const now = deps.now ?? (() => new Date());
+  const health = new HealthTracker();
+  const log = getLogger('trading').child({ service: PORTFOLIO_MANAGER, namespace });
+  let committed = new Map<string, StrategyBook>();
+
+  async function handleBatch(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
+    let next = committed;
+    let taken = 0;
+    const outcome = await processOnce({
+      redis,
+      namespace,
+      stage: PORTFOLIO_MANAGER,
+      producer,
+      events,
+      apply: (fresh) => {
+        // Always from the committed books: a retried batch must not see its own failed attempt.
+        const result = applyBatch(committed, fresh.map((event) => event.envelope as BookInput), settings);
+        next = result.books;
+        taken = result.snapshots.length;
+        const at = now();
+        const outputs: EventMessage[] = result.snapshots.map(({ id, data, cause }) => ({
+          topic: topics.pnlSnapshots,
+          key: data.strategyId,
+          envelope: createEvent({ type: 'pnl_snapshot', source: PORTFOLIO_MANAGER, namespace, data, cause, id, now: at }),
+        }));
+        const changed = [...result.touched].map((strategyId) => result.books.get(strategyId)!);
+        return {
+          outputs,
+          durable: () => insertSnapshots(deps.postgres, namespace, result.snapshots),
+          persist: (multi) => persistBooks(multi, namespace, changed),
+        };
+      },
+    });
+    if (outcome.fresh > 0) {
+      committed = next;
+      if (taken > 0) log.debug({ snapshots: taken }, 'P&L snapshots taken');
+    }
+    health.recordProcessed(events.length, now());
+  }
+
+  return {
+    name: PORTFOLIO_MANAGER,
+    health: () => health.snapshot(),
+    async start(signal) {
+      committed = await loadBooks(redis, namespace);
+      log.info({ strategies: committed.size }, 'portfolio manager starting');
+      await runStageLoop<Input>({
+        kafka: deps.kafka,
+        groupId: deps.groupId,
+        subscriptions: [
+          { topic: topics.ordersFilled, types: ['order_filled'] },
+          { topic: deps.ticksTopic, types: ['tick_received'] },
+        ],
+        fromBeginning: deps.fromBeginning,
+        signal,
+        health,
+        log,
+        handleBatch,
+      });
+    },
+  };
+}

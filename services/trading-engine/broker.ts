@@ -1,0 +1,78 @@
+// The broker port of the trading engine. The engine turns validated signals and ticks into order
+// events, Postgres rows and persisted state; WHERE orders go is an adapter behind this interface:
+// the paper broker (a deterministic simulated exchange, paper-broker-adapter.ts) now, a Kite
+// adapter for the zerodha namespace later, with the same engine around both.
+//
+// An adapter is a state machine over plain JSON state that the engine persists in Redis with the
+// batch that changed it. Every call returns the next state and what happened (execution reports);
+// it must not mutate the state it was given, because the engine recomputes from the committed
+// state when a batch has to be retried.
+import type { OrderFailed, OrderFilled, OrderSubmitted, SignalValidated, Tick } from '../../core/domain/events';
+
+/** Order status as recorded in the `orders` table (Zerodha's names). */
+export type OrderStatus = 'OPEN' | 'COMPLETE' | 'CANCELLED' | 'REJECTED';
+
+/** An order as the `orders` table records it after the event that produced this record. */
+export interface OrderRecord {
+  orderId: string;
+  strategyId: string;
+  instrumentToken: number;
+  tradingsymbol: string;
+  side: 'BUY' | 'SELL';
+  product: 'MIS' | 'CNC';
+  orderType: 'MARKET' | 'LIMIT' | 'SL' | 'SL-M';
+  quantity: number;
+  limitPrice: number | null;
+  triggerPrice: number | null;
+  parentOrderId: string | null;
+  correlationId: string;
+  submittedAt: string;
+  status: OrderStatus;
+  filledQuantity: number;
+  /** Turnover of the fills so far / filled quantity, rounded to the paisa; null before a fill. */
+  averagePrice: number | null;
+  failureReason: string | null;
+}
+
+interface ReportBase {
+  /**
+   * The id (a UUID) every event of this order's family derives from: the entry order's id, which
+   * the engine derived from the validated signal. Exits share their entry's origin, so the events
+   * of one trade keep the same ids however often they are recomputed.
+   */
+  originId: string;
+  order: OrderRecord;
+}
+
+export type ExecutionReport =
+  | (ReportBase & { type: 'order_submitted'; data: OrderSubmitted })
+  | (ReportBase & { type: 'order_filled'; data: OrderFilled })
+  | (ReportBase & { type: 'order_failed'; data: OrderFailed });
+
+export interface OrderRequest {
+  validated: SignalValidated;
+  /** Chosen by the engine, deterministically from the signal event's id. */
+  orderId: string;
+  /** Event time of the validated signal. */
+  submittedAt: string;
+  correlationId: string;
+}
+
+export interface BrokerStep<S> {
+  state: S;
+  reports: ExecutionReport[];
+}
+
+export interface BrokerAdapter<S> {
+  /** For logs and health: 'paper', 'kite'. */
+  readonly kind: string;
+  /** The state of a first start (nothing in Redis yet). */
+  initialState(): S;
+  /** Checks and upgrades state read back from Redis. */
+  restore(saved: unknown): S;
+  submit(state: S, request: OrderRequest): BrokerStep<S>;
+  /** `at` is the tick's event time. */
+  onTick(state: S, tick: Tick, at: string): BrokerStep<S>;
+  /** Fast path of the tick hot loop: false when a tick of this instrument cannot change anything. */
+  watches(state: S, instrumentToken: number): boolean;
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import type { Signal, Tick } from '../../core/domain/events';
+import { makeSignal, makeTick, makeValidated, RELIANCE } from '../../core/domain/trading/testing';
+import type { BrokerStep, ExecutionReport } from './broker';
+import { createPaperBrokerAdapter, type PaperAccountState, type PaperSettings } from './paper-broker-adapter';
+
+const T0 = '2026-11-24T04:30:00.000Z';
+const T1 = '2026-11-24T04:30:01.000Z';
+const TCS = 2_953_217;
+const settings: PaperSettings = { startingCash: 10_000_000, slippageBps: 10, slippageJitterBps: 0, latencyMs: 0, seed: 7 };
+
+function submitted(adapter: ReturnType<typeof createPaperBrokerAdapter>, state: PaperAccountState, signal: Partial<Signal>, orderId: string) {
+  return adapter.submit(state, { validated: makeValidated(makeSignal(signal)), orderId, submittedAt: T0, correlationId: '0190a000-0000-7000-8000-000000000001' });
+}
+
+const ofType = <T extends ExecutionReport['type']>(step: BrokerStep<PaperAccountState>, type: T) =>
+  step.reports.filter((r): r is Extract<ExecutionReport, { type: T }> => r.type === type);
+
+describe('paper broker adapter: cash ledger', () => {
+  it('takes BUY fills (value and charges) out of the strategy cash and puts SELL proceeds back', () => {
+    const adapter = createPaperBrokerAdapter(settings);
+    let state = submitted(adapter, adapter.initialState(), { side: 'BUY', quantity: 10 }, 'o1').state;
+    const buy = adapter.onTick(state, makeTick(250_010), T1);
+    // 250010 x 1.001 -> 250260; value 2,502,600; charges 1,052 (see paper-broker.test.ts)
+    expect(ofType(buy, 'order_filled')[0]!.data).toMatchObject({ price: 250_260, charges: { total: 1_052 } });
+    expect(buy.state.cash).toEqual({ 'momentum-1': 10_000_000 - 2_502_600 - 1_052 });
+    state = submitted(adapter, buy.state, { side: 'SELL', quantity: 10 }, 'o2').state;
+    const sell = adapter.onTick(state, makeTick(250_010), T1);
+    const fill = ofType(sell, 'order_filled')[0]!.data;
+    expect(sell.state.cash['momentum-1']).toBe(10_000_000 - 2_502_600 - 1_052 + fill.price * 10 - fill.charges.total);
+  });
+
+  it('reserves cash for open BUY entries: a second order the rest cannot pay for is refused', () => {
+    const adapter = createPaperBrokerAdapter({ ...settings, startingCash: 4_000_000 });
+    // 10 x ₹2,495 = ₹24,950 (+ charges) reserved by the first limit order; ₹15,050 left.
+    const first = submitted(adapter, adapter.initialState(), { orderType: 'LIMIT', limitPrice: 249_500, quantity: 10 }, 'o1');
+    expect(first.reports.map((r) => r.type)).toEqual(['order_submitted']);
+    expect(first.state.reservePrices).toEqual({ o1: 249_500 });
+    const second = submitted(adapter, first.state, { orderType: 'LIMIT', limitPrice: 249_500, quantity: 10 }, 'o2');
+    expect(ofType(second, 'order_failed')[0]).toMatchObject({
+      data: { orderId: 'o2', reason: expect.stringMatching(/^insufficient cash/) },
+      order: { status: 'REJECTED', orderType: 'LIMIT', limitPrice: 249_500, filledQuantity: 0 },
+    });
+    expect(second.state).toBe(first.state);
+    // Once the first fills the reservation is released; what it spent is gone from the ledger.
+    const filled = adapter.onTick(first.state, makeTick(249_000), T1);
+    expect(filled.state.reservePrices).toEqual({});
+    expect(filled.state.orders).toEqual([]);
+    const fill = ofType(filled, 'order_filled')[0]!.data;
+    expect(fill.price).toBe(249_000);
+    expect(filled.state.cash['momentum-1']).toBe(4_000_000 - 2_490_000 - fill.charges.total);
+  });
+
+  it('records order progress for the orders table: partial fills stay OPEN, the last one COMPLETEs', () => {
+    const adapter = createPaperBrokerAdapter(settings);
+    const state = submitted(adapter, adapter.initialState(), { quantity: 30 }, 'o1').state;
+    const depth = (quantity: number) => ({ depth: { buy: [], sell: [{ price: 250_000, quantity, orders: 1 }] } });
+    const first = adapter.onTick(state, makeTick(250_000, depth(12)), T1);
+    expect(ofType(first, 'order_filled')[0]!.order).toMatchObject({ status: 'OPEN', filledQuantity: 12, averagePrice: 250_250 });
+    const second = adapter.onTick(first.state, makeTick(250_400, depth(50)), T1);
+    // 12 x 250250 + 18 x 250650 = 3,003,000 + 4,511,700 = 7,514,700; / 30 = 250490
+    expect(ofType(second, 'order_filled')[0]!.order).toMatchObject({ status: 'COMPLETE', filledQuantity: 30, averagePrice: 250_490 });
+  });
+});
+
+describe('paper broker adapter: state', () => {
+  it('returns the very same state for a tick that changes nothing, so nothing is persisted', () => {
+    const adapter = createPaperBrokerAdapter(settings);
+    const state = submitted(adapter, adapter.initialState(), { orderType: 'LIMIT', limitPrice: 240_000 }, 'o1').state;
+    expect(adapter.onTick(state, makeTick(250_000), T1)).toEqual({ state, reports: [] });
+    expect(adapter.onTick(state, makeTick(250_000), T1).state).toBe(state);
+    expect(adapter.watches(state, RELIANCE)).toBe(true);
+    expect(adapter.watches(state, TCS)).toBe(false);
+  });
+
+  it('draws slippage per instrument: other instruments\' ticks do not change an instrument\'s fills', () => {
+    const adapter = createPaperBrokerAdapter({ ...settings, slippageJitterBps: 50 });
+    const tcsTick: Tick = makeTick(350_000, { instrumentToken: TCS, tradingsymbol: 'TCS' });
+    const run = (interleave: boolean) => {
+      let state = adapter.initialState();
+      const prices: number[] = [];
+      for (let i = 0; i < 8; i += 1) {
+        state = submitted(adapter, state, { side: 'BUY', quantity: 1 }, `r${i}`).state;
+        state = submitted(adapter, state, { side: 'BUY', quantity: 1, instrumentToken: TCS, tradingsymbol: 'TCS' }, `t${i}`).state;
+        if (interleave) state = adapter.onTick(state, tcsTick, T1).state;
+        const step = adapter.onTick(state, makeTick(250_000), T1);
+        prices.push(...ofType(step, 'order_filled').map((r) => r.data.price));
+        state = JSON.parse(JSON.stringify(step.state));
+      }
+      return prices;
+    };
+    const alone = run(false);
+    expect(run(true)).toEqual(alone);
+    expect(new Set(alone).size).toBeGreaterThan(1); // the jitter is really drawn
+  });
+
+  it('refuses saved state of another shape rather than trading on it', () => {
+    const adapter = createPaperBrokerAdapter(settings);
+    expect(() => adapter.restore({ orders: [] })).toThrow(/not a version 1 paper account/);
+    const state = adapter.initialState();
+    expect(adapter.restore(JSON.parse(JSON.stringify(state)))).toEqual(state);
+  });
+});

@@ -1,0 +1,210 @@
+// The trading engine of a namespace: validated signals become orders at the broker, and each
+// tick gives the broker the chance to fill them. One consumer reads both inputs; every batch goes
+// through processOnce, so the broker state (Redis), the order and fill rows (Postgres) and the
+// order events move together and a replay changes nothing.
+//
+//   {ns}.signals.validated --submit--> order_submitted | order_failed (e.g. insufficient cash)
+//   market.ticks ----------onTick----> order_filled (charges included) | order_failed | order_submitted (exits)
+//
+// Determinism: the order id is derived from the signal event's id, and every output's id from
+// that order's id plus what it is (`order_filled:<fill id>`, `order_failed:<order id>`...), so
+// a batch recomputed after a crash re-emits the same ids and the next stage drops duplicates,
+// even if the retry happened to fill on another tick. Times are event times: an order is
+// submitted at its validated signal's time and fills at its tick's time (the tick envelope's
+// timestamp: the same clock as the signal's, in milliseconds; Kite's exchange timestamps are whole
+// seconds and may be missing). Outputs carry the causing tick or signal as causationId and the
+// trade's correlationId.
+//
+// One engine instance per namespace: its broker state covers every instrument and strategy.
+import type { Kafka } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import type { Config } from '../../core/config/load';
+import { createEvent, type Envelope, type EventType } from '../../core/domain/events';
+import { derivedEventId } from '../../core/domain/ids';
+import type { BrokerNamespace } from '../../core/domain/namespace';
+import { strategyInstrumentKey, type NamespaceTopics } from '../../core/domain/topics';
+import type { ConsumedEvent } from '../../core/kafka/consumer';
+import type { EventMessage, EventProducer } from '../../core/kafka/producer';
+import { getLogger } from '../../core/logging';
+import { processOnce } from '../../core/pipeline/process-once';
+import { runStageLoop } from '../../core/pipeline/stage';
+import { namespacedKey } from '../../core/redis/keys';
+import { HealthTracker, type StreamingService } from '../../core/service';
+import type { BrokerAdapter, ExecutionReport, OrderRecord } from './broker';
+import { createPaperBrokerAdapter, paperSettings, type PaperAccountState } from './paper-broker-adapter';
+import { insertFills, upsertOrders, type FillRow } from './store';
+
+export const TRADING_ENGINE = 'trading-engine';
+
+/** The Redis key of the engine's broker state: one JSON document (see the broker adapter). */
+export const brokerStateKey = (namespace: BrokerNamespace) => namespacedKey(namespace, TRADING_ENGINE, 'broker');
+
+/** The order id the engine gives the order of a validated signal event. */
+export const orderIdFor = (signalEventId: string) => derivedEventId(signalEventId, 'order');
+
+export interface TradingEngineDeps<S = PaperAccountState> {
+  config: Config;
+  namespace: BrokerNamespace;
+  kafka: Kafka;
+  redis: Redis;
+  postgres: Pool;
+  topics: NamespaceTopics;
+  ticksTopic: string;
+  groupId: string;
+  /** Where orders go. Omitted: the paper broker, configured by PAPER__* (paper namespace only). */
+  broker?: BrokerAdapter<S>;
+  /** Read the inputs from the beginning when the group has no committed offsets (tests). */
+  fromBeginning?: boolean;
+  /** Wall clock for envelope timestamps (`ts`); event data carries event times. */
+  now?: () => Date;
+}
+
+type Input = 'signal_validated' | 'tick_received';
+
+const isOfType = <T extends EventType>(envelope: Envelope, type: T): envelope is Envelope<T> => envelope.type === type;
+
+interface CausedReport {
+  report: ExecutionReport;
+  cause: Envelope;
+}
+
+export function createTradingEngineService<S = PaperAccountState>(deps: TradingEngineDeps<S>): StreamingService {
+  const { namespace, topics, redis } = deps;
+  if (!deps.broker && namespace !== 'paper') {
+    throw new Error(`the ${namespace} trading engine needs a broker adapter; only paper orders are simulated`);
+  }
+  // Without an adapter S is its default, the paper account.
+  const broker = deps.broker ?? (createPaperBrokerAdapter(paperSettings(deps.config.paper)) as unknown as BrokerAdapter<S>);
+  const now = deps.now ?? (() => new Date());
+  const health = new HealthTracker();
+  const log = getLogger('trading').child({ service: TRADING_ENGINE, namespace, broker: broker.kind });
+  const stateKey = brokerStateKey(namespace);
+  let committed: S = broker.initialState();
+
+  function step(state: S, fresh: readonly ConsumedEvent<Input>[]): { state: S; reports: CausedReport[] } {
+    const reports: CausedReport[] = [];
+    for (const { envelope } of fresh) {
+      let result;
+      if (isOfType(envelope, 'signal_validated')) {
+        result = broker.submit(state, {
+          validated: envelope.data,
+          orderId: orderIdFor(envelope.id),
+          submittedAt: envelope.ts,
+          correlationId: envelope.correlationId,
+        });
+      } else if (isOfType(envelope, 'tick_received')) {
+        if (!broker.watches(state, envelope.data.instrumentToken)) continue;
+        result = broker.onTick(state, envelope.data, envelope.ts);
+      } else {
+        continue;
+      }
+      state = result.state;
+      for (const report of result.reports) reports.push({ report, cause: envelope });
+    }
+    return { state, reports };
+  }
+
+  function toMessage({ report, cause }: CausedReport, at: Date): EventMessage {
+    const base = {
+      source: TRADING_ENGINE,
+      namespace,
+      cause: { id: cause.id, correlationId: report.order.correlationId },
+      now: at,
+    };
+    const key = strategyInstrumentKey(report.data.strategyId, report.data.instrumentToken);
+    switch (report.type) {
+      case 'order_submitted':
+        return {
+          topic: topics.ordersSubmitted,
+          key,
+          envelope: createEvent({ ...base, type: report.type, data: report.data, id: derivedEventId(report.originId, `order_submitted:${report.data.orderId}`) }),
+        };
+      case 'order_filled':
+        return {
+          topic: topics.ordersFilled,
+          key,
+          envelope: createEvent({ ...base, type: report.type, data: report.data, id: derivedEventId(report.originId, `order_filled:${report.data.fillId}`) }),
+        };
+      case 'order_failed':
+        return {
+          topic: topics.ordersFailed,
+          key,
+          envelope: createEvent({ ...base, type: report.type, data: report.data, id: derivedEventId(report.originId, `order_failed:${report.data.orderId}`) }),
+        };
+    }
+  }
+
+  function logReports(messages: readonly EventMessage[]): void {
+    for (const { envelope } of messages) {
+      const data = envelope.data as ExecutionReport['data'];
+      const fields = { eventId: envelope.id, correlationId: envelope.correlationId, orderId: data.orderId, strategyId: data.strategyId };
+      if (isOfType(envelope, 'order_failed')) log.info({ ...fields, reason: envelope.data.reason }, 'order failed');
+      else if (isOfType(envelope, 'order_filled')) {
+        const { quantity, price, remainingQuantity, charges } = envelope.data;
+        log.info({ ...fields, quantity, price, remainingQuantity, charges: charges.total }, 'order filled');
+      } else log.info({ ...fields, side: data.side, quantity: data.quantity }, 'order submitted');
+    }
+  }
+
+  async function handleBatch(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
+    let next = committed;
+    let messages: EventMessage[] = [];
+    const outcome = await processOnce({
+      redis,
+      namespace,
+      stage: TRADING_ENGINE,
+      producer,
+      events,
+      apply: (fresh) => {
+        // Always from the committed state: a retried batch must not see its own failed attempt.
+        const result = step(committed, fresh);
+        next = result.state;
+        const at = now();
+        messages = result.reports.map((caused) => toMessage(caused, at));
+        const orders = new Map<string, OrderRecord>();
+        const fills: FillRow[] = [];
+        result.reports.forEach(({ report }, index) => {
+          orders.set(report.order.orderId, report.order);
+          if (report.type === 'order_filled') fills.push({ eventId: messages[index]!.envelope.id, fill: report.data });
+        });
+        return {
+          outputs: messages,
+          durable: async () => {
+            await upsertOrders(deps.postgres, namespace, orders.values());
+            await insertFills(deps.postgres, namespace, fills);
+          },
+          persist: next === committed ? undefined : (multi) => multi.set(stateKey, JSON.stringify(next)),
+        };
+      },
+    });
+    if (outcome.fresh > 0) {
+      committed = next;
+      logReports(messages);
+    }
+    health.recordProcessed(events.length, now());
+  }
+
+  return {
+    name: TRADING_ENGINE,
+    health: () => health.snapshot(),
+    async start(signal) {
+      const saved = await redis.get(stateKey);
+      committed = saved === null ? broker.initialState() : broker.restore(JSON.parse(saved));
+      log.info({ resumed: saved !== null }, 'trading engine starting');
+      await runStageLoop<Input>({
+        kafka: deps.kafka,
+        groupId: deps.groupId,
+        subscriptions: [
+          { topic: topics.signalsValidated, types: ['signal_validated'] },
+          { topic: deps.ticksTopic, types: ['tick_received'] },
+        ],
+        fromBeginning: deps.fromBeginning,
+        signal,
+        health,
+        log,
+        handleBatch,
+      });
+    },
+  };
+}

@@ -1,0 +1,88 @@
+// processOnce on real Redis: what it skips, what it processes, and that marks and state commit together.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEvent, type EventType } from '../core/domain/events';
+import { derivedEventId } from '../core/domain/ids';
+import type { ConsumedEvent } from '../core/kafka/consumer';
+import type { EventMessage } from '../core/kafka/producer';
+import { processOnce } from '../core/pipeline/process-once';
+import { makeSignal, makeTick } from '../core/domain/trading/testing';
+import { claimRedisDatabase } from './support/stack';
+
+describe('processOnce', () => {
+  let redis: Redis;
+  let release: () => Promise<void>;
+  const produced: EventMessage[] = [];
+  const producer = { sendBatch: async (messages: readonly EventMessage[]) => void produced.push(...messages) };
+
+  beforeAll(async () => {
+    const claimed = await claimRedisDatabase();
+    release = claimed.release;
+    redis = new Redis(claimed.url);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await release();
+  });
+
+  const consumed = <T extends EventType>(envelope: ConsumedEvent<T>['envelope'], topic: string, offset: number): ConsumedEvent<T> => ({
+    envelope,
+    topic,
+    partition: 0,
+    offset: String(offset),
+    key: null,
+  });
+
+  /** A stage that counts what it applies and persists the count with the marks. */
+  const run = async (stage: string, events: ConsumedEvent[]) => {
+    const applied: string[] = [];
+    const result = await processOnce({
+      redis,
+      namespace: 'paper',
+      stage,
+      producer,
+      events,
+      apply: (fresh) => {
+        applied.push(...fresh.map((event) => event.envelope.id));
+        return { outputs: [], persist: (multi) => void multi.incrby(`paper:test:${stage}:count`, fresh.length) };
+      },
+    });
+    return { ...result, applied };
+  };
+
+  it('skips a redelivered tick by its offset watermark, and keeps no per-tick key', async () => {
+    const ticks = [1, 2, 3].map(() => createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: makeTick(250_000) }));
+    const batch = ticks.map((tick, index) => consumed(tick, 'market.ticks', 10 + index));
+    expect((await run('ticks', batch)).fresh).toBe(3);
+    const again = await run('ticks', batch);
+    expect(again).toMatchObject({ fresh: 0, skipped: 3, applied: [] });
+    expect(await redis.get('paper:test:ticks:count')).toBe('3');
+    expect(await redis.keys('paper:dedup:ticks:*')).toEqual([]);
+    expect(await redis.get('paper:watermark:ticks:market.ticks:0')).toBe('12');
+  });
+
+  it('skips a derived event re-emitted at a new offset by its id, and a duplicate within a batch', async () => {
+    const tick = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: makeTick(250_000) });
+    const signal = createEvent({
+      type: 'signal_generated',
+      source: 'strategy-runner',
+      namespace: 'paper',
+      data: makeSignal(),
+      cause: tick,
+      id: derivedEventId(tick.id, 'momentum_reliance'),
+    });
+    const first = await run('signals', [consumed(signal, 'paper.signals.raw', 0), consumed(signal, 'paper.signals.raw', 1)]);
+    expect(first).toMatchObject({ fresh: 1, skipped: 1, applied: [signal.id] });
+    // The upstream stage crashed and replayed: the same id arrives again, further down the log.
+    const replayed = await run('signals', [consumed(signal, 'paper.signals.raw', 7)]);
+    expect(replayed).toMatchObject({ fresh: 0, skipped: 1 });
+    expect(await redis.get('paper:test:signals:count')).toBe('1');
+    expect(await redis.ttl(`paper:dedup:signals:${signal.id}`)).toBeGreaterThan(0);
+  });
+
+  it('refuses, rather than silently skips, a partition far behind its watermark (a recreated topic)', async () => {
+    await redis.set('paper:watermark:reset:market.ticks:0', '500000');
+    const tick = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: makeTick(250_000) });
+    await expect(run('reset', [consumed(tick, 'market.ticks', 3)])).rejects.toThrow(/recreated.*paper:watermark:reset:market\.ticks:0/);
+  });
+});
