@@ -13,7 +13,12 @@ describe('processOnce', () => {
   let redis: Redis;
   let release: () => Promise<void>;
   const produced: EventMessage[] = [];
-  const producer = { sendBatch: async (messages: readonly EventMessage[]) => void produced.push(...messages) };
+  const producer = {
+    sendBatch: async (messages: readonly EventMessage[]) => {
+      produced.push(...messages);
+      return [];
+    },
+  };
 
   beforeAll(async () => {
     const claimed = await claimRedisDatabase();
