@@ -1,31 +1,69 @@
-// Which implementation runs for each service name. The only place that knows every service.
+// Which implementation runs for each service name: the only place that knows every service.
+// Production uses the topic table as it is; tests and the benchmark pass a topic prefix (and
+// their own database and Redis through the config) and get exactly the same composition.
 import type { ServiceFactory } from '../activities';
 import type { Config } from '../core/config/load';
-import { consumerGroup, type NamespaceService } from '../core/domain/namespace';
-import { MARKET_TICKS, namespaceTopics } from '../core/domain/topics';
 import type { EventType } from '../core/domain/events';
+import { consumerGroup, type BrokerNamespace, type NamespaceService } from '../core/domain/namespace';
+import { marketTicksTopic, namespaceTopics } from '../core/domain/topics';
 import { Resources } from '../core/resources';
+import type { StreamingService } from '../core/service';
 import { createSimulatedMarketFeed } from '../services/market-feed/service';
+import { createPortfolioManagerService } from '../services/portfolio-manager/service';
 import { createStageConsumer } from '../services/stage-consumer/service';
+import { createTradingEngineService } from '../services/trading-engine/service';
 
-export function createServiceFactory(config: Config, resources: Resources = new Resources(config)): ServiceFactory {
+export interface ServiceFactoryOptions {
+  /** Prefix of every topic name (tests and the benchmark); empty in production. */
+  topicPrefix?: string;
+  /** Prefix of every consumer group (tests and the benchmark); empty in production. */
+  groupPrefix?: string;
+}
+
+export function createServiceFactory(
+  config: Config,
+  resources: Resources = new Resources(config),
+  options: ServiceFactoryOptions = {},
+): ServiceFactory {
+  const prefix = options.topicPrefix ?? '';
   return (namespace, service) => {
     if (service === 'market-feed') {
-      return createSimulatedMarketFeed({ config, kafka: resources.kafka(), postgres: resources.postgres() });
+      return createSimulatedMarketFeed({ config, kafka: resources.kafka(), postgres: resources.postgres(), ticksTopic: marketTicksTopic(prefix) });
     }
-    const topics = namespaceTopics(namespace);
-    const inputs: Record<NamespaceService, { topic: string; types: readonly EventType[] }[]> = {
-      'strategy-runner': [{ topic: MARKET_TICKS, types: ['tick_received'] }],
-      'risk-manager': [{ topic: topics.signalsRaw, types: ['signal_generated'] }],
-      'trading-engine': [{ topic: topics.signalsValidated, types: ['signal_validated'] }],
-      'portfolio-manager': [{ topic: topics.ordersFilled, types: ['order_filled'] }],
-      'pipeline-monitor': [{ topic: topics.pnlSnapshots, types: ['pnl_snapshot'] }],
-    };
-    return createStageConsumer({
-      name: service,
+    const deps = {
+      config,
+      namespace,
       kafka: resources.kafka(),
-      groupId: consumerGroup(namespace, service),
-      subscriptions: inputs[service],
-    });
+      redis: resources.redis(),
+      postgres: resources.postgres(),
+      topics: namespaceTopics(namespace, prefix),
+      ticksTopic: marketTicksTopic(prefix),
+      groupId: `${options.groupPrefix ?? ''}${consumerGroup(namespace, service)}`,
+    };
+    switch (service) {
+      case 'portfolio-manager':
+        return createPortfolioManagerService(deps);
+      case 'trading-engine':
+        // The live Zerodha engine needs the Kite order adapter; until then that stage only consumes.
+        return namespace === 'paper' ? createTradingEngineService(deps) : consumingStandIn(namespace, service, deps);
+      default:
+        return consumingStandIn(namespace, service, deps);
+    }
   };
+}
+
+/** A stage that consumes and acknowledges its inputs without acting on them (see stage-consumer). */
+function consumingStandIn(
+  namespace: BrokerNamespace,
+  service: NamespaceService,
+  deps: { kafka: ReturnType<Resources['kafka']>; topics: ReturnType<typeof namespaceTopics>; ticksTopic: string; groupId: string },
+): StreamingService {
+  const inputs: Record<NamespaceService, { topic: string; types: readonly EventType[] }[]> = {
+    'strategy-runner': [{ topic: deps.ticksTopic, types: ['tick_received'] }],
+    'risk-manager': [{ topic: deps.topics.signalsRaw, types: ['signal_generated'] }],
+    'trading-engine': [{ topic: deps.topics.signalsValidated, types: ['signal_validated'] }],
+    'portfolio-manager': [{ topic: deps.topics.ordersFilled, types: ['order_filled'] }],
+    'pipeline-monitor': [{ topic: deps.topics.pnlSnapshots, types: ['pnl_snapshot'] }],
+  };
+  return createStageConsumer({ name: `${service} (${namespace})`, kafka: deps.kafka, groupId: deps.groupId, subscriptions: inputs[service] });
 }

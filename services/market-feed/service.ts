@@ -6,7 +6,6 @@ import type { Pool } from 'pg';
 import type { Config } from '../../core/config/load';
 import { createEvent } from '../../core/domain/events';
 import { paise } from '../../core/domain/money';
-import { MARKET_TICKS } from '../../core/domain/topics';
 import { createEventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { HealthTracker, type StreamingService } from '../../core/service';
@@ -21,6 +20,8 @@ export interface MarketFeedDeps {
   config: Config;
   kafka: Kafka;
   postgres: Pool;
+  /** market.ticks (a prefixed twin in tests). */
+  ticksTopic: string;
   now?: () => Date;
 }
 
@@ -52,7 +53,7 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
           const batch = Array.from({ length: Math.min(due, MAX_BATCH) }, (_, i) => {
             const tick = simulator.tick(sent + i, now());
             const envelope = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick });
-            return { topic: MARKET_TICKS, key: String(tick.instrumentToken), envelope };
+            return { topic: deps.ticksTopic, key: String(tick.instrumentToken), envelope };
           });
           await producer.sendBatch(batch);
           sent += batch.length;
