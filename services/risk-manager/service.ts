@@ -1,0 +1,173 @@
+// The risk manager of a namespace: every signal of {ns}.signals.raw is checked against every rule
+// of core/domain/trading/risk and published, caused by the signal, either on
+// {ns}.signals.validated (approved quantity and price) or on {ns}.signals.rejected (every rule's
+// result and the failed ones).
+//
+// Inputs, one consumer: the signals; market.ticks for each instrument's last price (price_band
+// and the approval price of market orders); {ns}.orders.filled (positions) and {ns}.pnl.snapshots
+// (the portfolio's positions and P&L, for the daily loss limit). Limits: RISK__* defaults with
+// each strategy's `risk_limits` on top (limits.ts). The kill switch is a Redis key (kill-switch.ts)
+// read once per batch of signals. The state (store.ts) is written with each batch and loaded at
+// start, so counts and positions survive a restart; daily figures roll over at the IST date.
+//
+// Per batch of ticks: one HSET of the instruments' last prices (with processOnce's offset
+// watermark), never one write per tick.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import type { Config } from '../../core/config/load';
+import type { Envelope } from '../../core/domain/events';
+import type { BrokerNamespace } from '../../core/domain/namespace';
+import { setKillSwitch, type RiskState } from '../../core/domain/trading/risk';
+import type { NamespaceTopics } from '../../core/domain/topics';
+import type { ConsumedEvent } from '../../core/kafka/consumer';
+import type { EventProducer } from '../../core/kafka/producer';
+import { getLogger } from '../../core/logging';
+import { processOnce } from '../../core/pipeline/process-once';
+import { runStageLoop } from '../../core/pipeline/stage';
+import { HealthTracker, type StreamingService } from '../../core/service';
+import { decideBatch, RISK_MANAGER, type DecidedBatch, type RiskInput } from './decide';
+import { readKillSwitch } from './kill-switch';
+import { configuredRiskLimits, RiskLimitsCatalog } from './limits';
+import { loadRiskState, persistLastTicks, persistRiskState, type LastTick } from './store';
+
+export { RISK_MANAGER } from './decide';
+
+export interface RiskManagerDeps {
+  config: Pick<Config, 'risk' | 'strategies'>;
+  namespace: BrokerNamespace;
+  kafka: Kafka;
+  redis: Redis;
+  postgres: Pool;
+  topics: NamespaceTopics;
+  ticksTopic: string;
+  groupId: string;
+  /** Decision time (IST trading day of the daily limits) and envelope time; defaults to the wall clock. */
+  now?: () => Date;
+  /** Read the inputs from the beginning when the group has no committed offsets (tests). */
+  fromBeginning?: boolean;
+}
+
+type Input = 'signal_generated' | 'order_filled' | 'pnl_snapshot' | 'tick_received';
+
+export function createRiskManagerService(deps: RiskManagerDeps): StreamingService {
+  const { namespace, redis, topics } = deps;
+  const now = deps.now ?? (() => new Date());
+  const health = new HealthTracker();
+  const log = getLogger('trading').child({ service: RISK_MANAGER, namespace });
+  const limits = new RiskLimitsCatalog(deps.postgres, namespace, configuredRiskLimits(deps.config), log);
+  let state: RiskState | undefined;
+
+  async function refreshLoop(signal: AbortSignal, intervalMs: number): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await sleep(intervalMs, undefined, { signal });
+      } catch {
+        return;
+      }
+      await limits.refresh().catch((error: unknown) => {
+        log.warn({ err: error }, 'could not re-read the strategies risk limits; keeping the limits loaded');
+      });
+    }
+  }
+
+  async function recordTicks(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
+    let latest: Map<string, LastTick> | undefined;
+    await processOnce({
+      redis,
+      namespace,
+      stage: RISK_MANAGER,
+      producer,
+      events,
+      apply: (fresh) => {
+        const prices = new Map<string, LastTick>();
+        for (const { envelope } of fresh) {
+          const tick = (envelope as Envelope<'tick_received'>).data;
+          prices.set(String(tick.instrumentToken), { price: tick.lastPrice, at: tick.exchangeTimestamp ?? envelope.ts });
+        }
+        latest = prices;
+        return { outputs: [], persist: (multi) => persistLastTicks(multi, namespace, prices) };
+      },
+    });
+    for (const [token, tick] of latest ?? []) state!.lastTicks[token] = tick;
+  }
+
+  async function decide(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
+    const decidedAt = now();
+    let committed = state!;
+    if (events.some((event) => event.envelope.type === 'signal_generated')) {
+      const killSwitch = await readKillSwitch(redis, namespace);
+      if (killSwitch.active !== committed.killSwitch.active || killSwitch.reason !== committed.killSwitch.reason) {
+        committed = setKillSwitch(committed, killSwitch.active, killSwitch.reason, killSwitch.setAt ?? decidedAt.toISOString());
+      }
+    }
+    let decided: DecidedBatch | undefined;
+    await processOnce({
+      redis,
+      namespace,
+      stage: RISK_MANAGER,
+      producer,
+      events,
+      apply: (fresh) => {
+        decided = decideBatch(
+          committed,
+          fresh.map((event) => event.envelope as RiskInput),
+          { namespace, topics, limitsOf: (id) => limits.limitsOf(id), now: decidedAt },
+        );
+        const next = decided.state;
+        return { outputs: decided.outputs, persist: (multi) => persistRiskState(multi, namespace, next) };
+      },
+    });
+    if (!decided) return;
+    // The tick path may have recorded prices meanwhile, into the same lastTicks object.
+    state = { ...decided.state, lastTicks: state!.lastTicks };
+    for (const decision of decided.decisions) {
+      if (decision.approved) log.info({ signalId: decision.signalId, strategyId: decision.strategyId }, 'signal validated');
+      else log.info({ signalId: decision.signalId, strategyId: decision.strategyId, failedRules: decision.failedRules }, 'signal rejected');
+    }
+  }
+
+  async function handleBatch(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
+    // A batch comes from one partition of one topic.
+    if (events[0]?.envelope.type === 'tick_received') await recordTicks(events, producer);
+    else await decide(events, producer);
+    health.recordProcessed(events.length, now());
+  }
+
+  return {
+    name: RISK_MANAGER,
+    health: () => health.snapshot(),
+    async start(signal) {
+      await limits.refresh();
+      state = await loadRiskState(redis, namespace, now().toISOString());
+      const stopRefreshing = new AbortController();
+      const refreshing = refreshLoop(stopRefreshing.signal, deps.config.strategies.refreshIntervalMs);
+      log.info(
+        { tradingDate: state.tradingDate, strategies: Object.keys(state.strategies).length, limits: limits.strategyCount },
+        'risk manager starting',
+      );
+      try {
+        await runStageLoop<Input>({
+          kafka: deps.kafka,
+          groupId: deps.groupId,
+          subscriptions: [
+            { topic: topics.signalsRaw, types: ['signal_generated'] },
+            { topic: deps.ticksTopic, types: ['tick_received'] },
+            { topic: topics.ordersFilled, types: ['order_filled'] },
+            { topic: topics.pnlSnapshots, types: ['pnl_snapshot'] },
+          ],
+          fromBeginning: deps.fromBeginning,
+          maxChunkSize: 500,
+          signal,
+          health,
+          log,
+          handleBatch,
+        });
+      } finally {
+        stopRefreshing.abort();
+        await refreshing;
+      }
+    },
+  };
+}

@@ -1,0 +1,199 @@
+// The strategy runner of a namespace: feeds every tick of market.ticks to the namespace's active
+// strategies that trade its instrument and publishes their signals on {ns}.signals.raw, keyed
+// `strategyId:instrumentToken`, caused by the tick (its correlation id carried).
+//
+// - Strategies come from `strategy_configurations` (catalog.ts), re-read in the background, so a
+//   strategy added, edited or switched off takes effect without a restart. One with invalid
+//   parameters is skipped with an error log naming it.
+// - Each (strategy, instrument) keeps the strategy type's state; it is saved in Redis with the
+//   batch that produced it (state.ts) and loaded at start, so a restart resumes exactly.
+// - The position a strategy is told about is the runner's own sum of {ns}.orders.filled per
+//   (strategy, instrument), part of the same committed state. Fills are the facts (exits placed by
+//   the engine, rejected signals and partial fills included), and keeping them in the runner's
+//   state keeps each batch a pure function of committed state: a replayed batch re-emits exactly
+//   the signals it emitted before, with the same ids. Reading the portfolio manager's hot state
+//   instead would let a replay see a position that moved on meanwhile.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import type { Config } from '../../core/config/load';
+import { createEvent, type Envelope } from '../../core/domain/events';
+import { derivedEventId } from '../../core/domain/ids';
+import type { BrokerNamespace } from '../../core/domain/namespace';
+import { strategyInstrumentKey, type NamespaceTopics } from '../../core/domain/topics';
+import type { ConsumedEvent } from '../../core/kafka/consumer';
+import type { EventMessage, EventProducer } from '../../core/kafka/producer';
+import { getLogger } from '../../core/logging';
+import { processOnce } from '../../core/pipeline/process-once';
+import { runStageLoop } from '../../core/pipeline/stage';
+import { HealthTracker, type StreamingService } from '../../core/service';
+import { StrategyCatalog, type InvalidStrategy, type StrategyChanges, type StrategySet } from './catalog';
+import { RunnerState, STRATEGY_RUNNER, stateField, type RunnerBatch } from './state';
+
+export { STRATEGY_RUNNER } from './state';
+
+export interface StrategyRunnerDeps {
+  config: Pick<Config, 'strategies'>;
+  namespace: BrokerNamespace;
+  kafka: Kafka;
+  redis: Redis;
+  postgres: Pool;
+  topics: NamespaceTopics;
+  ticksTopic: string;
+  groupId: string;
+  /** Envelope time of the signals; defaults to the wall clock. */
+  now?: () => Date;
+  /** Read the inputs from the beginning when the group has no committed offsets (tests). */
+  fromBeginning?: boolean;
+}
+
+export interface StrategyRunnerService extends StreamingService {
+  /** The strategies running now, and those skipped for an invalid configuration. */
+  strategies(): { active: string[]; invalid: InvalidStrategy[] };
+}
+
+type Input = 'tick_received' | 'order_filled';
+
+export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyRunnerService {
+  const { namespace, redis, topics } = deps;
+  const now = deps.now ?? (() => new Date());
+  const health = new HealthTracker();
+  const log = getLogger('trading').child({ service: STRATEGY_RUNNER, namespace });
+  const catalog = new StrategyCatalog(deps.postgres, namespace, log);
+  /** Strategies whose saved state must be dropped with the next batch (see RunnerState.begin). */
+  const pendingResets = new Set<string>();
+  let state: RunnerState | undefined;
+  /** Strategies whose onTick threw, logged once each until the catalog changes. */
+  const failing = new Set<string>();
+
+  const describeSet = (set: StrategySet) =>
+    `${set.strategies.length} strategies running${set.invalid.length > 0 ? `, ${set.invalid.length} skipped as invalid` : ''}`;
+
+  function noteChanges(changes: StrategyChanges): void {
+    for (const id of [...changes.added, ...changes.removed]) pendingResets.add(id);
+    const { added, removed, changed } = changes;
+    if (added.length + removed.length + changed.length === 0) return;
+    failing.clear();
+    log.info({ added, removed, changed }, 'strategies reloaded');
+    if (health.snapshot().state === 'running') health.setState('running', describeSet(catalog.current()));
+  }
+
+  async function refreshLoop(signal: AbortSignal, intervalMs: number): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await sleep(intervalMs, undefined, { signal });
+      } catch {
+        return;
+      }
+      try {
+        noteChanges(await catalog.refresh());
+      } catch (error) {
+        log.warn({ err: error }, 'could not re-read strategy_configurations; keeping the strategies loaded');
+      }
+    }
+  }
+
+  function runTick(tick: Envelope<'tick_received'>, set: StrategySet, batch: RunnerBatch, outputs: EventMessage[]): void {
+    const strategies = set.byInstrument.get(tick.data.instrumentToken);
+    if (!strategies) return;
+    for (const { id, strategy, fingerprint } of strategies) {
+      const field = stateField(id, tick.data.instrumentToken);
+      let step;
+      try {
+        step = strategy.onTick(batch.stateOf(field, id, fingerprint), tick.data, { position: batch.positionOf(field) });
+      } catch (error) {
+        // A strategy that throws must not stop the others: it skips this tick, state unchanged.
+        if (!failing.has(id)) log.error({ err: error, strategyId: id, tickId: tick.id }, `strategy ${id} failed on a tick`);
+        failing.add(id);
+        continue;
+      }
+      batch.setState(field, fingerprint, step.state);
+      step.signals.forEach((signal, index) => {
+        const envelope = createEvent({
+          type: 'signal_generated',
+          source: STRATEGY_RUNNER,
+          namespace,
+          data: signal,
+          cause: tick,
+          id: derivedEventId(tick.id, index === 0 ? id : `${id}#${index}`),
+          now: now(),
+        });
+        outputs.push({ topic: topics.signalsRaw, key: strategyInstrumentKey(signal.strategyId, signal.instrumentToken), envelope });
+      });
+    }
+  }
+
+  async function handleBatch(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
+    const committed = state!;
+    const set = catalog.current();
+    const resets = new Set(pendingResets);
+    let batch: RunnerBatch | undefined;
+    let signals = 0;
+    await processOnce({
+      redis,
+      namespace,
+      stage: STRATEGY_RUNNER,
+      producer,
+      events,
+      apply: (fresh) => {
+        batch = committed.begin(resets);
+        const outputs: EventMessage[] = [];
+        for (const { envelope } of fresh) {
+          if (envelope.type === 'tick_received') {
+            runTick(envelope as Envelope<'tick_received'>, set, batch, outputs);
+          } else {
+            const fill = (envelope as Envelope<'order_filled'>).data;
+            batch.addToPosition(stateField(fill.strategyId, fill.instrumentToken), fill.side === 'BUY' ? fill.quantity : -fill.quantity);
+          }
+        }
+        signals = outputs.length;
+        const working = batch;
+        return { outputs, persist: (multi) => working.persist(multi) };
+      },
+    });
+    if (batch) {
+      batch.commit();
+      for (const id of resets) pendingResets.delete(id);
+      if (signals > 0) log.debug({ signals }, 'signals emitted');
+    }
+    health.recordProcessed(events.length, now());
+  }
+
+  return {
+    name: STRATEGY_RUNNER,
+    health: () => health.snapshot(),
+    strategies: () => {
+      const set = catalog.current();
+      return { active: set.strategies.map((s) => s.id), invalid: [...set.invalid] };
+    },
+    async start(signal) {
+      await catalog.refresh();
+      state = await RunnerState.load(redis, namespace, (field, error) =>
+        log.warn({ field, err: error }, 'unreadable saved strategy state; that strategy-instrument starts afresh'),
+      );
+      const stopRefreshing = new AbortController();
+      const refreshing = refreshLoop(stopRefreshing.signal, deps.config.strategies.refreshIntervalMs);
+      log.info({ strategies: catalog.current().strategies.map((s) => s.id), saved: state.size }, 'strategy runner starting');
+      try {
+        await runStageLoop<Input>({
+          kafka: deps.kafka,
+          groupId: deps.groupId,
+          subscriptions: [
+            { topic: deps.ticksTopic, types: ['tick_received'] },
+            { topic: topics.ordersFilled, types: ['order_filled'] },
+          ],
+          fromBeginning: deps.fromBeginning,
+          maxChunkSize: 500,
+          signal,
+          health,
+          log,
+          handleBatch,
+        });
+      } finally {
+        stopRefreshing.abort();
+        await refreshing;
+      }
+    },
+  };
+}
