@@ -1,11 +1,13 @@
 // The `alpha-panda` command. Each subcommand lives in cli/commands/ and registers itself here.
 import { Command } from 'commander';
 import { registerAppCommands } from './commands/app';
+import { registerBenchCommands } from './commands/bench';
 import { registerConfigCommands } from './commands/config';
 import { registerControlCommands } from './commands/control';
 import { registerDataCommands } from './commands/data';
 import { registerFakeKiteCommands } from './commands/fake-kite';
 import { registerInfraCommands } from './commands/infra';
+import { registerRiskCommands } from './commands/risk';
 // (subcommand registrations: one import per line, kept sorted)
 
 const program = new Command('alpha-panda')
@@ -13,11 +15,13 @@ const program = new Command('alpha-panda')
   .showHelpAfterError();
 
 registerAppCommands(program);
+registerBenchCommands(program);
 registerConfigCommands(program);
 registerControlCommands(program);
 registerDataCommands(program);
 registerFakeKiteCommands(program);
 registerInfraCommands(program);
+registerRiskCommands(program);
 // (subcommand registration calls)
 
 await program.parseAsync(process.argv);

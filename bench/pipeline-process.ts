@@ -1,0 +1,59 @@
+// The paper pipeline under benchmark, in a process of its own like the worker that runs it in
+// production, and composed by the worker's own service factory (workers/services.ts) on the
+// run's topic prefix, group prefix, database and Redis: strategy runner, risk manager, trading
+// engine and portfolio manager. Started by bench/pipeline.ts with the run's settings as its
+// argument; stops when told to and reports its peak memory and each stage's counters.
+import { configureLogging } from '../core/logging';
+import { Resources } from '../core/resources';
+import { createServiceFactory } from '../workers/services';
+import { BENCH_STAGES, benchConfig, benchGroupPrefix } from './environment';
+import type { FromPipeline, PipelineProcessArgs, ToPipeline } from './protocol';
+
+const send = (message: FromPipeline) => process.send?.(message);
+
+async function main(args: PipelineProcessArgs): Promise<void> {
+  configureLogging({ level: 'error', console: true });
+  const config = benchConfig(args.overrides);
+  const resources = new Resources(config);
+  const factory = createServiceFactory(config, resources, {
+    topicPrefix: args.prefix,
+    groupPrefix: benchGroupPrefix(args.run),
+    // The groups are new: read what the feed wrote before they joined.
+    fromBeginning: true,
+  });
+  const services = BENCH_STAGES.map((stage) => factory('paper', stage));
+
+  const controller = new AbortController();
+  const running = services.map((service) =>
+    service.start(controller.signal).catch((error: unknown) => {
+      send({ type: 'failed', service: service.name, error: error instanceof Error ? error.message : String(error) });
+    }),
+  );
+  process.on('message', async (message: ToPipeline) => {
+    if (message.type !== 'stop' || controller.signal.aborted) return;
+    controller.abort();
+    await Promise.all(running);
+    await resources.close();
+    send({
+      type: 'stopped',
+      // maxRSS is in kilobytes: the most this process ever held resident.
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      stages: services.map((service, i) => {
+        const health = service.health();
+        return { name: BENCH_STAGES[i]!, processed: health.processed, deadLettered: health.deadLettered };
+      }),
+    });
+    process.disconnect?.();
+  });
+  // The parent going away (Ctrl-C, a crash) stops the pipeline too.
+  process.on('disconnect', () => {
+    if (!controller.signal.aborted) controller.abort();
+    void Promise.all(running).finally(() => process.exit(0));
+  });
+  send({ type: 'started' });
+}
+
+main(JSON.parse(process.argv[2] ?? '{}') as PipelineProcessArgs).catch((error: unknown) => {
+  send({ type: 'failed', service: 'pipeline', error: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+});

@@ -1,0 +1,253 @@
+// Pushes ticks through the paper pipeline and measures it. The pipeline runs in a child process
+// (pipeline-process.ts); this process plays the market feed, watches the fills arrive, and polls
+// the consumer groups' committed offsets to see when every stage has worked off every tick and
+// everything the ticks caused.
+//
+// - Throughput through all stages: ticks / (first tick sent -> every group drained). A group is
+//   drained when it has committed the end of each of its inputs; the run is over when all are,
+//   twice in a row with no topic growing in between (a stage may still be producing for the next).
+// - Tick-to-fill latency: a fill's arrival here minus the `ts` of the tick that started its trade
+//   (the fill's correlation id is that tick's id), so it spans every stage and the broker hops.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Consumer } from 'kafkajs';
+import { createEvent } from '../core/domain/events';
+import { createEventProducer, type EventMessage } from '../core/kafka/producer';
+import { MarketSimulator } from '../services/market-feed/simulator';
+import { readOffsets, groupLag, endOffset, retainedMessages, type OffsetsReading } from '../services/pipeline-monitor/probe';
+import { pipelineLayout } from '../services/pipeline-monitor/stages';
+import type { BenchEnvironment, BenchStage } from './environment';
+import type { FromPipeline, PipelineProcessArgs, StageHealth } from './protocol';
+
+/** Ticks per produce call, as the simulated feed does. */
+const PRODUCE_BATCH = 500;
+const POLL_MS = 100;
+/**
+ * Without --rate, the feed sends as fast as the pipeline takes ticks, keeping at most this many
+ * sent but not yet through every stage. An unbounded burst would measure only how deep the
+ * backlog got, and the trading engine would race through the ticks before any order reached it,
+ * leaving no later tick to fill on; a bounded one keeps ticks flowing while orders are in flight,
+ * as a market does. A short run gets a quarter of its ticks (at least one produce batch).
+ */
+export const MAX_IN_FLIGHT = 2_000;
+
+export function inFlightLimit(ticks: number): number {
+  return Math.min(MAX_IN_FLIGHT, Math.max(PRODUCE_BATCH, Math.floor(ticks / 4)));
+}
+/** A run with no progress at all for this long is stuck: give up and say where. */
+const STALL_TIMEOUT_MS = 120_000;
+
+export interface PipelineOptions {
+  ticks: number;
+  /** Ticks per second; undefined for as fast as the pipeline takes them (see inFlightLimit). */
+  rate?: number;
+  onProgress?: (progress: { produced: number; throughAllStages: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface PipelineFigures {
+  ticks: number;
+  /** First tick sent -> every stage drained. */
+  elapsedMs: number;
+  produceMs: number;
+  /** Tick-to-fill latencies in ms, one per fill whose originating tick this run sent. */
+  fillLatenciesMs: number[];
+  fillsSeen: number;
+  /** Messages written to each of the namespace's topics during the run, by topic role. */
+  events: Record<string, number>;
+  deadLetters: number;
+  pipelinePeakRssBytes: number;
+  /** Each stage's counters, and the most it was ever behind on its inputs (the slowest stage has the most). */
+  stages: (StageHealth & { peakLag: number })[];
+}
+
+function startPipelineProcess(env: BenchEnvironment): ChildProcess {
+  const args: PipelineProcessArgs = { run: env.run, prefix: env.prefix, overrides: env.overrides };
+  return fork(fileURLToPath(new URL('./pipeline-process.ts', import.meta.url)), [JSON.stringify(args)], {
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+/** The next message of one type from the child; rejects if it fails or exits first. */
+function nextMessage<T extends FromPipeline['type']>(child: ChildProcess, type: T): Promise<Extract<FromPipeline, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: FromPipeline) => {
+      if (message.type === type) {
+        cleanup();
+        resolve(message as Extract<FromPipeline, { type: T }>);
+      } else if (message.type === 'failed') {
+        cleanup();
+        reject(new Error(`the pipeline's ${message.service} failed: ${message.error}`));
+      }
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`the pipeline process exited (code ${code}) before '${type}'`));
+    };
+    const cleanup = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+/** Waits until each group has a member (its service joined), so the clock starts with the pipeline up. */
+async function waitForGroupsJoined(admin: Admin, groups: string[], failure: Promise<never>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { groups: described } = await Promise.race([admin.describeGroups(groups), failure]);
+    if (described.every((group) => group.state === 'Stable' && group.members.length > 0)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the pipeline's consumer groups did not join: ${described.map((g) => `${g.groupId} ${g.state}`).join(', ')}`);
+    }
+    await sleep(200);
+  }
+}
+
+/** Records each fill's arrival time against its originating tick's timestamp. */
+async function startFillObserver(env: BenchEnvironment, tickTimes: Map<string, number>, latencies: number[]) {
+  const consumer: Consumer = env.kafka.consumer({ groupId: env.groupFor('fill-observer') });
+  const counts = { fills: 0 };
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.connect();
+  await consumer.subscribe({ topic: env.topics.ordersFilled, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const arrivedAt = Date.now();
+      for (const message of batch.messages) {
+        counts.fills++;
+        const envelope = JSON.parse(message.value!.toString('utf8')) as { correlationId: string };
+        const sentAt = tickTimes.get(envelope.correlationId);
+        if (sentAt !== undefined) latencies.push(arrivedAt - sentAt);
+      }
+    },
+  });
+  await joined;
+  return { counts, stop: () => consumer.disconnect() };
+}
+
+export async function runPipeline(env: BenchEnvironment, options: PipelineOptions): Promise<PipelineFigures> {
+  const layout = pipelineLayout('paper', env.topics, env.ticksTopic, env.groupFor);
+  const stages = layout.stages.filter((stage) => stage.group !== null);
+  const groups = stages.map((stage) => ({ group: stage.group!, topics: stage.inputs }));
+  const child = startPipelineProcess(env);
+  const failure = new Promise<never>((_, reject) => {
+    child.on('message', (message: FromPipeline) => {
+      if (message.type === 'failed') reject(new Error(`the pipeline's ${message.service} failed: ${message.error}`));
+    });
+    child.on('exit', (code) => reject(new Error(`the pipeline process exited (code ${code})`)));
+  });
+  failure.catch(() => undefined);
+  const admin = env.kafka.admin();
+  const producer = createEventProducer(env.kafka);
+  const tickTimes = new Map<string, number>();
+  const latencies: number[] = [];
+  let observer: Awaited<ReturnType<typeof startFillObserver>> | undefined;
+
+  try {
+    await Promise.race([nextMessage(child, 'started'), failure]);
+    await admin.connect();
+    await producer.connect();
+    await waitForGroupsJoined(admin, groups.map((g) => g.group), failure);
+    observer = await startFillObserver(env, tickTimes, latencies);
+
+    const simulator = new MarketSimulator(env.instruments, 42);
+    let produced = 0;
+    let throughAllStages = 0;
+    let producedAt = 0;
+    const inFlight = inFlightLimit(options.ticks);
+    const startedAt = Date.now();
+    const feed = (async () => {
+      while (produced < options.ticks && !options.signal?.aborted) {
+        const due =
+          options.rate === undefined
+            ? Math.min(PRODUCE_BATCH, inFlight - (produced - throughAllStages))
+            : Math.floor(((Date.now() - startedAt) / 1000) * options.rate) - produced;
+        if (due <= 0) {
+          await sleep(options.rate === undefined ? 5 : Math.max(1, Math.ceil(1000 / options.rate)));
+          continue;
+        }
+        const now = new Date();
+        const batch: EventMessage[] = [];
+        for (let i = 0; i < Math.min(due, PRODUCE_BATCH, options.ticks - produced); i++) {
+          const tick = simulator.tick(produced + i, now);
+          const envelope = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick, now });
+          tickTimes.set(envelope.id, now.getTime());
+          batch.push({ topic: env.ticksTopic, key: String(tick.instrumentToken), envelope });
+        }
+        await producer.sendBatch(batch);
+        produced += batch.length;
+      }
+      producedAt = Date.now();
+    })();
+    // A failed send ends the run at once rather than as a stall.
+    const feedFailure = feed.then(() => new Promise<never>(() => undefined));
+    feedFailure.catch(() => undefined);
+
+    // Poll until drained twice in a row with nothing new written in between.
+    let drainedAt: number | undefined;
+    let previousEnds: string | undefined;
+    let lastChange = { signature: '', at: Date.now() };
+    let reading: OffsetsReading;
+    const peakLag = new Map<string, number>();
+    for (;;) {
+      await Promise.race([sleep(POLL_MS), failure, feedFailure]);
+      if (options.signal?.aborted) throw new Error('benchmark interrupted');
+      reading = await Promise.race([readOffsets(admin, layout.topics, groups), failure, feedFailure]);
+      const lags = groups.map(({ group, topics }) => groupLag(reading, group, topics));
+      groups.forEach(({ group }, i) => peakLag.set(group, Math.max(peakLag.get(group) ?? 0, lags[i]!.total)));
+      const behindOnTicks = Math.max(...lags.map((lag) => lag.byTopic[env.ticksTopic] ?? 0));
+      throughAllStages = Math.max(0, endOffset(reading, env.ticksTopic) - behindOnTicks);
+      options.onProgress?.({ produced, throughAllStages });
+
+      const ends = JSON.stringify(layout.topics.map((topic) => endOffset(reading, topic)));
+      const drained = produced >= options.ticks && lags.every((lag) => lag.total === 0);
+      if (drained && drainedAt !== undefined && ends === previousEnds) break;
+      drainedAt = drained ? (drainedAt ?? Date.now()) : undefined;
+      previousEnds = ends;
+
+      const signature = `${produced} ${ends} ${lags.map((lag) => lag.position).join(' ')}`;
+      if (signature !== lastChange.signature) lastChange = { signature, at: Date.now() };
+      if (Date.now() - lastChange.at > STALL_TIMEOUT_MS) {
+        const where = groups.map(({ group }, i) => `${group} ${lags[i]!.total} behind`).join(', ');
+        throw new Error(`the pipeline made no progress for ${STALL_TIMEOUT_MS / 1000} s (${where})`);
+      }
+    }
+    await feed;
+    // The observer reads on its own; let it see the last fills before the figures are taken.
+    const fills = endOffset(reading, env.topics.ordersFilled);
+    const observerDeadline = Date.now() + 30_000;
+    while (observer.counts.fills < fills && Date.now() < observerDeadline) await sleep(50);
+
+    const dlqReading = await readOffsets(admin, layout.deadLetterTopics, []);
+    const events = Object.fromEntries(Object.entries(env.topics).map(([role, topic]) => [role, endOffset(reading, topic)]));
+    const deadLetters = layout.deadLetterTopics.reduce((sum, topic) => sum + retainedMessages(dlqReading, topic), 0);
+
+    child.send({ type: 'stop' });
+    const stopped = await nextMessage(child, 'stopped');
+    return {
+      ticks: options.ticks,
+      elapsedMs: drainedAt! - startedAt,
+      produceMs: producedAt - startedAt,
+      fillLatenciesMs: latencies,
+      fillsSeen: observer.counts.fills,
+      events,
+      deadLetters,
+      pipelinePeakRssBytes: stopped.peakRssBytes,
+      stages: stopped.stages.map((stage) => ({ ...stage, peakLag: peakLag.get(env.groupFor(stage.name as BenchStage)) ?? 0 })),
+    };
+  } finally {
+    await observer?.stop().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      if (child.connected) child.disconnect();
+      await Promise.race([exited, sleep(30_000).then(() => child.kill('SIGKILL'))]);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+// Messages between the benchmark and the process that runs the pipeline under test (IPC).
+
+export interface PipelineProcessArgs {
+  run: string;
+  prefix: string;
+  /** Added to the environment the configuration is read from (database, Redis, log level). */
+  overrides: Record<string, string>;
+}
+
+export interface StageHealth {
+  name: string;
+  processed: number;
+  deadLettered: number;
+}
+
+export type FromPipeline =
+  | { type: 'started' }
+  | { type: 'failed'; service: string; error: string }
+  | { type: 'stopped'; peakRssBytes: number; stages: StageHealth[] };
+
+export type ToPipeline = { type: 'stop' };
