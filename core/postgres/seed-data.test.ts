@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { riskLimitsOverrideSchema } from '../domain/trading/risk';
+import { loadStrategy } from '../domain/trading/strategies';
 import { SEED_INSTRUMENT_DEFAULTS, SEED_INSTRUMENTS, SEED_STRATEGIES, seedStrategyIsActive } from './seed-data';
 
 describe('seed instruments', () => {
@@ -23,6 +25,13 @@ describe('seed instruments', () => {
 
 describe('seed strategies', () => {
   const tokens = new Set(SEED_INSTRUMENTS.map((i) => i.instrumentToken));
+
+  it('load as the strategy runner and risk manager load them (parameters and limits valid)', () => {
+    for (const strategy of SEED_STRATEGIES) {
+      expect(() => loadStrategy({ ...strategy, namespace: 'paper', isActive: true })).not.toThrow();
+      expect(riskLimitsOverrideSchema.safeParse(strategy.riskLimits).error).toBeUndefined();
+    }
+  });
 
   it('trade only seeded instruments', () => {
     for (const strategy of SEED_STRATEGIES) {

@@ -55,11 +55,14 @@ export interface SeedStrategy {
   riskLimits: Record<string, number>;
 }
 
-/** Per-strategy limits the risk manager applies on top of its global rules (paise, shares). */
+/**
+ * Per-strategy overrides of the namespace's risk limits (RISK__*), in the names of the domain's
+ * risk limits schema (core/domain/trading/risk/limits.ts): shares and paise.
+ */
 const SAMPLE_RISK_LIMITS = {
-  maxPositionQuantity: 10,
-  maxOrderValuePaise: 5_000_000, // ₹50,000
-  maxDailyLossPaise: 1_000_000, // ₹10,000
+  maxPositionPerInstrument: 10,
+  maxOrderValue: 5_000_000, // ₹50,000
+  maxDailyLossPerStrategy: 1_000_000, // ₹10,000
 };
 
 export const SEED_STRATEGIES: readonly SeedStrategy[] = [
@@ -76,7 +79,7 @@ export const SEED_STRATEGIES: readonly SeedStrategy[] = [
     name: 'Mean reversion on INFY',
     strategyType: 'mean_reversion',
     instruments: [token('INFY')],
-    parameters: { rsiPeriod: 14, bollingerPeriod: 20, bollingerStdDev: 2, oversold: 30, overbought: 70, quantity: 1 },
+    parameters: { rsiPeriod: 14, bandPeriod: 20, bandStdDev: 2, oversold: 30, overbought: 70, quantity: 1 },
     riskLimits: SAMPLE_RISK_LIMITS,
   },
   {
@@ -92,7 +95,7 @@ export const SEED_STRATEGIES: readonly SeedStrategy[] = [
     name: 'Low-frequency demo (a signal every N ticks)',
     strategyType: 'low_frequency_demo',
     instruments: [token('RELIANCE'), token('HDFCBANK')],
-    parameters: { everyNTicks: 50, quantity: 1 },
+    parameters: { everyTicks: 50, quantity: 1 },
     riskLimits: SAMPLE_RISK_LIMITS,
   },
 ];
