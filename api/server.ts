@@ -2,10 +2,16 @@
 // stop. Errors share one catalog of stable codes. Nothing secret is ever in a response.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { loginUrl } from '../core/broker/auth';
 import type { Config } from '../core/config/load';
 import { BROKER_NAMESPACES } from '../core/domain/namespace';
+import { createRedis } from '../core/redis/client';
+import { loadBooks } from '../services/portfolio-manager/store';
+import { currentView } from '../services/portfolio-manager/book';
+import { METRICS_CONTENT_TYPE, renderMetrics } from '../services/pipeline-monitor/metrics';
+import { readReport } from '../services/pipeline-monitor/store';
 import { NotRunningError, readServices, readStatus, stopNamespace, submitRequestToken, webUiWorkflowUrl } from './operations';
 import { startupWorkflowId } from '../workflows/definitions';
 
@@ -31,7 +37,7 @@ export class ApiError extends Error {
 const namespaceParams = z.object({ namespace: z.enum(BROKER_NAMESPACES) });
 const tokenBody = z.object({ request_token: z.string().min(1) });
 
-export function buildApi(config: Config, client: Client): FastifyInstance {
+export function buildApi(config: Config, client: Client, redis: Redis): FastifyInstance {
   const app = Fastify({ logger: false });
 
   app.setErrorHandler((error, _request, reply) => {
@@ -61,6 +67,26 @@ export function buildApi(config: Config, client: Client): FastifyInstance {
     return { ...status, webUi: webUiWorkflowUrl(config, startupWorkflowId(namespace)), supervisors: services };
   });
 
+  // The pipeline monitor's latest report (stage ages, throughput, lag, DLQ counts, overall state).
+  app.get('/api/namespaces/:namespace/pipeline', async (request) => {
+    const { namespace } = namespaceParams.parse(request.params);
+    const report = await readReport(redis, namespace);
+    if (!report) throw new ApiError('NOT_RUNNING', `no pipeline report for '${namespace}' yet: is its pipeline monitor running?`);
+    return report;
+  });
+
+  // Each strategy's positions, cash and P&L as the portfolio manager last committed them (paise).
+  app.get('/api/namespaces/:namespace/portfolio', async (request) => {
+    const { namespace } = namespaceParams.parse(request.params);
+    const books = await loadBooks(redis, namespace);
+    return { namespace, strategies: [...books.values()].map(currentView) };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(METRICS_CONTENT_TYPE);
+    return renderMetrics({ redis, namespaces: BROKER_NAMESPACES });
+  });
+
   app.get('/api/auth/login-url', async () => {
     if (!config.zerodha.enabled) throw new ApiError('ZERODHA_DISABLED', 'Zerodha is disabled (ZERODHA__ENABLED=false): no login needed');
     return { loginUrl: loginUrl(config) };
@@ -83,7 +109,9 @@ export function buildApi(config: Config, client: Client): FastifyInstance {
 }
 
 export async function startApi(config: Config, client: Client): Promise<{ app: FastifyInstance; url: string }> {
-  const app = buildApi(config, client);
+  const redis = createRedis(config);
+  const app = buildApi(config, client, redis);
+  app.addHook('onClose', async () => void redis.disconnect());
   const url = await app.listen({ host: config.api.host, port: config.api.port });
   return { app, url };
 }

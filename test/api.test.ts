@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStatus, startNamespace } from '../api/operations';
@@ -52,6 +53,7 @@ function runCli(app: TestApp, args: string[]): Promise<{ code: number | null; st
 describe('HTTP API in mock mode', () => {
   let app: TestApp;
   let api: FastifyInstance;
+  let redis: Redis;
 
   beforeAll(async () => {
     // Credentials are configured but Zerodha is off: they must still never show in a response.
@@ -62,10 +64,12 @@ describe('HTTP API in mock mode', () => {
       SECURITY__ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     });
     await app.seed();
-    api = buildApi(app.config, app.temporal.client);
+    redis = new Redis(app.config.redis.url);
+    api = buildApi(app.config, app.temporal.client, redis);
   });
   afterAll(async () => {
     await api?.close();
+    redis?.disconnect();
     await app?.close();
   });
 
@@ -127,6 +131,21 @@ describe('HTTP API in mock mode', () => {
     );
     for (const secret of secretsOf(app)) expect(body.body).not.toContain(secret);
 
+    // The running pipeline monitor publishes its report; the API serves it and the Prometheus text.
+    const report = await waitFor(async () => {
+      const response = await api.inject({ method: 'GET', url: '/api/namespaces/paper/pipeline' });
+      return response.statusCode === 200 && response.json();
+    }, 'a pipeline report');
+    expect(report).toMatchObject({ namespace: 'paper', state: expect.stringMatching(/^(idle|healthy|warning|degraded|critical)$/) });
+    expect(report.topics.find((t: { topic: string }) => t.topic.endsWith('market.ticks'))).toBeDefined();
+    const metrics = await api.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.headers['content-type']).toContain('text/plain');
+    expect(metrics.body).toMatch(new RegExp(`alpha_panda_pipeline_state\\{[^}]*state="${report.state}"[^}]*\\} 1`));
+    const portfolio = await api.inject({ method: 'GET', url: '/api/namespaces/paper/portfolio' });
+    expect(portfolio.statusCode).toBe(200);
+    expect(portfolio.json()).toMatchObject({ namespace: 'paper', strategies: expect.any(Array) });
+
     const stop = await api.inject({ method: 'POST', url: '/api/namespaces/paper/stop' });
     expect(stop.statusCode).toBe(200);
     expect(stop.json()).toEqual({ stopped: 'paper', feedStopped: true });
@@ -138,6 +157,7 @@ describe('HTTP API and CLI while Zerodha login waits', () => {
   let fake: FakeKite;
   let app: TestApp;
   let api: FastifyInstance;
+  let redis: Redis;
 
   beforeAll(async () => {
     fake = await startFakeKite({ port: 0, apiKey: API_KEY, apiSecret: API_SECRET });
@@ -161,10 +181,12 @@ describe('HTTP API and CLI while Zerodha login waits', () => {
     await app.startWorker();
     await startNamespace(app.temporal.client, 'zerodha');
     await waitForPhase(app, 'zerodha', 'awaiting-auth');
-    api = buildApi(app.config, app.temporal.client);
+    redis = new Redis(app.config.redis.url);
+    api = buildApi(app.config, app.temporal.client, redis);
   });
   afterAll(async () => {
     await api?.close();
+    redis?.disconnect();
     await app?.close();
     await fake?.close();
   });

@@ -9,8 +9,11 @@ import { marketTicksTopic, namespaceTopics } from '../core/domain/topics';
 import { Resources } from '../core/resources';
 import type { StreamingService } from '../core/service';
 import { createSimulatedMarketFeed } from '../services/market-feed/service';
+import { createPipelineMonitorService } from '../services/pipeline-monitor/service';
 import { createPortfolioManagerService } from '../services/portfolio-manager/service';
+import { createRiskManagerService } from '../services/risk-manager/service';
 import { createStageConsumer } from '../services/stage-consumer/service';
+import { createStrategyRunnerService } from '../services/strategy-runner/service';
 import { createTradingEngineService } from '../services/trading-engine/service';
 
 export interface ServiceFactoryOptions {
@@ -18,6 +21,11 @@ export interface ServiceFactoryOptions {
   topicPrefix?: string;
   /** Prefix of every consumer group (tests and the benchmark); empty in production. */
   groupPrefix?: string;
+  /**
+   * Where a new consumer group starts. Production starts at the latest offset (an old validated
+   * signal must never become an order); tests and the benchmark read their fresh topics whole.
+   */
+  fromBeginning?: boolean;
 }
 
 export function createServiceFactory(
@@ -39,10 +47,18 @@ export function createServiceFactory(
       topics: namespaceTopics(namespace, prefix),
       ticksTopic: marketTicksTopic(prefix),
       groupId: `${options.groupPrefix ?? ''}${consumerGroup(namespace, service)}`,
+      fromBeginning: options.fromBeginning ?? false,
     };
     switch (service) {
       case 'portfolio-manager':
         return createPortfolioManagerService(deps);
+      case 'strategy-runner':
+        return createStrategyRunnerService(deps);
+      case 'risk-manager':
+        return createRiskManagerService(deps);
+      case 'pipeline-monitor':
+        // It reads offsets rather than consuming, so it watches the groups of the other stages.
+        return createPipelineMonitorService({ ...deps, groupFor: (stage) => `${options.groupPrefix ?? ''}${consumerGroup(namespace, stage)}` });
       case 'trading-engine':
         // The live Zerodha engine needs the Kite order adapter; until then that stage only consumes.
         return namespace === 'paper' ? createTradingEngineService(deps) : consumingStandIn(namespace, service, deps);
