@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { createEvent, type Envelope, type Tick } from '../../core/domain/events';
-import type { NamespaceService } from '../../core/domain/namespace';
+import { consumerGroup, type NamespaceService } from '../../core/domain/namespace';
+import { consumerLag } from '../../core/kafka/lag';
+import { pipelineLayout } from '../../services/pipeline-monitor/stages';
 import { marketTicksTopic, namespaceTopics, topicSpecs, type NamespaceTopics } from '../../core/domain/topics';
 import { createKafka } from '../../core/kafka/client';
 import { createEventProducer, type EventProducer } from '../../core/kafka/producer';
@@ -42,6 +44,8 @@ export interface PipelineHarness {
   /** Every event on a topic so far, in partition/offset order per partition. */
   read(topic: string): Envelope[];
   waitForCount(topic: string, count: number, timeoutMs?: number): Promise<Envelope[]>;
+  /** Resolves once every stage has committed everything on its inputs (lag 0 twice in a row). */
+  waitForQuiet(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -122,6 +126,16 @@ export async function createPipelineHarness(options: { strategies: StrategyRow[]
         const list = seen.get(topic) ?? [];
         return list.length >= count && [...list];
       }, `${count} event(s) on ${topic}`, timeoutMs),
+    async waitForQuiet(timeoutMs = 60_000) {
+      const { stages } = pipelineLayout('paper', topics, ticksTopic, (service) => `${prefix}${consumerGroup('paper', service)}`);
+      const groups = stages.filter((stage) => stage.group !== null);
+      let quietSamples = 0;
+      await waitFor(async () => {
+        const lags = await Promise.all(groups.map((stage) => consumerLag(kafka, stage.group!, stage.inputs)));
+        quietSamples = lags.flat().every((partition) => partition.lag === 0) ? quietSamples + 1 : 0;
+        return quietSamples >= 2;
+      }, 'every stage to catch up', timeoutMs);
+    },
     async close() {
       await stopServices();
       await reader.disconnect();
