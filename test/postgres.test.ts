@@ -156,8 +156,8 @@ describe('seed', () => {
     expect(strategies.map((s) => `${s.namespace}/${s.id}`)).toContain('zerodha/momentum_reliance');
     expect(strategies.find((s) => s.namespace === 'paper' && s.id === 'mean_reversion_infy')?.parameters).toEqual({
       rsiPeriod: 14,
-      bollingerPeriod: 20,
-      bollingerStdDev: 2,
+      bandPeriod: 20,
+      bandStdDev: 2,
       oversold: 30,
       overbought: 70,
       quantity: 1,

@@ -44,7 +44,7 @@ describe('supervision', () => {
     await app?.close();
   });
 
-  it('carries on after the worker is killed with SIGKILL, with no duplicate children', { timeout: 300_000 }, async () => {
+  it('carries on after the worker is killed with SIGKILL, with no duplicate children', { timeout: 400_000 }, async () => {
     const { client } = app.temporal;
     const first = spawnWorker();
     await startNamespace(client, 'paper', TASK_QUEUE);
@@ -61,10 +61,13 @@ describe('supervision', () => {
 
     // Each service's activity times out on its missed heartbeat and its supervisor restarts it
     // on the new worker.
+    let latest: Awaited<ReturnType<typeof readServices>> = [];
     const services = await waitFor(async () => {
-      const reports = await readServices(client, 'paper');
-      return reports.length === ALL_SERVICES.length && reports.every((s) => s.state === 'running' && s.restarts >= 1) && reports;
-    }, 'every service restarted on the new worker', 120_000);
+      latest = await readServices(client, 'paper');
+      return latest.length === ALL_SERVICES.length && latest.every((s) => s.state === 'running' && s.restarts >= 1) && latest;
+    }, 'every service restarted on the new worker', 180_000).catch((error: Error) => {
+      throw new Error(`${error.message}; last seen: ${JSON.stringify(latest.map(({ service, state, restarts, lastError }) => ({ service, state, restarts, lastError })))}`);
+    });
     for (const report of services) expect(report.lastError).toMatch(/heartbeat|timeout/i);
 
     expect(await supervisorRunIds()).toEqual(runIdsBefore);

@@ -52,13 +52,27 @@ let bundle: Promise<WorkflowBundle> | undefined;
 /** Bundling takes seconds; do it once per test process. */
 export const sharedWorkflowBundle = () => (bundle ??= bundleWorkflows());
 
-/** Polls `probe` until it stops throwing (or returns true) or the deadline passes. */
-export async function waitFor<T>(probe: () => Promise<T>, what: string, timeoutMs = 60_000): Promise<Exclude<T, false>> {
+/**
+ * Polls `probe` until it returns something other than false (or stops throwing), or the deadline
+ * passes. A probe that hangs (a query while a workflow moves to another worker) counts as a miss
+ * after `probeTimeoutMs` and is tried again.
+ */
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  what: string,
+  timeoutMs = 60_000,
+  probeTimeoutMs = 15_000,
+): Promise<Exclude<T, false>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
-      const value = await probe();
+      const value = await Promise.race([
+        probe(),
+        sleep(probeTimeoutMs).then(() => {
+          throw new Error(`probe did not answer within ${probeTimeoutMs} ms`);
+        }),
+      ]);
       if (value !== false) return value as Exclude<T, false>;
       lastError = new Error('condition not met');
     } catch (error) {
