@@ -65,7 +65,13 @@ export interface PipelineFigures {
 function startPipelineProcess(env: BenchEnvironment): ChildProcess {
   const args: PipelineProcessArgs = { run: env.run, prefix: env.prefix, overrides: env.overrides };
   return fork(fileURLToPath(new URL('./pipeline-process.ts', import.meta.url)), [JSON.stringify(args)], {
-    execArgv: ['--import', import.meta.resolve('tsx')],
+    // BENCH_CPU_PROFILE_DIR=dir writes a V8 CPU profile of the pipeline process there (open it in
+    // Chrome DevTools or speedscope) to see where its time goes.
+    execArgv: [
+      '--import',
+      import.meta.resolve('tsx'),
+      ...(process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }

@@ -112,7 +112,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   if (signal.aborted) return;
   const logger = getLogger('application').child({ component: 'consumer', groupId });
   const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  const maxChunkSize = options.maxChunkSize ?? 100;
+  const maxChunkSize = options.maxChunkSize ?? 1000;
   const typesByTopic = new Map(options.subscriptions.map((s) => [s.topic, s.types]));
   const sendDeadLetter = (record: { topic: string; messages: Message[] }) =>
     'sendRaw' in options.dlqProducer ? options.dlqProducer.sendRaw(record) : options.dlqProducer.send({ ...record, acks: -1 });

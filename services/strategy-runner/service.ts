@@ -184,7 +184,7 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
             { topic: topics.ordersFilled, types: ['order_filled'] },
           ],
           fromBeginning: deps.fromBeginning,
-          maxChunkSize: 500,
+          maxChunkSize: 1000,
           signal,
           health,
           log,
