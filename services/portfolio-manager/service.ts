@@ -6,38 +6,19 @@
 // {ns}.pnl.snapshots, keyed by strategy id.
 //
 // One instance per namespace: the books of every strategy are in its memory.
-import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
-import type { Pool } from 'pg';
-import type { Config } from '../../core/config/load';
 import { createEvent } from '../../core/domain/events';
-import type { BrokerNamespace } from '../../core/domain/namespace';
-import type { NamespaceTopics } from '../../core/domain/topics';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { processOnce } from '../../core/pipeline/process-once';
-import { runStageLoop } from '../../core/pipeline/stage';
+import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { applyBatch, type BookInput, type BookSettings, type StrategyBook } from './book';
 import { insertSnapshots, loadBooks, persistBooks } from './store';
 
 export const PORTFOLIO_MANAGER = 'portfolio-manager';
 
-export interface PortfolioManagerDeps {
-  config: Config;
-  namespace: BrokerNamespace;
-  kafka: Kafka;
-  redis: Redis;
-  postgres: Pool;
-  topics: NamespaceTopics;
-  ticksTopic: string;
-  groupId: string;
-  /** Read the inputs from the beginning when the group has no committed offsets (tests). */
-  fromBeginning?: boolean;
-  /** Wall clock for envelope timestamps (`ts`); snapshots carry event time in `asOf`. */
-  now?: () => Date;
-}
+export type PortfolioManagerDeps = StageDeps;
 
 type Input = 'order_filled' | 'tick_received';
 

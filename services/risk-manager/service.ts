@@ -13,19 +13,13 @@
 // Per batch of ticks: one HSET of the instruments' last prices (with processOnce's offset
 // watermark), never one write per tick.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
-import type { Pool } from 'pg';
-import type { Config } from '../../core/config/load';
 import type { Envelope } from '../../core/domain/events';
-import type { BrokerNamespace } from '../../core/domain/namespace';
 import { setKillSwitch, type RiskState } from '../../core/domain/trading/risk';
-import type { NamespaceTopics } from '../../core/domain/topics';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { processOnce } from '../../core/pipeline/process-once';
-import { runStageLoop } from '../../core/pipeline/stage';
+import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { decideBatch, RISK_MANAGER, type DecidedBatch, type RiskInput } from './decide';
 import { readKillSwitch } from './kill-switch';
@@ -34,20 +28,7 @@ import { loadRiskState, persistLastTicks, persistRiskState, type LastTick } from
 
 export { RISK_MANAGER } from './decide';
 
-export interface RiskManagerDeps {
-  config: Pick<Config, 'risk' | 'strategies'>;
-  namespace: BrokerNamespace;
-  kafka: Kafka;
-  redis: Redis;
-  postgres: Pool;
-  topics: NamespaceTopics;
-  ticksTopic: string;
-  groupId: string;
-  /** Decision time (IST trading day of the daily limits) and envelope time; defaults to the wall clock. */
-  now?: () => Date;
-  /** Read the inputs from the beginning when the group has no committed offsets (tests). */
-  fromBeginning?: boolean;
-}
+export type RiskManagerDeps = StageDeps<'risk' | 'strategies'>;
 
 type Input = 'signal_generated' | 'order_filled' | 'pnl_snapshot' | 'tick_received';
 

@@ -14,39 +14,21 @@
 //   the signals it emitted before, with the same ids. Reading the portfolio manager's hot state
 //   instead would let a replay see a position that moved on meanwhile.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
-import type { Pool } from 'pg';
-import type { Config } from '../../core/config/load';
 import { createEvent, type Envelope } from '../../core/domain/events';
 import { derivedEventId } from '../../core/domain/ids';
-import type { BrokerNamespace } from '../../core/domain/namespace';
-import { strategyInstrumentKey, type NamespaceTopics } from '../../core/domain/topics';
+import { strategyInstrumentKey } from '../../core/domain/topics';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { processOnce } from '../../core/pipeline/process-once';
-import { runStageLoop } from '../../core/pipeline/stage';
+import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { StrategyCatalog, type InvalidStrategy, type StrategyChanges, type StrategySet } from './catalog';
 import { RunnerState, STRATEGY_RUNNER, stateField, type RunnerBatch } from './state';
 
 export { STRATEGY_RUNNER } from './state';
 
-export interface StrategyRunnerDeps {
-  config: Pick<Config, 'strategies'>;
-  namespace: BrokerNamespace;
-  kafka: Kafka;
-  redis: Redis;
-  postgres: Pool;
-  topics: NamespaceTopics;
-  ticksTopic: string;
-  groupId: string;
-  /** Envelope time of the signals; defaults to the wall clock. */
-  now?: () => Date;
-  /** Read the inputs from the beginning when the group has no committed offsets (tests). */
-  fromBeginning?: boolean;
-}
+export type StrategyRunnerDeps = StageDeps<'strategies'>;
 
 export interface StrategyRunnerService extends StreamingService {
   /** The strategies running now, and those skipped for an invalid configuration. */

@@ -16,19 +16,15 @@
 // trade's correlationId.
 //
 // One engine instance per namespace: its broker state covers every instrument and strategy.
-import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
-import type { Pool } from 'pg';
-import type { Config } from '../../core/config/load';
 import { createEvent, type Envelope, type EventType } from '../../core/domain/events';
 import { derivedEventId } from '../../core/domain/ids';
 import type { BrokerNamespace } from '../../core/domain/namespace';
-import { strategyInstrumentKey, type NamespaceTopics } from '../../core/domain/topics';
+import { strategyInstrumentKey } from '../../core/domain/topics';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { processOnce } from '../../core/pipeline/process-once';
-import { runStageLoop } from '../../core/pipeline/stage';
+import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { namespacedKey } from '../../core/redis/keys';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import type { BrokerAdapter, ExecutionReport, OrderRecord } from './broker';
@@ -43,21 +39,9 @@ export const brokerStateKey = (namespace: BrokerNamespace) => namespacedKey(name
 /** The order id the engine gives the order of a validated signal event. */
 export const orderIdFor = (signalEventId: string) => derivedEventId(signalEventId, 'order');
 
-export interface TradingEngineDeps<S = PaperAccountState> {
-  config: Config;
-  namespace: BrokerNamespace;
-  kafka: Kafka;
-  redis: Redis;
-  postgres: Pool;
-  topics: NamespaceTopics;
-  ticksTopic: string;
-  groupId: string;
+export interface TradingEngineDeps<S = PaperAccountState> extends StageDeps {
   /** Where orders go. Omitted: the paper broker, configured by PAPER__* (paper namespace only). */
   broker?: BrokerAdapter<S>;
-  /** Read the inputs from the beginning when the group has no committed offsets (tests). */
-  fromBeginning?: boolean;
-  /** Wall clock for envelope timestamps (`ts`); event data carries event times. */
-  now?: () => Date;
 }
 
 type Input = 'signal_validated' | 'tick_received';
