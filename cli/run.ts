@@ -45,20 +45,28 @@ export async function runApplication(config: Config, options: { namespace: Broke
   if (api) say(`  API:    ${api.url}/api/namespaces/${namespace}/status`);
   say('  Ctrl-C stops the namespace cleanly.');
 
-  let stopping = false;
-  const stop = async () => {
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
     if (stopping) {
       say('Forced exit.');
       process.exit(130);
     }
-    stopping = true;
     say(`\nStopping '${namespace}' (services flush and commit)... press Ctrl-C again to force.`);
-    await stopNamespace(client, namespace).catch((error: Error) => say(`! stop: ${error.message}`));
+    stopping = stopNamespace(client, namespace).then(
+      ({ feedStopped }) => {
+        if (feedStopped) say('The shared market feed stopped too (no other namespace is running).');
+      },
+      (error: Error) => {
+        say(`! stop: ${error.message}`);
+      },
+    );
   };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 
-  const outcome = await watch(client, namespace, () => stopping);
+  const outcome = await watch(client, namespace, () => stopping !== undefined);
+  // The namespace may show `stopped` before the shared feed has been stopped: our worker runs it.
+  await stopping;
   await api?.app.close();
   worker.worker.shutdown();
   await workerDone;

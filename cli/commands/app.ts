@@ -46,6 +46,9 @@ export function registerAppCommands(program: Command): void {
       // The console shows the startup's progress; the full logs go to LOG_DIR.
       const config = setUp('warn');
       await runApplication(config, options);
+      // Everything is stopped and closed by now; a library timer or socket left behind must not
+      // keep the user's terminal waiting.
+      process.exit(process.exitCode ?? 0);
     });
 }
 
