@@ -3,7 +3,7 @@
 // its own topics and consumer group; the Redis database is emptied between scenarios. Inputs
 // are produced in phases, waiting each time until the manager has committed everything.
 import { randomUUID } from 'node:crypto';
-import type { Admin, KafkaMessage } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { Redis } from 'ioredis';
 import type { LevelWithSilent } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import { createPortfolioManagerService } from '../services/portfolio-manager/ser
 import { portfolioIndexKey, portfolioKey } from '../services/portfolio-manager/store';
 import { claimRedisDatabase, createTestDatabase, testConfig, type TestDatabase } from './support/stack';
 import { waitFor } from './support/temporal';
+import { collectTopic, waitConsumed as waitConsumedBy } from './support/topics';
 
 configureLogging({ level: (process.env.LOG_LEVEL as LevelWithSilent | undefined) ?? 'silent' });
 
@@ -94,40 +95,13 @@ function startManager(sc: Scenario): { service: StreamingService; stop(): Promis
   };
 }
 
-/** Waits until the group has committed every message of these topics. */
-async function waitConsumed(groupId: string, topics: string[]): Promise<void> {
-  await waitFor(async () => {
-    for (const topic of topics) {
-      const high = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      for (const p of high) {
-        const done = committed!.partitions.find((c) => c.partition === p.partition)?.offset ?? '-1';
-        if (p.high !== '0' && BigInt(done) < BigInt(p.high)) return false;
-      }
-    }
-    return true;
-  }, `${groupId} to consume ${topics.join(', ')}`);
-}
+const waitConsumed = (groupId: string, topics: string[]) => waitConsumedBy(admin, groupId, topics);
 
 /** Everything on a topic from its start; read() returns it once the current end is reached. */
 async function collect(topic: string) {
-  const messages: { partition: number; message: KafkaMessage }[] = [];
   const groupId = `test-${run}-reader-${randomUUID().slice(0, 8)}`;
   groupsUsed.push(groupId);
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ partition, message }) => void messages.push({ partition, message }) });
-  const collector = {
-    stop: () => consumer.disconnect(),
-    async read(): Promise<typeof messages> {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await waitFor(async () => {
-        return ends.every((end) => end.high === '0' || messages.some((m) => m.partition === end.partition && BigInt(m.message.offset) >= BigInt(end.high) - 1n));
-      }, `the end of ${topic}`);
-      return [...messages];
-    },
-  };
+  const collector = await collectTopic(kafka, admin, topic, groupId);
   collectors.push(collector);
   return collector;
 }
