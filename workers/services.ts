@@ -3,9 +3,8 @@
 // their own database and Redis through the config) and get exactly the same composition.
 import type { ServiceFactory } from '../activities';
 import type { Config } from '../core/config/load';
-import type { EventType } from '../core/domain/events';
-import { consumerGroup, type BrokerNamespace, type NamespaceService } from '../core/domain/namespace';
-import { marketTicksTopic, namespaceTopics } from '../core/domain/topics';
+import { consumerGroup, type BrokerNamespace } from '../core/domain/namespace';
+import { marketTicksTopic, namespaceTopics, stageInputs, type ConsumingStage, type NamespaceTopics } from '../core/domain/topics';
 import { Resources } from '../core/resources';
 import type { StreamingService } from '../core/service';
 import { createSimulatedMarketFeed } from '../services/market-feed/service';
@@ -62,8 +61,6 @@ export function createServiceFactory(
       case 'trading-engine':
         // The live Zerodha engine needs the Kite order adapter; until then that stage only consumes.
         return namespace === 'paper' ? createTradingEngineService(deps) : consumingStandIn(namespace, service, deps);
-      default:
-        return consumingStandIn(namespace, service, deps);
     }
   };
 }
@@ -71,15 +68,13 @@ export function createServiceFactory(
 /** A stage that consumes and acknowledges its inputs without acting on them (see stage-consumer). */
 function consumingStandIn(
   namespace: BrokerNamespace,
-  service: NamespaceService,
-  deps: { kafka: ReturnType<Resources['kafka']>; topics: ReturnType<typeof namespaceTopics>; ticksTopic: string; groupId: string },
+  service: ConsumingStage,
+  deps: { kafka: ReturnType<Resources['kafka']>; topics: NamespaceTopics; ticksTopic: string; groupId: string },
 ): StreamingService {
-  const inputs: Record<NamespaceService, { topic: string; types: readonly EventType[] }[]> = {
-    'strategy-runner': [{ topic: deps.ticksTopic, types: ['tick_received'] }],
-    'risk-manager': [{ topic: deps.topics.signalsRaw, types: ['signal_generated'] }],
-    'trading-engine': [{ topic: deps.topics.signalsValidated, types: ['signal_validated'] }],
-    'portfolio-manager': [{ topic: deps.topics.ordersFilled, types: ['order_filled'] }],
-    'pipeline-monitor': [{ topic: deps.topics.pnlSnapshots, types: ['pnl_snapshot'] }],
-  };
-  return createStageConsumer({ name: `${service} (${namespace})`, kafka: deps.kafka, groupId: deps.groupId, subscriptions: inputs[service] });
+  return createStageConsumer({
+    name: `${service} (${namespace})`,
+    kafka: deps.kafka,
+    groupId: deps.groupId,
+    subscriptions: stageInputs(deps.topics, deps.ticksTopic)[service],
+  });
 }

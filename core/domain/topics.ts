@@ -1,6 +1,7 @@
 // The one table of Kafka topics. Creation (bootstrap), producers, consumers and the pipeline
 // monitor all read it; nothing else spells a topic name.
-import { BROKER_NAMESPACES, type BrokerNamespace } from './namespace';
+import type { EventType } from './events';
+import { BROKER_NAMESPACES, type BrokerNamespace, type NamespaceService } from './namespace';
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -72,3 +73,39 @@ export function topicSpecs(namespaces: readonly BrokerNamespace[] = BROKER_NAMES
 /** Message key of signals and orders: keeps one strategy-instrument's events on one partition. */
 export const strategyInstrumentKey = (strategyId: string, instrumentToken: number) =>
   `${strategyId}:${instrumentToken}`;
+
+/** The namespace stages that consume (the pipeline monitor only reads offsets). */
+export type ConsumingStage = Exclude<NamespaceService, 'pipeline-monitor'>;
+
+export interface StageInput {
+  readonly topic: string;
+  readonly types: readonly EventType[];
+}
+
+/**
+ * What each stage consumes: the one table the services subscribe from and the pipeline monitor
+ * measures lag against (DESIGN: Data flow).
+ */
+export function stageInputs(topics: NamespaceTopics, ticksTopic: string) {
+  return {
+    'strategy-runner': [
+      { topic: ticksTopic, types: ['tick_received'] },
+      // Fills give the runner the positions its strategies see.
+      { topic: topics.ordersFilled, types: ['order_filled'] },
+    ],
+    'risk-manager': [
+      { topic: topics.signalsRaw, types: ['signal_generated'] },
+      { topic: ticksTopic, types: ['tick_received'] },
+      { topic: topics.ordersFilled, types: ['order_filled'] },
+      { topic: topics.pnlSnapshots, types: ['pnl_snapshot'] },
+    ],
+    'trading-engine': [
+      { topic: topics.signalsValidated, types: ['signal_validated'] },
+      { topic: ticksTopic, types: ['tick_received'] },
+    ],
+    'portfolio-manager': [
+      { topic: topics.ordersFilled, types: ['order_filled'] },
+      { topic: ticksTopic, types: ['tick_received'] },
+    ],
+  } as const satisfies Record<ConsumingStage, readonly StageInput[]>;
+}

@@ -1,6 +1,7 @@
 // The consuming loop every pipeline stage shares: a producer for outputs and dead letters, the
 // validating consumer, and health bookkeeping, from start until the signal aborts.
 import type { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
@@ -38,6 +39,11 @@ export interface StageLoopOptions<T extends EventType> {
   signal: AbortSignal;
   health: HealthTracker;
   log: Logger;
+  /**
+   * Work repeated in the background while the stage runs (re-reading strategies, say). A failure
+   * is logged as a warning and the work is tried again at the next interval.
+   */
+  periodic?: { everyMs: number; what: string; run: () => Promise<void> };
   /** The stage's work on one partition's batch; `producer` is connected and shared with the DLQ. */
   handleBatch: (events: ConsumedEvent<T>[], producer: EventProducer) => Promise<void>;
 }
@@ -48,6 +54,8 @@ export async function runStageLoop<T extends EventType>(options: StageLoopOption
   await producer.connect();
   health.setState('running', `consuming ${options.subscriptions.map((s) => s.topic).join(', ')}`);
   let deadLettered = 0;
+  const stopPeriodic = new AbortController();
+  const periodic = options.periodic ? repeat(options.periodic, stopPeriodic.signal, log) : Promise.resolve();
   try {
     await runEventConsumer<T>({
       kafka: options.kafka,
@@ -69,7 +77,20 @@ export async function runStageLoop<T extends EventType>(options: StageLoopOption
     health.setState('failed', (error as Error).message);
     throw error;
   } finally {
+    stopPeriodic.abort();
+    await periodic;
     await producer.disconnect();
     log.info(health.snapshot(), 'stage stopped');
+  }
+}
+
+async function repeat(work: NonNullable<StageLoopOptions<EventType>['periodic']>, signal: AbortSignal, log: Logger): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await sleep(work.everyMs, undefined, { signal });
+    } catch {
+      return;
+    }
+    await work.run().catch((error: unknown) => log.warn({ err: error }, `could not ${work.what}; trying again in ${work.everyMs} ms`));
   }
 }

@@ -1,7 +1,7 @@
 // What the monitor watches in a namespace: each stage of the data flow (DESIGN: Data flow), the
 // topics it consumes, and every topic and dead-letter topic of the namespace.
 import { consumerGroup, type BrokerNamespace, type NamespaceService } from '../../core/domain/namespace';
-import { dlqTopic, type NamespaceTopics } from '../../core/domain/topics';
+import { dlqTopic, stageInputs, type NamespaceTopics } from '../../core/domain/topics';
 
 export type MonitoredStage = 'market-feed' | Exclude<NamespaceService, 'pipeline-monitor'>;
 
@@ -35,19 +35,11 @@ export function pipelineLayout(
   ticksTopic: string,
   groupFor: GroupResolver = (service) => consumerGroup(namespace, service),
 ): PipelineLayout {
-  // The inputs each service subscribes to (services/<name>/service.ts); keep them in step.
-  const stages: StageSpec[] = [
-    { stage: 'market-feed', group: null, inputs: [ticksTopic], steady: true },
-    { stage: 'strategy-runner', group: groupFor('strategy-runner'), inputs: [ticksTopic, topics.ordersFilled], steady: true },
-    {
-      stage: 'risk-manager',
-      group: groupFor('risk-manager'),
-      inputs: [topics.signalsRaw, ticksTopic, topics.ordersFilled, topics.pnlSnapshots],
-      steady: true,
-    },
-    { stage: 'trading-engine', group: groupFor('trading-engine'), inputs: [topics.signalsValidated, ticksTopic], steady: true },
-    { stage: 'portfolio-manager', group: groupFor('portfolio-manager'), inputs: [topics.ordersFilled, ticksTopic], steady: true },
-  ];
+  const inputs = stageInputs(topics, ticksTopic);
+  const consuming = (Object.keys(inputs) as (keyof typeof inputs)[]).map(
+    (stage): StageSpec => ({ stage, group: groupFor(stage), inputs: inputs[stage].map((input) => input.topic), steady: true }),
+  );
+  const stages: StageSpec[] = [{ stage: 'market-feed', group: null, inputs: [ticksTopic], steady: true }, ...consuming];
   const eventTopics = [ticksTopic, ...Object.values(topics)];
   return { stages, topics: eventTopics, deadLetterTopics: eventTopics.map(dlqTopic), ticksTopic };
 }

@@ -6,6 +6,7 @@
 // {ns}.pnl.snapshots, keyed by strategy id.
 //
 // One instance per namespace: the books of every strategy are in its memory.
+import { stageInputs } from '../../core/domain/topics';
 import { createEvent } from '../../core/domain/events';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventMessage, EventProducer } from '../../core/kafka/producer';
@@ -77,10 +78,7 @@ export function createPortfolioManagerService(deps: PortfolioManagerDeps): Strea
       await runStageLoop<Input>({
         kafka: deps.kafka,
         groupId: deps.groupId,
-        subscriptions: [
-          { topic: topics.ordersFilled, types: ['order_filled'] },
-          { topic: deps.ticksTopic, types: ['tick_received'] },
-        ],
+        subscriptions: stageInputs(topics, deps.ticksTopic)['portfolio-manager'],
         fromBeginning: deps.fromBeginning,
         signal,
         health,

@@ -12,7 +12,7 @@
 //
 // Per batch of ticks: one HSET of the instruments' last prices (with processOnce's offset
 // watermark), never one write per tick.
-import { setTimeout as sleep } from 'node:timers/promises';
+import { stageInputs } from '../../core/domain/topics';
 import type { Envelope } from '../../core/domain/events';
 import { setKillSwitch, type RiskState } from '../../core/domain/trading/risk';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
@@ -40,18 +40,6 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
   const limits = new RiskLimitsCatalog(deps.postgres, namespace, configuredRiskLimits(deps.config), log);
   let state: RiskState | undefined;
 
-  async function refreshLoop(signal: AbortSignal, intervalMs: number): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await sleep(intervalMs, undefined, { signal });
-      } catch {
-        return;
-      }
-      await limits.refresh().catch((error: unknown) => {
-        log.warn({ err: error }, 'could not re-read the strategies risk limits; keeping the limits loaded');
-      });
-    }
-  }
 
   async function recordTicks(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
     let latest: Map<string, LastTick> | undefined;
@@ -122,33 +110,25 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
     async start(signal) {
       await limits.refresh();
       state = await loadRiskState(redis, namespace, now().toISOString());
-      const stopRefreshing = new AbortController();
-      const refreshing = refreshLoop(stopRefreshing.signal, deps.config.strategies.refreshIntervalMs);
       log.info(
         { tradingDate: state.tradingDate, strategies: Object.keys(state.strategies).length, limits: limits.strategyCount },
         'risk manager starting',
       );
-      try {
-        await runStageLoop<Input>({
-          kafka: deps.kafka,
-          groupId: deps.groupId,
-          subscriptions: [
-            { topic: topics.signalsRaw, types: ['signal_generated'] },
-            { topic: deps.ticksTopic, types: ['tick_received'] },
-            { topic: topics.ordersFilled, types: ['order_filled'] },
-            { topic: topics.pnlSnapshots, types: ['pnl_snapshot'] },
-          ],
-          fromBeginning: deps.fromBeginning,
-          maxChunkSize: 500,
-          signal,
-          health,
-          log,
-          handleBatch,
-        });
-      } finally {
-        stopRefreshing.abort();
-        await refreshing;
-      }
+      await runStageLoop<Input>({
+        kafka: deps.kafka,
+        groupId: deps.groupId,
+        subscriptions: stageInputs(topics, deps.ticksTopic)['risk-manager'],
+        fromBeginning: deps.fromBeginning,
+        signal,
+        health,
+        log,
+        handleBatch,
+        periodic: {
+          everyMs: deps.config.strategies.refreshIntervalMs,
+          what: 're-read the strategies risk limits (keeping those loaded)',
+          run: () => limits.refresh(),
+        },
+      });
     },
   };
 }

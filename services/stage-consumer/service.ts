@@ -12,7 +12,7 @@ export interface StageConsumerOptions {
   name: string;
   kafka: Kafka;
   groupId: string;
-  subscriptions: { topic: string; types: readonly EventType[] }[];
+  subscriptions: readonly { topic: string; types: readonly EventType[] }[];
 }
 
 export function createStageConsumer(options: StageConsumerOptions): StreamingService {

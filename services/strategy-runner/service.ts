@@ -13,10 +13,9 @@
 //   state keeps each batch a pure function of committed state: a replayed batch re-emits exactly
 //   the signals it emitted before, with the same ids. Reading the portfolio manager's hot state
 //   instead would let a replay see a position that moved on meanwhile.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createEvent, type Envelope } from '../../core/domain/events';
 import { derivedEventId } from '../../core/domain/ids';
-import { strategyInstrumentKey } from '../../core/domain/topics';
+import { strategyInstrumentKey, stageInputs } from '../../core/domain/topics';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
@@ -61,20 +60,6 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
     if (health.snapshot().state === 'running') health.setState('running', describeSet(catalog.current()));
   }
 
-  async function refreshLoop(signal: AbortSignal, intervalMs: number): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await sleep(intervalMs, undefined, { signal });
-      } catch {
-        return;
-      }
-      try {
-        noteChanges(await catalog.refresh());
-      } catch (error) {
-        log.warn({ err: error }, 'could not re-read strategy_configurations; keeping the strategies loaded');
-      }
-    }
-  }
 
   function runTick(tick: Envelope<'tick_received'>, set: StrategySet, batch: RunnerBatch, outputs: EventMessage[]): void {
     const strategies = set.byInstrument.get(tick.data.instrumentToken);
@@ -154,28 +139,22 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
       state = await RunnerState.load(redis, namespace, (field, error) =>
         log.warn({ field, err: error }, 'unreadable saved strategy state; that strategy-instrument starts afresh'),
       );
-      const stopRefreshing = new AbortController();
-      const refreshing = refreshLoop(stopRefreshing.signal, deps.config.strategies.refreshIntervalMs);
       log.info({ strategies: catalog.current().strategies.map((s) => s.id), saved: state.size }, 'strategy runner starting');
-      try {
-        await runStageLoop<Input>({
-          kafka: deps.kafka,
-          groupId: deps.groupId,
-          subscriptions: [
-            { topic: deps.ticksTopic, types: ['tick_received'] },
-            { topic: topics.ordersFilled, types: ['order_filled'] },
-          ],
-          fromBeginning: deps.fromBeginning,
-          maxChunkSize: 1000,
-          signal,
-          health,
-          log,
-          handleBatch,
-        });
-      } finally {
-        stopRefreshing.abort();
-        await refreshing;
-      }
+      await runStageLoop<Input>({
+        kafka: deps.kafka,
+        groupId: deps.groupId,
+        subscriptions: stageInputs(topics, deps.ticksTopic)['strategy-runner'],
+        fromBeginning: deps.fromBeginning,
+        signal,
+        health,
+        log,
+        handleBatch,
+        periodic: {
+          everyMs: deps.config.strategies.refreshIntervalMs,
+          what: 're-read strategy_configurations (keeping the strategies loaded)',
+          run: async () => noteChanges(await catalog.refresh()),
+        },
+      });
     },
   };
 }

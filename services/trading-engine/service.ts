@@ -19,7 +19,7 @@
 import { createEvent, type Envelope, type EventType } from '../../core/domain/events';
 import { derivedEventId } from '../../core/domain/ids';
 import type { BrokerNamespace } from '../../core/domain/namespace';
-import { strategyInstrumentKey } from '../../core/domain/topics';
+import { strategyInstrumentKey, stageInputs } from '../../core/domain/topics';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
@@ -179,10 +179,7 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       await runStageLoop<Input>({
         kafka: deps.kafka,
         groupId: deps.groupId,
-        subscriptions: [
-          { topic: topics.signalsValidated, types: ['signal_validated'] },
-          { topic: deps.ticksTopic, types: ['tick_received'] },
-        ],
+        subscriptions: stageInputs(topics, deps.ticksTopic)['trading-engine'],
         fromBeginning: deps.fromBeginning,
         signal,
         health,
