@@ -23,7 +23,7 @@ import { createPortfolioManagerService } from '../services/portfolio-manager/ser
 import { portfolioIndexKey, portfolioKey } from '../services/portfolio-manager/store';
 import { claimRedisDatabase, createTestDatabase, testConfig, type TestDatabase } from './support/stack';
 import { waitFor } from './support/temporal';
-import { collectTopic, waitConsumed as waitConsumedBy } from './support/topics';
+import { collectTopic, waitConsumed as waitConsumedBy, releaseBroker } from './support/topics';
 
 configureLogging({ level: (process.env.LOG_LEVEL as LevelWithSilent | undefined) ?? 'silent' });
 
@@ -169,13 +169,7 @@ afterAll(async () => {
   await Promise.allSettled(running.map((r) => r.done));
   await Promise.allSettled(collectors.map((c) => c.stop()));
   await producer?.disconnect();
-  if (admin) {
-    const existing = new Set(await admin.listTopics());
-    const leftovers = topicsCreated.filter((t) => existing.has(t));
-    if (leftovers.length > 0) await admin.deleteTopics({ topics: leftovers });
-    await admin.deleteGroups(groupsUsed).catch(() => undefined);
-    await admin.disconnect();
-  }
+  await releaseBroker(admin, { topics: topicsCreated, groups: groupsUsed });
   redis?.disconnect();
   await redisDb?.release();
   await pool?.end();

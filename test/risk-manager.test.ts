@@ -27,6 +27,7 @@ import { createRiskManagerService } from '../services/risk-manager/service';
 import { lastTicksKey, riskStateKey } from '../services/risk-manager/store';
 import { claimRedisDatabase, createTestDatabase, testConfig, type TestDatabase } from './support/stack';
 import { waitFor } from './support/temporal';
+import { releaseBroker } from './support/topics';
 
 configureLogging({ level: (process.env.LOG_LEVEL as LevelWithSilent | undefined) ?? 'silent' });
 
@@ -186,13 +187,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled(stoppers.map((stop) => stop()));
   await producer?.disconnect();
-  if (admin) {
-    const existing = new Set(await admin.listTopics());
-    const leftovers = topicsCreated.filter((topic) => existing.has(topic));
-    if (leftovers.length > 0) await admin.deleteTopics({ topics: leftovers });
-    await admin.deleteGroups(groupsUsed).catch(() => undefined);
-    await admin.disconnect();
-  }
+  await releaseBroker(admin, { topics: topicsCreated, groups: groupsUsed });
   redis?.disconnect();
   await redisDb?.release();
   await pool?.end();

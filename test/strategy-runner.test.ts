@@ -24,6 +24,7 @@ import { createStrategyRunnerService, type StrategyRunnerService } from '../serv
 import { runnerStateKey } from '../services/strategy-runner/state';
 import { claimRedisDatabase, createTestDatabase, testConfig, type TestDatabase } from './support/stack';
 import { waitFor } from './support/temporal';
+import { releaseBroker } from './support/topics';
 
 configureLogging({ level: (process.env.LOG_LEVEL as LevelWithSilent | undefined) ?? 'silent' });
 
@@ -203,13 +204,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await producer?.disconnect();
-  if (admin) {
-    const existing = new Set(await admin.listTopics());
-    const leftovers = topicsCreated.filter((topic) => existing.has(topic));
-    if (leftovers.length > 0) await admin.deleteTopics({ topics: leftovers });
-    await admin.deleteGroups(groupsUsed).catch(() => undefined);
-    await admin.disconnect();
-  }
+  await releaseBroker(admin, { topics: topicsCreated, groups: groupsUsed });
   redis?.disconnect();
   await redisDb?.release();
   await pool?.end();

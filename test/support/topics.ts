@@ -46,3 +46,13 @@ export async function collectTopic(kafka: Kafka, admin: Admin, topic: string, gr
     },
   };
 }
+
+/** Deletes the topics a test file created (those still there) and the groups it used, then disconnects. */
+export async function releaseBroker(admin: Admin | undefined, created: { topics: readonly string[]; groups: readonly string[] }): Promise<void> {
+  if (!admin) return;
+  const existing = new Set(await admin.listTopics());
+  const leftovers = created.topics.filter((topic) => existing.has(topic));
+  if (leftovers.length > 0) await admin.deleteTopics({ topics: leftovers });
+  await admin.deleteGroups([...created.groups]).catch(() => undefined);
+  await admin.disconnect();
+}
