@@ -87,8 +87,8 @@ export function createHealthActivities(deps: ActivityDeps) {
       try {
         const { rows } = await deps.resources
           .postgres()
-          .query<{ count: string }>('select count(*) from strategy_configurations where namespace = $1 and is_active', [namespace]);
-        const count = Number(rows[0]?.count ?? 0);
+          .query<{ count: number }>('select count(*) from strategy_configurations where namespace = $1 and is_active', [namespace]);
+        const count = rows[0]?.count ?? 0;
         if (count === 0) {
           throw ApplicationFailure.nonRetryable(
             `no active strategies for '${namespace}': add or activate one in strategy_configurations (or run 'alpha-panda seed')`,

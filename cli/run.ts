@@ -140,8 +140,8 @@ async function prepareDatabase(config: Config, namespace: BrokerNamespace): Prom
   if (applied.length > 0) say(`Database: applied ${applied.length} migration(s).`);
   const pool = createPool(config);
   try {
-    const { rows } = await pool.query<{ count: string }>('select count(*) from strategy_configurations where namespace = $1', [namespace]);
-    if (Number(rows[0]?.count ?? 0) === 0) {
+    const { rows } = await pool.query<{ count: number }>('select count(*) from strategy_configurations where namespace = $1', [namespace]);
+    if ((rows[0]?.count ?? 0) === 0) {
       const seeded = await seedDatabase(pool);
       say(`Database: no strategies for '${namespace}' yet, seeded the samples (${JSON.stringify(seeded)}).`);
     }

@@ -13,6 +13,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStatus, startNamespace } from '../api/operations';
 import { buildApi } from '../api/server';
+import { createPortfolio } from '../core/domain/trading/portfolio';
+import { persistBooks } from '../services/portfolio-manager/store';
 import { ALL_SERVICES } from '../core/domain/namespace';
 import { startFakeKite, type FakeKite } from '../scripts/fake-kite/server';
 import { supervisorWorkflowId, type StartupPhase } from '../workflows/definitions';
@@ -142,9 +144,23 @@ describe('HTTP API in mock mode', () => {
     expect(metrics.statusCode).toBe(200);
     expect(metrics.headers['content-type']).toContain('text/plain');
     expect(metrics.body).toMatch(new RegExp(`alpha_panda_pipeline_state\\{[^}]*state="${report.state}"[^}]*\\} 1`));
+    // The portfolio endpoint serves what the portfolio manager committed to Redis.
+    const book = {
+      strategyId: 'api_probe',
+      portfolio: createPortfolio(12_345_600),
+      updatedAt: '2026-11-24T10:00:00.000+05:30',
+      lastSnapshotAt: '2026-11-24T10:00:00.000+05:30',
+      lastSnapshotEventId: null,
+      changedSinceSnapshot: false,
+    };
+    const multi = redis.multi();
+    persistBooks(multi, 'paper', [book]);
+    await multi.exec();
     const portfolio = await api.inject({ method: 'GET', url: '/api/namespaces/paper/portfolio' });
     expect(portfolio.statusCode).toBe(200);
-    expect(portfolio.json()).toMatchObject({ namespace: 'paper', strategies: expect.any(Array) });
+    expect(portfolio.json().strategies).toContainEqual(
+      expect.objectContaining({ strategyId: 'api_probe', cash: 12_345_600, realizedPnl: 0, positions: [] }),
+    );
 
     const stop = await api.inject({ method: 'POST', url: '/api/namespaces/paper/stop' });
     expect(stop.statusCode).toBe(200);
