@@ -94,24 +94,24 @@ describe('paper pipeline killed with SIGKILL mid-stream', () => {
     expect(expected.uniqueFillIds).toBeGreaterThanOrEqual(4); // the scenario really trades
 
     const crashed = await harness();
+    const exitOf = (process: ChildProcess) => new Promise<void>((resolve) => process.once('exit', () => resolve()));
     let child = startChild(crashed, { CRASH_AFTER_FILL_BATCHES: String(CRASH_AFTER_FILL_BATCHES) });
+    let exited = exitOf(child);
     let crashes = 0;
     for (let i = 0; i < TICKS; i += 1) {
       await crashed.sendTicks([makeTick(priceAt(i))]);
-      if (child.exitCode === null && child.signalCode === null) {
-        // Either the stages catch up, or the process kills itself while handling this tick.
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        await Promise.race([crashed.waitForQuiet(120_000), exited]);
-      }
+      // Either the stages catch up, or the process kills itself while handling this tick.
+      if (child.exitCode === null && child.signalCode === null) await Promise.race([crashed.waitForQuiet(120_000), exited]);
       if (child.signalCode === 'SIGKILL') {
         crashes += 1;
         child = startChild(crashed);
+        exited = exitOf(child);
         await crashed.waitForQuiet(120_000);
       }
     }
     expect(crashes).toBe(1);
     child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await exited;
     // The replay after the crash produced the fills of that batch a second time, with the same ids.
     const fillEvents = crashed.read(crashed.topics.ordersFilled);
     expect(fillEvents.length).toBeGreaterThan(new Set(fillEvents.map((event) => event.id)).size);

@@ -48,10 +48,11 @@ describe('supervision', () => {
     const { client } = app.temporal;
     const first = spawnWorker();
     await startNamespace(client, 'paper', TASK_QUEUE);
+    // Running means more than scheduled: each service's activity has heartbeated on this worker.
     await waitFor(async () => {
       const services = await readServices(client, 'paper');
-      return services.length === ALL_SERVICES.length && services.every((s) => s.state === 'running');
-    }, 'every supervisor running under the first worker', 90_000);
+      return services.length === ALL_SERVICES.length && services.every((s) => s.state === 'running' && s.progress !== null);
+    }, 'every service running on the first worker', 90_000);
     const runIdsBefore = await supervisorRunIds();
     const startupRunBefore = (await client.workflow.getHandle(startupWorkflowId('paper')).describe()).runId;
 
