@@ -10,8 +10,11 @@ const routeToPino: logCreator = () => {
     // kafkajs puts its own timestamp and logger name in the entry; pino adds its own.
     const { message, timestamp: _timestamp, logger: _name, ...details } = log as LogEntry['log'] & { logger?: string };
     const fields = { component: 'kafka', kafka: namespace, ...details };
-    if (level === logLevel.ERROR) logger.error(fields, message);
-    else if (level === logLevel.WARN) logger.warn(fields, message);
+    // A broker's error response ("the coordinator is loading", on a fresh broker) is logged by the
+    // connection before kafkajs retries it; an operation that finally fails is reported by its caller.
+    const retriedResponse = namespace === 'Connection' && message.startsWith('Response ');
+    if (level === logLevel.ERROR && !retriedResponse) logger.error(fields, message);
+    else if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(fields, message);
     else logger.debug(fields, message);
   };
 };
