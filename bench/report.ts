@@ -20,7 +20,7 @@ export function formatBenchmark(result: BenchmarkResult): string {
     `  through all stages     ${formatRate(pipeline.ticksPerSecond)} ticks (${count(pipeline.ticks)} ticks in ${formatMs(pipeline.elapsedMs)})`,
     `  feed produced at       ${formatRate(pipeline.produceRate)} ticks`,
     `  events                 signals ${count(e.signalsRaw ?? 0)}, validated ${count(e.signalsValidated ?? 0)}, rejected ${count(e.signalsRejected ?? 0)}, ` +
-      `orders ${count(e.ordersSubmitted ?? 0)}, fills ${count(e.ordersFilled ?? 0)}, failed ${count(e.ordersFailed ?? 0)}, ` +
+      `orders ${count(e.ordersSubmitted ?? 0)}, fills ${count(e.ordersFilled ?? 0)}, rejected ${count(e.ordersRejected ?? 0)}, cancelled ${count(e.ordersCancelled ?? 0)}, ` +
       `P&L snapshots ${count(e.pnlSnapshots ?? 0)}, dead letters ${count(pipeline.deadLetters)}`,
     ...((e.ordersFilled ?? 0) < (e.ordersSubmitted ?? 0)
       ? ['                         (orders placed after the last tick of their instrument stay open: no later tick to fill on)']

@@ -61,7 +61,7 @@ async function scenario(name: string): Promise<Scenario> {
   const prefix = `test-${run}-${name}.`;
   const topics = namespaceTopics('paper', prefix);
   const ticks = marketTicksTopic(prefix);
-  const wanted = [topics.signalsValidated, ticks, topics.ordersSubmitted, topics.ordersFilled, topics.ordersFailed];
+  const wanted = [topics.signalsValidated, ticks, topics.ordersSubmitted, topics.ordersFilled, topics.ordersRejected, topics.ordersCancelled];
   const specs = topicSpecs(['paper'], prefix).filter((s) => wanted.includes(s.name) || [dlqTopic(topics.signalsValidated), dlqTopic(ticks)].includes(s.name));
   topicsCreated.push(...specs.map((s) => s.name));
   // Creation is idempotent; a broker busy with other runs sometimes answers the leader check with
@@ -110,13 +110,19 @@ async function collect(topic: string) {
 }
 
 async function outputsOf(sc: Scenario) {
-  const [submitted, filled, failed] = await Promise.all([collect(sc.topics.ordersSubmitted), collect(sc.topics.ordersFilled), collect(sc.topics.ordersFailed)]);
+  const [submitted, filled, rejected, cancelled] = await Promise.all([
+    collect(sc.topics.ordersSubmitted),
+    collect(sc.topics.ordersFilled),
+    collect(sc.topics.ordersRejected),
+    collect(sc.topics.ordersCancelled),
+  ]);
   const envelopes = async (collector: typeof submitted) =>
     (await collector.read()).map((m) => JSON.parse(m.message.value!.toString()) as Envelope);
   return {
     submitted: async () => (await envelopes(submitted)) as Envelope<'order_submitted'>[],
     filled: async () => (await envelopes(filled)) as Envelope<'order_filled'>[],
-    failed: async () => (await envelopes(failed)) as Envelope<'order_failed'>[],
+    rejected: async () => (await envelopes(rejected)) as Envelope<'order_rejected'>[],
+    cancelled: async () => (await envelopes(cancelled)) as Envelope<'order_cancelled'>[],
   };
 }
 
@@ -365,8 +371,8 @@ describe('paper trading engine: orders', () => {
     // stamp 75, GST 18% of 827 = 148.86 -> 149; total 1,051: ₹25,010.51 against ₹10,000.00.
     const reason = 'insufficient cash: order needs ₹25010.51, available ₹10000.00';
     const orderId = orderIdFor(signal.id);
-    expect(await out.failed()).toMatchObject([
-      { type: 'order_failed', causationId: signal.id, data: { orderId, side: 'BUY', quantity: 10, reason, failedAt: signal.ts } },
+    expect(await out.rejected()).toMatchObject([
+      { type: 'order_rejected', causationId: signal.id, data: { orderId, side: 'BUY', quantity: 10, reason, rejectedAt: signal.ts } },
     ]);
     expect(await out.submitted()).toEqual([]);
     expect(await orderRow(orderId)).toMatchObject({ status: 'REJECTED', filled_quantity: 0, failure_reason: reason });
@@ -433,7 +439,7 @@ const comparable = ({ ts: _ts, ...rest }: Envelope) => rest;
 const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
 
 async function readDay(out: Awaited<ReturnType<typeof outputsOf>>) {
-  return [...(await out.submitted()), ...(await out.filled()), ...(await out.failed())];
+  return [...(await out.submitted()), ...(await out.filled()), ...(await out.rejected()), ...(await out.cancelled())];
 }
 
 async function runDay(name: string, day: Day) {
@@ -456,8 +462,8 @@ describe('paper trading engine: determinism and recovery', () => {
   it('gives identical events, ids and figures, for the same inputs and seed', async () => {
     const first = await referenceRun();
     const count = (type: string) => first.events.filter((e) => e.type === type).length;
-    expect([count('order_submitted'), count('order_filled'), count('order_failed')]).toEqual([6, 6, 1]);
-    expect(first.events.find((e) => e.type === 'order_failed')!.data).toMatchObject({ reason: expect.stringMatching(/^cancelled \(one-cancels-other\)/) });
+    expect([count('order_submitted'), count('order_filled'), count('order_rejected'), count('order_cancelled')]).toEqual([6, 6, 0, 1]);
+    expect(first.events.find((e) => e.type === 'order_cancelled')!.data).toMatchObject({ reason: expect.stringMatching(/^one-cancels-other/) });
     // The seeded jitter is really drawn: some market fill is not at the plain 5 bps slippage.
     const tickPrice = new Map([...day.early, ...day.late].map((t) => [t.ts, t.data.lastPrice]));
     const marketFills = first.events.filter((e) => e.type === 'order_filled' && !String((e.data as { orderId: string }).orderId).endsWith('-tp'));

@@ -110,7 +110,7 @@ describe('parseEnvelope', () => {
   });
 
   it('rejects an unknown event type', () => {
-    expect(issuesOf(altered((raw) => (raw.type = 'order_cancelled'))).join()).toMatch(/^type:/);
+    expect(issuesOf(altered((raw) => (raw.type = 'order_expired'))).join()).toMatch(/^type:/);
   });
 
   it('rejects data that belongs to another type', () => {
@@ -125,6 +125,6 @@ describe('parseEnvelope', () => {
   it('checks the expected type with parseEnvelopeOf', () => {
     const raw = JSON.parse(JSON.stringify(tickEvent()));
     expect(parseEnvelopeOf(raw, ['tick_received']).data.lastPrice).toBe(250_000);
-    expect(() => parseEnvelopeOf(raw, ['order_filled', 'order_failed'])).toThrow(/got tick_received, expected order_filled or order_failed/);
+    expect(() => parseEnvelopeOf(raw, ['order_filled', 'order_rejected'])).toThrow(/got tick_received, expected order_filled or order_rejected/);
   });
 });

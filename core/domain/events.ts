@@ -112,11 +112,22 @@ export const orderFilledData = z.object({
   filledAt: timestamp,
 });
 
-export const orderFailedData = z.object({
+/** Refused by the venue, or by the account's cash or margin, with the reason. */
+export const orderRejectedData = z.object({
   ...orderIdentity,
+  /** The quantity refused (the whole order, or what was still open when the rest was refused). */
   quantity,
   reason: z.string().min(1),
-  failedAt: timestamp,
+  rejectedAt: timestamp,
+});
+
+/** Ended before it filled completely: by a cancel request, one-cancels-other, expiry. */
+export const orderCancelledData = z.object({
+  ...orderIdentity,
+  /** The unfilled quantity that will never fill. */
+  quantity,
+  reason: z.string().min(1),
+  cancelledAt: timestamp,
 });
 
 export const positionSnapshot = z.object({
@@ -146,7 +157,8 @@ export const eventDataSchemas = {
   signal_rejected: signalRejectedData,
   order_submitted: orderSubmittedData,
   order_filled: orderFilledData,
-  order_failed: orderFailedData,
+  order_rejected: orderRejectedData,
+  order_cancelled: orderCancelledData,
   pnl_snapshot: pnlSnapshotData,
 } as const;
 
@@ -160,7 +172,8 @@ export type SignalValidated = EventData<'signal_validated'>;
 export type SignalRejected = EventData<'signal_rejected'>;
 export type OrderSubmitted = EventData<'order_submitted'>;
 export type OrderFilled = EventData<'order_filled'>;
-export type OrderFailed = EventData<'order_failed'>;
+export type OrderRejected = EventData<'order_rejected'>;
+export type OrderCancelled = EventData<'order_cancelled'>;
 export type PnlSnapshot = EventData<'pnl_snapshot'>;
 export type Charges = z.infer<typeof charges>;
 export type RuleResult = z.infer<typeof ruleResult>;

@@ -29,7 +29,8 @@ export const namespaceTopics = (ns: BrokerNamespace, prefix = '') =>
     signalsRejected: `${prefix}${ns}.signals.rejected`,
     ordersSubmitted: `${prefix}${ns}.orders.submitted`,
     ordersFilled: `${prefix}${ns}.orders.filled`,
-    ordersFailed: `${prefix}${ns}.orders.failed`,
+    ordersRejected: `${prefix}${ns}.orders.rejected`,
+    ordersCancelled: `${prefix}${ns}.orders.cancelled`,
     pnlSnapshots: `${prefix}${ns}.pnl.snapshots`,
   }) as const;
 
@@ -49,7 +50,8 @@ const namespaceTopicShape: Record<NamespaceTopicRole, { partitions: number; rete
   signalsRejected: { partitions: 3, retentionMs: 7 * DAY_MS, key: 'strategyId:instrumentToken' },
   ordersSubmitted: { partitions: 6, retentionMs: 30 * DAY_MS, key: 'strategyId:instrumentToken' },
   ordersFilled: { partitions: 6, retentionMs: 30 * DAY_MS, key: 'strategyId:instrumentToken' },
-  ordersFailed: { partitions: 6, retentionMs: 30 * DAY_MS, key: 'strategyId:instrumentToken' },
+  ordersRejected: { partitions: 6, retentionMs: 30 * DAY_MS, key: 'strategyId:instrumentToken' },
+  ordersCancelled: { partitions: 6, retentionMs: 30 * DAY_MS, key: 'strategyId:instrumentToken' },
   pnlSnapshots: { partitions: 3, retentionMs: 30 * DAY_MS, key: 'strategyId' },
 };
 

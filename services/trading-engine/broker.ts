@@ -7,7 +7,7 @@
 // batch that changed it. Every call returns the next state and what happened (execution reports);
 // it must not mutate the state it was given, because the engine recomputes from the committed
 // state when a batch has to be retried.
-import type { OrderFailed, OrderFilled, OrderSubmitted, SignalValidated, Tick } from '../../core/domain/events';
+import type { OrderCancelled, OrderFilled, OrderRejected, OrderSubmitted, SignalValidated, Tick } from '../../core/domain/events';
 
 /** Order status as recorded in the `orders` table (Zerodha's names). */
 export type OrderStatus = 'OPEN' | 'COMPLETE' | 'CANCELLED' | 'REJECTED';
@@ -47,7 +47,8 @@ interface ReportBase {
 export type ExecutionReport =
   | (ReportBase & { type: 'order_submitted'; data: OrderSubmitted })
   | (ReportBase & { type: 'order_filled'; data: OrderFilled })
-  | (ReportBase & { type: 'order_failed'; data: OrderFailed });
+  | (ReportBase & { type: 'order_rejected'; data: OrderRejected })
+  | (ReportBase & { type: 'order_cancelled'; data: OrderCancelled });
 
 export interface OrderRequest {
   validated: SignalValidated;

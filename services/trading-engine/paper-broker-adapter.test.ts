@@ -37,7 +37,7 @@ describe('paper broker adapter: cash ledger', () => {
     expect(first.reports.map((r) => r.type)).toEqual(['order_submitted']);
     expect(first.state.reservePrices).toEqual({ o1: 249_500 });
     const second = submitted(adapter, first.state, { orderType: 'LIMIT', limitPrice: 249_500, quantity: 10 }, 'o2');
-    expect(ofType(second, 'order_failed')[0]).toMatchObject({
+    expect(ofType(second, 'order_rejected')[0]).toMatchObject({
       data: { orderId: 'o2', reason: expect.stringMatching(/^insufficient cash/) },
       order: { status: 'REJECTED', orderType: 'LIMIT', limitPrice: 249_500, filledQuantity: 0 },
     });

@@ -19,7 +19,7 @@ import {
   DEFAULT_PAPER_BROKER_CONFIG,
   onTick,
   submit,
-  type OrderFailedDraft,
+  type OrderRejectedDraft,
   type PaperBrokerConfig,
   type PaperBrokerState,
   type PaperOrder,
@@ -103,7 +103,7 @@ function record(order: PaperOrder, status: OrderStatus, failureReason: string | 
 }
 
 /** The record of an order refused at submission (it never became a PaperOrder). */
-function rejectedRecord(request: OrderRequest, failure: OrderFailedDraft): OrderRecord {
+function rejectedRecord(request: OrderRequest, rejection: OrderRejectedDraft): OrderRecord {
   const { signal } = request.validated;
   const hasLimit = signal.orderType === 'LIMIT' || signal.orderType === 'SL';
   const hasTrigger = signal.orderType === 'SL' || signal.orderType === 'SL-M';
@@ -115,7 +115,7 @@ function rejectedRecord(request: OrderRequest, failure: OrderFailedDraft): Order
     side: signal.side,
     product: signal.product,
     orderType: signal.orderType,
-    quantity: failure.quantity,
+    quantity: rejection.quantity,
     limitPrice: hasLimit ? (signal.limitPrice ?? null) : null,
     triggerPrice: hasTrigger ? (signal.triggerPrice ?? null) : null,
     parentOrderId: null,
@@ -124,7 +124,7 @@ function rejectedRecord(request: OrderRequest, failure: OrderFailedDraft): Order
     status: 'REJECTED',
     filledQuantity: 0,
     averagePrice: null,
-    failureReason: failure.reason,
+    failureReason: rejection.reason,
   };
 }
 
@@ -190,8 +190,8 @@ export function createPaperBrokerAdapter(settings: PaperSettings): BrokerAdapter
         availableCash: cashOf(state, strategyId) - reservedBy(state, strategyId),
         correlationId: request.correlationId,
       });
-      if (result.outcome === 'failed') {
-        const report: ExecutionReport = { type: 'order_failed', originId: orderId, data: result.failure, order: rejectedRecord(request, result.failure) };
+      if (result.outcome === 'rejected') {
+        const report: ExecutionReport = { type: 'order_rejected', originId: orderId, data: result.rejection, order: rejectedRecord(request, result.rejection) };
         return { state, reports: [report] };
       }
       const order = result.state.orders.find((o) => o.orderId === orderId)!;
@@ -214,7 +214,7 @@ export function createPaperBrokerAdapter(settings: PaperSettings): BrokerAdapter
       }
       const result = onTick(simulator(state), tick, at, rng, { availableCash });
 
-      const reported = result.fills.length + result.failures.length + result.exits.length > 0;
+      const reported = result.fills.length + result.rejections.length + result.cancellations.length + result.exits.length > 0;
       // Without reports the order list keeps its shape; only a stop may have been triggered.
       const triggered = !reported && result.state.orders.some((o, i) => o.triggered !== state.orders[i]!.triggered);
       const drew = rng.state() !== rngBefore;
@@ -235,10 +235,13 @@ export function createPaperBrokerAdapter(settings: PaperSettings): BrokerAdapter
         const status = fill.remainingQuantity === 0 ? 'COMPLETE' : 'OPEN';
         reports.push({ type: 'order_filled', originId: originOf(order), data: fill, order: record(order, status) });
       }
-      for (const failure of result.failures) {
-        const order = progressed.get(failure.orderId) ?? before.get(failure.orderId)!;
-        const status = failure.reason.startsWith('cancelled') ? 'CANCELLED' : 'REJECTED';
-        reports.push({ type: 'order_failed', originId: originOf(order), data: failure, order: record(order, status, failure.reason) });
+      for (const rejection of result.rejections) {
+        const order = progressed.get(rejection.orderId) ?? before.get(rejection.orderId)!;
+        reports.push({ type: 'order_rejected', originId: originOf(order), data: rejection, order: record(order, 'REJECTED', rejection.reason) });
+      }
+      for (const cancellation of result.cancellations) {
+        const order = progressed.get(cancellation.orderId) ?? before.get(cancellation.orderId)!;
+        reports.push({ type: 'order_cancelled', originId: originOf(order), data: cancellation, order: record(order, 'CANCELLED', cancellation.reason) });
       }
       for (const exit of result.exits) {
         const order = after.get(exit.orderId)!;

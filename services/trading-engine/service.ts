@@ -3,11 +3,12 @@
 // through processOnce, so the broker state (Redis), the order and fill rows (Postgres) and the
 // order events move together and a replay changes nothing.
 //
-//   {ns}.signals.validated --submit--> order_submitted | order_failed (e.g. insufficient cash)
-//   market.ticks ----------onTick----> order_filled (charges included) | order_failed | order_submitted (exits)
+//   {ns}.signals.validated --submit--> order_submitted | order_rejected (e.g. insufficient cash)
+//   market.ticks ----------onTick----> order_filled (charges included) | order_rejected | order_cancelled
+//                                      | order_submitted (exits)
 //
 // Determinism: the order id is derived from the signal event's id, and every output's id from
-// that order's id plus what it is (`order_filled:<fill id>`, `order_failed:<order id>`...), so
+// that order's id plus what it is (`order_filled:<fill id>`, `order_cancelled:<order id>`...), so
 // a batch recomputed after a crash re-emits the same ids and the next stage drops duplicates,
 // even if the retry happened to fill on another tick. Times are event times: an order is
 // submitted at its validated signal's time and fills at its tick's time (the tick envelope's
@@ -110,11 +111,17 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
           key,
           envelope: createEvent({ ...base, type: report.type, data: report.data, id: derivedEventId(report.originId, `order_filled:${report.data.fillId}`) }),
         };
-      case 'order_failed':
+      case 'order_rejected':
         return {
-          topic: topics.ordersFailed,
+          topic: topics.ordersRejected,
           key,
-          envelope: createEvent({ ...base, type: report.type, data: report.data, id: derivedEventId(report.originId, `order_failed:${report.data.orderId}`) }),
+          envelope: createEvent({ ...base, type: report.type, data: report.data, id: derivedEventId(report.originId, `order_rejected:${report.data.orderId}`) }),
+        };
+      case 'order_cancelled':
+        return {
+          topic: topics.ordersCancelled,
+          key,
+          envelope: createEvent({ ...base, type: report.type, data: report.data, id: derivedEventId(report.originId, `order_cancelled:${report.data.orderId}`) }),
         };
     }
   }
@@ -123,7 +130,8 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
     for (const { envelope } of messages) {
       const data = envelope.data as ExecutionReport['data'];
       const fields = { eventId: envelope.id, correlationId: envelope.correlationId, orderId: data.orderId, strategyId: data.strategyId };
-      if (isOfType(envelope, 'order_failed')) log.info({ ...fields, reason: envelope.data.reason }, 'order failed');
+      if (isOfType(envelope, 'order_rejected')) log.info({ ...fields, reason: envelope.data.reason }, 'order rejected');
+      else if (isOfType(envelope, 'order_cancelled')) log.info({ ...fields, reason: envelope.data.reason }, 'order cancelled');
       else if (isOfType(envelope, 'order_filled')) {
         const { quantity, price, remainingQuantity, charges } = envelope.data;
         log.info({ ...fields, quantity, price, remainingQuantity, charges: charges.total }, 'order filled');

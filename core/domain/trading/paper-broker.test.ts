@@ -15,7 +15,7 @@ const broker = () => createPaperBroker({ slippageBps: 10, slippageJitterBps: 0, 
 
 function submitted(state: PaperBrokerState, signal: Partial<Signal>, orderId = 'o1', availableCash?: number): PaperBrokerState {
   const result = submit(state, { validated: makeValidated(makeSignal(signal)), now: T0, orderId, availableCash, correlationId: `c-${orderId}` });
-  if (result.outcome !== 'submitted') throw new Error(`expected submission, got ${result.failure.reason}`);
+  if (result.outcome !== 'submitted') throw new Error(`expected submission, got ${result.rejection.reason}`);
   return result.state;
 }
 
@@ -146,7 +146,7 @@ describe('paper broker: take-profit and stop-loss exits', () => {
     expect(filled.correlationIds).toEqual({ o1: 'c-o1', 'o1-tp': 'c-o1', 'o1-sl': 'c-o1' });
     const profit = tick(filled.state, 256_000, T2);
     expect(profit.fills).toMatchObject([{ orderId: 'o1-tp', side: 'SELL', quantity: 10, price: 256_000 }]);
-    expect(profit.failures).toMatchObject([{ orderId: 'o1-sl', quantity: 10, reason: 'cancelled (one-cancels-other): o1-tp filled' }]);
+    expect(profit.cancellations).toMatchObject([{ orderId: 'o1-sl', quantity: 10, reason: 'one-cancels-other: o1-tp filled' }]);
     expect(profit.state.orders).toEqual([]);
   });
 
@@ -156,7 +156,7 @@ describe('paper broker: take-profit and stop-loss exits', () => {
     expect(quiet.fills).toEqual([]);
     const stopped = tick(quiet.state, 244_000, T3);
     expect(stopped.fills).toMatchObject([{ orderId: 'o1-sl', price: 243_755 }]);
-    expect(stopped.failures.map((f) => f.orderId)).toEqual(['o1-tp']);
+    expect(stopped.cancellations.map((c) => c.orderId)).toEqual(['o1-tp']);
   });
 
   it('waits for a partially filled entry to complete before placing exits', () => {
@@ -172,32 +172,32 @@ describe('paper broker: take-profit and stop-loss exits', () => {
   });
 });
 
-describe('paper broker: failures', () => {
-  it('fails a BUY the available cash cannot pay for, at submission', () => {
+describe('paper broker: rejections', () => {
+  it('rejects a BUY the available cash cannot pay for, at submission', () => {
     const result = submit(broker(), { validated: makeValidated(makeSignal({ quantity: 10 })), now: T0, orderId: 'o1', availableCash: 2_500_000 });
     // 10 x ₹2,500 = ₹25,000 plus charges on 2,500,000 paise: brokerage 750, exchange 74.25 -> 74,
     // SEBI 2.5 -> 3, stamp 75, GST 18% x 827 = 148.86 -> 149; total 1051 -> needs ₹25,010.51
-    expect(result).toMatchObject({ outcome: 'failed', failure: { orderId: 'o1', quantity: 10, failedAt: T0 } });
-    expect(result.outcome === 'failed' && result.failure.reason).toBe('insufficient cash: order needs ₹25010.51, available ₹25000.00');
+    expect(result).toMatchObject({ outcome: 'rejected', rejection: { orderId: 'o1', quantity: 10, rejectedAt: T0 } });
+    expect(result.outcome === 'rejected' && result.rejection.reason).toBe('insufficient cash: order needs ₹25010.51, available ₹25000.00');
     // a SELL needs no cash
     expect(submit(broker(), { validated: makeValidated(makeSignal({ side: 'SELL' })), now: T0, orderId: 'o2', availableCash: 0 }).outcome).toBe('submitted');
   });
 
-  it('fails an entry whose fill the cash cannot pay for, with its unfilled quantity', () => {
+  it('rejects an entry whose fill the cash cannot pay for, with its unfilled quantity', () => {
     const state = submitted(broker(), { quantity: 10 });
     const result = onTick(state, makeTick(250_000), T1, mulberry32(1), { availableCash: { 'momentum-1': 1_000_000 } });
     expect(result.fills).toEqual([]);
-    expect(result.failures).toMatchObject([{ orderId: 'o1', quantity: 10 }]);
-    expect(result.failures[0]!.reason).toMatch(/insufficient cash: fill needs/);
+    expect(result.rejections).toMatchObject([{ orderId: 'o1', quantity: 10 }]);
+    expect(result.rejections[0]!.reason).toMatch(/insufficient cash: fill needs/);
     expect(result.state.orders).toEqual([]);
   });
 
-  it('places exits for the filled part of an entry that fails for cash midway', () => {
+  it('places exits for the filled part of an entry that is rejected for cash midway', () => {
     let state = submitted(broker(), { quantity: 10, takeProfitPrice: 255_000, stopLossPrice: 245_000 });
     const depth = { depth: { buy: [], sell: [{ price: 250_000, quantity: 4, orders: 1 }] } };
     state = onTick(state, makeTick(250_000, depth), T1, mulberry32(1)).state;
     const result = onTick(state, makeTick(250_000), T2, mulberry32(1), { availableCash: { 'momentum-1': 100_000 } });
-    expect(result.failures).toMatchObject([{ orderId: 'o1', quantity: 6 }]);
+    expect(result.rejections).toMatchObject([{ orderId: 'o1', quantity: 6 }]);
     expect(result.exits.map((e) => [e.orderId, e.side, e.quantity])).toEqual([
       ['o1-tp', 'SELL', 4],
       ['o1-sl', 'SELL', 4],
@@ -207,7 +207,7 @@ describe('paper broker: failures', () => {
   it('rejects invalid orders with a reason', () => {
     const fail = (validated: Parameters<typeof submit>[1]['validated']) => {
       const result = submit(broker(), { validated, now: T0, orderId: 'bad' });
-      return result.outcome === 'failed' ? result.failure.reason : 'submitted';
+      return result.outcome === 'rejected' ? result.rejection.reason : 'submitted';
     };
     expect(fail({ ...makeValidated(makeSignal()), approvedQuantity: 0 })).toBe('invalid quantity 0');
     expect(fail(makeValidated(makeSignal({ orderType: 'LIMIT' }), 250_000))).toBe('LIMIT order without a limit price');
@@ -220,7 +220,7 @@ describe('paper broker: failures', () => {
     const again = submit(state, { validated: makeValidated(makeSignal()), now: T1, orderId: 'o1' });
     expect(again.state.orders).toHaveLength(1);
     const cancelled = cancel(state, 'o1', T1, 'end of day');
-    expect(cancelled).toMatchObject({ failure: { orderId: 'o1', quantity: 10, reason: 'end of day' }, exits: [] });
+    expect(cancelled).toMatchObject({ cancellation: { orderId: 'o1', quantity: 10, reason: 'end of day' }, exits: [] });
     expect(cancelled!.state.orders).toEqual([]);
     expect(cancel(state, 'missing', T1)).toBeNull();
   });

@@ -13,10 +13,10 @@
 // - When an entry carrying take-profit / stop-loss prices is completely filled (or fails after a
 //   partial fill), its exits are placed for the filled quantity: a LIMIT at the take-profit and an
 //   SL-M at the stop-loss, one-cancels-other. Like Zerodha's OCO GTT, the first fill of either
-//   leg cancels the other, reported as an order failure with a "cancelled" reason. Exits are
+//   leg cancels the other, reported as an order cancellation with the reason. Exits are
 //   never checked against cash: closing a position must not be blocked.
 // - Charges per fill come from charges.ts, as the fill's share of its order's charges.
-import type { OrderFailed, OrderFilled, OrderSubmitted, SignalValidated, Tick } from '../events';
+import type { OrderCancelled, OrderFilled, OrderRejected, OrderSubmitted, SignalValidated, Tick } from '../events';
 import { add, formatRupees, paise, times, type Paise } from '../money';
 import { fillCharges, orderCharges } from './charges';
 import {
@@ -35,7 +35,8 @@ export { DEFAULT_PAPER_BROKER_CONFIG, type PaperBrokerConfig } from './paper-exe
 
 export type OrderSubmittedDraft = OrderSubmitted;
 export type OrderFilledDraft = OrderFilled;
-export type OrderFailedDraft = OrderFailed;
+export type OrderRejectedDraft = OrderRejected;
+export type OrderCancelledDraft = OrderCancelled;
 
 export interface PaperOrder extends OrderSubmitted {
   stopLossPrice?: number;
@@ -73,7 +74,7 @@ export interface SubmitInput {
 
 export type SubmitResult =
   | { state: PaperBrokerState; outcome: 'submitted'; order: OrderSubmittedDraft }
-  | { state: PaperBrokerState; outcome: 'failed'; failure: OrderFailedDraft };
+  | { state: PaperBrokerState; outcome: 'rejected'; rejection: OrderRejectedDraft };
 
 const identity = (o: PaperOrder) => ({
   orderId: o.orderId,
@@ -93,11 +94,18 @@ export function submittedData(o: PaperOrder): OrderSubmittedDraft {
   return data;
 }
 
-const failure = (o: PaperOrder, quantity: number, reason: string, at: string): OrderFailedDraft => ({
+const rejection = (o: PaperOrder, quantity: number, reason: string, at: string): OrderRejectedDraft => ({
   ...identity(o),
   quantity,
   reason,
-  failedAt: at,
+  rejectedAt: at,
+});
+
+const cancellation = (o: PaperOrder, quantity: number, reason: string, at: string): OrderCancelledDraft => ({
+  ...identity(o),
+  quantity,
+  reason,
+  cancelledAt: at,
 });
 
 const rupeesText = (amount: number) => `₹${formatRupees(paise(amount))}`;
@@ -117,7 +125,7 @@ function invalidReason(order: PaperOrder, tickSize: number): string | null {
   return null;
 }
 
-/** Accepts a validated signal as an open order, or fails it with a reason. Idempotent per orderId. */
+/** Accepts a validated signal as an open order, or rejects it with a reason. Idempotent per orderId. */
 export function submit(state: PaperBrokerState, input: SubmitInput): SubmitResult {
   const existing = state.orders.find((o) => o.orderId === input.orderId);
   if (existing) return { state, outcome: 'submitted', order: submittedData(existing) };
@@ -151,21 +159,21 @@ export function submit(state: PaperBrokerState, input: SubmitInput): SubmitResul
   if (invalid) {
     // The event schema needs a positive quantity; an unusable one is named in the reason instead.
     const reported = Number.isSafeInteger(approvedQuantity) && approvedQuantity > 0 ? approvedQuantity : 1;
-    return { state, outcome: 'failed', failure: failure(order, reported, invalid, input.now) };
+    return { state, outcome: 'rejected', rejection: rejection(order, reported, invalid, input.now) };
   }
   if (order.side === 'BUY' && input.availableCash !== undefined) {
     const price = paise(order.limitPrice ?? approvedPrice);
     const needed = add(times(price, order.quantity), orderCharges(order.product, 'BUY', price, order.quantity).total as Paise);
     if (needed > input.availableCash) {
       const reason = `insufficient cash: order needs ${rupeesText(needed)}, available ${rupeesText(input.availableCash)}`;
-      return { state, outcome: 'failed', failure: failure(order, order.quantity, reason, input.now) };
+      return { state, outcome: 'rejected', rejection: rejection(order, order.quantity, reason, input.now) };
     }
   }
   return { state: { ...state, orders: [...state.orders, order] }, outcome: 'submitted', order: submittedData(order) };
 }
 
 /**
- * Cancels an open order; the failure carries the unfilled quantity. A partially filled entry
+ * Cancels an open order; the cancellation carries the unfilled quantity. A partially filled entry
  * still gets its exits for the filled part. Null when the order is not open.
  */
 export function cancel(
@@ -173,13 +181,13 @@ export function cancel(
   orderId: string,
   now: string,
   reason = 'cancelled',
-): { state: PaperBrokerState; failure: OrderFailedDraft; exits: OrderSubmittedDraft[] } | null {
+): { state: PaperBrokerState; cancellation: OrderCancelledDraft; exits: OrderSubmittedDraft[] } | null {
   const order = state.orders.find((o) => o.orderId === orderId);
   if (!order) return null;
   const exits = order.parentOrderId === undefined && order.filledQuantity > 0 ? exitsFor(order, order.filledQuantity, now) : [];
   return {
     state: { ...state, orders: [...state.orders.filter((o) => o.orderId !== orderId), ...exits] },
-    failure: failure(order, order.quantity - order.filledQuantity, reason, now),
+    cancellation: cancellation(order, order.quantity - order.filledQuantity, reason, now),
     exits: exits.map(submittedData),
   };
 }
@@ -192,7 +200,8 @@ export interface TickOptions {
 export interface TickResult {
   state: PaperBrokerState;
   fills: OrderFilledDraft[];
-  failures: OrderFailedDraft[];
+  rejections: OrderRejectedDraft[];
+  cancellations: OrderCancelledDraft[];
   exits: OrderSubmittedDraft[];
   /** orderId -> correlation id, for every order in this result that has one. */
   correlationIds: Record<string, string>;
@@ -234,7 +243,8 @@ export function onTick(state: PaperBrokerState, tick: Tick, now: string, rng: Rn
   const depth = depthOf(tick);
   const cash = { ...(options.availableCash ?? {}) };
   const fills: OrderFilledDraft[] = [];
-  const failures: OrderFailedDraft[] = [];
+  const rejections: OrderRejectedDraft[] = [];
+  const cancellations: OrderCancelledDraft[] = [];
   const placed: PaperOrder[] = [];
   const closed = new Set<string>();
   const correlationIds: Record<string, string> = {};
@@ -263,7 +273,7 @@ export function onTick(state: PaperBrokerState, tick: Tick, now: string, rng: Rn
     const strategyCash = cash[current.strategyId];
     if (current.side === 'BUY' && isEntry && strategyCash !== undefined && turnover + charges.total > strategyCash) {
       const reason = `insufficient cash: fill needs ${rupeesText(turnover + charges.total)}, available ${rupeesText(strategyCash)}`;
-      failures.push(failure(current, remaining, reason, now));
+      rejections.push(rejection(current, remaining, reason, now));
       note(current);
       closed.add(current.orderId);
       if (current.filledQuantity > 0) placeExits(current, current.filledQuantity);
@@ -296,7 +306,7 @@ export function onTick(state: PaperBrokerState, tick: Tick, now: string, rng: Rn
       if (sibling) {
         closed.add(sibling.orderId);
         note(sibling);
-        failures.push(failure(sibling, sibling.quantity - sibling.filledQuantity, `cancelled (one-cancels-other): ${filled.orderId} filled`, now));
+        cancellations.push(cancellation(sibling, sibling.quantity - sibling.filledQuantity, `one-cancels-other: ${filled.orderId} filled`, now));
       }
     }
     if (filled.filledQuantity === filled.quantity) {
@@ -310,7 +320,8 @@ export function onTick(state: PaperBrokerState, tick: Tick, now: string, rng: Rn
   return {
     state: { ...state, orders: [...open, ...placed] },
     fills,
-    failures,
+    rejections,
+    cancellations,
     exits: placed.map(submittedData),
     correlationIds,
   };
