@@ -90,4 +90,41 @@ describe('processOnce', () => {
     const tick = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: makeTick(250_000) });
     await expect(run('reset', [consumed(tick, 'market.ticks', 3)])).rejects.toThrow(/recreated.*paper:watermark:reset:market\.ticks:0/);
   });
+
+  it('replays a batch a crash interrupted after producing with the context it was first computed with', async () => {
+    const ticks = [1, 2, 3].map(() => createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: makeTick(250_000) }));
+    const batch = ticks.map((tick, index) => consumed(tick, 'market.ticks', 20 + index));
+    let switchOn = false;
+    const seen: boolean[] = [];
+    const attempt = (events: ConsumedEvent[], crashAfterProducing: boolean) =>
+      processOnce({
+        redis,
+        namespace: 'paper',
+        stage: 'context',
+        producer: {
+          sendBatch: async () => {
+            if (crashAfterProducing) throw new Error('crashed after producing');
+            return [];
+          },
+        },
+        events,
+        context: async () => ({ killSwitch: switchOn }),
+        apply: (fresh, context) => {
+          seen.push(context.killSwitch);
+          const output = { topic: 'paper.out', key: null, envelope: fresh[0]!.envelope } as unknown as EventMessage;
+          return { outputs: [output] };
+        },
+      });
+    await expect(attempt(batch, true)).rejects.toThrow('crashed after producing');
+    // The switch changes while the stage is down: the replay of the interrupted batch must not see
+    // it (what it produced is already on the log), even when it is replayed in two smaller parts.
+    switchOn = true;
+    await attempt(batch.slice(0, 2), false);
+    await attempt(batch.slice(2), false);
+    // The next new batch reads the context afresh.
+    const next = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: makeTick(250_000) });
+    await attempt([consumed(next, 'market.ticks', 23)], false);
+    expect(seen).toEqual([false, false, false, true]);
+    expect(await redis.get('paper:in-flight:context:market.ticks:0')).toBeNull();
+  });
 });

@@ -5,7 +5,7 @@ import { Argument, type Command } from 'commander';
 import { loadConfigOrExit } from '../../core/config/load';
 import type { BrokerNamespace } from '../../core/domain/namespace';
 import { createRedis } from '../../core/redis/client';
-import { killSwitchKey, readKillSwitch, turnKillSwitchOff, turnKillSwitchOn, type KillSwitchStatus } from '../../services/risk-manager/kill-switch';
+import { killSwitchKey, readKillSwitch, turnKillSwitchOff, turnKillSwitchOn, type KillSwitchStatus } from '../../core/redis/kill-switch';
 import { namespaceOption } from './control';
 
 const KILL_SWITCH_ACTIONS = ['on', 'off', 'status'] as const;

@@ -22,7 +22,7 @@ import { processOnce } from '../../core/pipeline/process-once';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { decideBatch, RISK_MANAGER, type DecidedBatch, type RiskInput } from './decide';
-import { readKillSwitch } from './kill-switch';
+import { readKillSwitch } from '../../core/redis/kill-switch';
 import { configuredRiskLimits, RiskLimitsCatalog } from './limits';
 import { loadRiskState, persistLastTicks, persistRiskState, type LastTick } from './store';
 

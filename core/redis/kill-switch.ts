@@ -4,8 +4,8 @@
 // but any value (even one set by hand with redis-cli) turns trading off. The risk manager reads it
 // once per batch of signals.
 import type { Redis } from 'ioredis';
-import type { BrokerNamespace } from '../../core/domain/namespace';
-import { namespacedKey } from '../../core/redis/keys';
+import type { BrokerNamespace } from '../domain/namespace';
+import { namespacedKey } from './keys';
 
 export const killSwitchKey = (ns: BrokerNamespace) => namespacedKey(ns, 'risk', 'kill-switch');
 
