@@ -56,7 +56,7 @@ export function createHealthActivities(deps: ActivityDeps) {
       const brokers = config.redpanda.bootstrapServers.join(',');
       let missing: string[];
       try {
-        const wanted = topicSpecs([namespace]).map((spec) => spec.name);
+        const wanted = topicSpecs([namespace], config.redpanda.topicPrefix).map((spec) => spec.name);
         missing = await missingTopics(deps.resources.kafka(), wanted);
       } catch (error) {
         throw new Error(`Kafka broker at ${brokers} does not answer: ${messageOf(error)}`);

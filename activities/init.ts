@@ -1,4 +1,5 @@
 // Initialisation: database migrations and Kafka topics, both idempotent.
+import { topicSpecs } from '../core/domain/topics';
 import { bootstrapTopics } from '../core/kafka/topics';
 import { migrateDatabase } from '../core/postgres/migrate';
 import type { ActivityDeps } from './deps';
@@ -12,7 +13,7 @@ export function createInitActivities(deps: ActivityDeps) {
 
     /** Creates the topic table's topics that are missing; returns what was created. */
     async bootstrapTopics(): Promise<{ created: string[]; existing: number }> {
-      const outcome = await bootstrapTopics(deps.resources.kafka());
+      const outcome = await bootstrapTopics(deps.resources.kafka(), topicSpecs(undefined, deps.config.redpanda.topicPrefix));
       return { created: outcome.created, existing: outcome.existing.length };
     },
   };

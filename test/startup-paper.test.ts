@@ -6,7 +6,7 @@ import { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readServices, readStatus, startNamespace, stopNamespace } from '../api/operations';
 import { ALL_SERVICES, consumerGroup } from '../core/domain/namespace';
-import { MARKET_TICKS } from '../core/domain/topics';
+import { marketTicksTopic } from '../core/domain/topics';
 import { startupWorkflowId, supervisorWorkflowId, TASK_QUEUE } from '../workflows/definitions';
 import { createTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/temporal';
@@ -80,7 +80,12 @@ describe('startup workflow, paper namespace in mock mode', () => {
     const admin = kafka.admin();
     await admin.connect();
     const committed = await waitFor(async () => {
-      const [offsets] = await admin.fetchOffsets({ groupId: consumerGroup('paper', 'strategy-runner'), topics: [MARKET_TICKS] });
+      // The app's own prefix: a test never reads or joins what a user's stack runs on the same broker.
+      const prefix = app.config.redpanda.topicPrefix;
+      const [offsets] = await admin.fetchOffsets({
+        groupId: `${prefix}${consumerGroup('paper', 'strategy-runner')}`,
+        topics: [marketTicksTopic(prefix)],
+      });
       const total = offsets!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
       return total > 0 && total;
     }, 'strategy runner committing offsets on market.ticks');

@@ -16,9 +16,9 @@ import { createStrategyRunnerService } from '../services/strategy-runner/service
 import { createTradingEngineService } from '../services/trading-engine/service';
 
 export interface ServiceFactoryOptions {
-  /** Prefix of every topic name (tests and the benchmark); empty in production. */
+  /** Prefix of every topic name; default REDPANDA__TOPIC_PREFIX (empty in production). */
   topicPrefix?: string;
-  /** Prefix of every consumer group (tests and the benchmark); empty in production. */
+  /** Prefix of every consumer group; default REDPANDA__TOPIC_PREFIX (empty in production). */
   groupPrefix?: string;
   /**
    * Where a new consumer group starts. Production starts at the latest offset (an old validated
@@ -32,7 +32,8 @@ export function createServiceFactory(
   resources: Resources = new Resources(config),
   options: ServiceFactoryOptions = {},
 ): ServiceFactory {
-  const prefix = options.topicPrefix ?? '';
+  const prefix = options.topicPrefix ?? config.redpanda.topicPrefix;
+  const groupPrefix = options.groupPrefix ?? config.redpanda.topicPrefix;
   return (namespace, service) => {
     if (service === 'market-feed') {
       return createSimulatedMarketFeed({ config, kafka: resources.kafka(), postgres: resources.postgres(), ticksTopic: marketTicksTopic(prefix) });
@@ -45,7 +46,7 @@ export function createServiceFactory(
       postgres: resources.postgres(),
       topics: namespaceTopics(namespace, prefix),
       ticksTopic: marketTicksTopic(prefix),
-      groupId: `${options.groupPrefix ?? ''}${consumerGroup(namespace, service)}`,
+      groupId: `${groupPrefix}${consumerGroup(namespace, service)}`,
       fromBeginning: options.fromBeginning ?? false,
     };
     switch (service) {
@@ -57,7 +58,7 @@ export function createServiceFactory(
         return createRiskManagerService(deps);
       case 'pipeline-monitor':
         // It reads offsets rather than consuming, so it watches the groups of the other stages.
-        return createPipelineMonitorService({ ...deps, groupFor: (stage) => `${options.groupPrefix ?? ''}${consumerGroup(namespace, stage)}` });
+        return createPipelineMonitorService({ ...deps, groupFor: (stage) => `${groupPrefix}${consumerGroup(namespace, stage)}` });
       case 'trading-engine':
         // The live Zerodha engine needs the Kite order adapter; until then that stage only consumes.
         return namespace === 'paper' ? createTradingEngineService(deps) : consumingStandIn(namespace, service, deps);

@@ -2,6 +2,7 @@
 // data. Each is idempotent and prints what it did.
 import type { Command } from 'commander';
 import { loadConfigOrExit, type Config } from '../../core/config/load';
+import { topicSpecs } from '../../core/domain/topics';
 import { createKafka } from '../../core/kafka/client';
 import { bootstrapTopics } from '../../core/kafka/topics';
 import { migrateDatabase } from '../../core/postgres/migrate';
@@ -39,7 +40,8 @@ export function registerDataCommands(program: Command): void {
     .description('create the Kafka topics (and their DLQs) that do not exist yet')
     .action(() =>
       guarded('bootstrap', async (config) => {
-        const result = await bootstrapTopics(createKafka(config, `${config.redpanda.clientId}-bootstrap`));
+        const kafka = createKafka(config, `${config.redpanda.clientId}-bootstrap`);
+        const result = await bootstrapTopics(kafka, topicSpecs(undefined, config.redpanda.topicPrefix));
         const { created, existing, replicationFactor } = result;
         say(`Topics: ${created.length} created, ${existing.length} already existed (replication factor ${replicationFactor}).`);
         for (const topic of result.created) say(`  created ${topic}`);

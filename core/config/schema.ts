@@ -68,6 +68,12 @@ export const configSchema = z
       .object({
         bootstrapServers: hostPortList.default(['127.0.0.1:9092']),
         clientId: z.string().min(1).default('alpha-panda'),
+        // Prefix of every topic and consumer group name: empty in production; a test run or a
+        // second stack on the same broker sets its own (e.g. `t1a2b3c4d.`) so they never mix.
+        topicPrefix: z
+          .string()
+          .regex(/^([a-z0-9][a-z0-9_-]*\.)?$/, { error: 'expected empty or lowercase letters, digits, - or _ ending with a dot' })
+          .default(''),
       })
       .prefault({}),
     temporal: z

@@ -23,6 +23,7 @@ import { getLogger } from '../logging';
 import { deadLetterRecord, type DeadLetterOrigin } from './dead-letter';
 import { isTransientError } from './failures';
 import type { EventProducer } from './producer';
+import { assertIsolated } from './isolation';
 
 export { consumerLag, type PartitionLag } from './lag';
 
@@ -238,6 +239,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  assertIsolated({ topics: options.subscriptions.map((s) => s.topic), groupId }, 'consumer');
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
   let failed: ((error: Error) => void) | undefined;
   const crashed = new Promise<never>((_, reject) => (failed = reject));

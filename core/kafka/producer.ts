@@ -4,6 +4,7 @@
 import { Partitioners, type IHeaders, type Kafka, type Message, type Producer, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 import { EventValidationError, parseEnvelope, type Envelope } from '../domain/events';
 import { BROKER_NAMESPACES } from '../domain/namespace';
+import { assertIsolated } from './isolation';
 
 export const EVENT_TYPE_HEADER = 'event-type';
 export const EVENT_ID_HEADER = 'event-id';
@@ -72,8 +73,10 @@ export function createEventProducer(kafka: Kafka): EventProducer {
   return {
     connect: () => producer.connect(),
     disconnect: () => producer.disconnect(),
-    send: (topic, key, envelope) =>
-      producer.send({ topic, acks: ACKS_ALL, messages: [toMessage(topic, key, envelope)] }),
+    send: (topic, key, envelope) => {
+      assertIsolated({ topics: [topic] }, 'producer');
+      return producer.send({ topic, acks: ACKS_ALL, messages: [toMessage(topic, key, envelope)] });
+    },
     async sendBatch(messages) {
       if (messages.length === 0) return [];
       const byTopic = new Map<string, Message[]>();
@@ -82,11 +85,15 @@ export function createEventProducer(kafka: Kafka): EventProducer {
         list.push(toMessage(topic, key, envelope));
         byTopic.set(topic, list);
       }
+      assertIsolated({ topics: [...byTopic.keys()] }, 'producer');
       return producer.sendBatch({
         acks: ACKS_ALL,
         topicMessages: [...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages })),
       });
     },
-    sendRaw: (record) => producer.send({ ...record, acks: ACKS_ALL }),
+    sendRaw: (record) => {
+      assertIsolated({ topics: [record.topic] }, 'producer');
+      return producer.send({ ...record, acks: ACKS_ALL });
+    },
   };
 }

@@ -2,6 +2,7 @@
 // missing, raises partition counts the table has increased, and leaves everything else alone.
 import type { Admin, Kafka } from 'kafkajs';
 import { topicSpecs, type TopicSpec } from '../domain/topics';
+import { assertIsolated } from './isolation';
 
 /** Replication wanted in production; a smaller cluster gets one replica per broker. */
 export const TARGET_REPLICATION_FACTOR = 3;
@@ -74,6 +75,7 @@ async function partitionCounts(admin: Admin, names: string[]): Promise<Map<strin
  * creates nothing. Retention of existing topics is not changed.
  */
 export async function bootstrapTopics(kafka: Kafka, specs: readonly TopicSpec[] = topicSpecs()): Promise<BootstrapResult> {
+  assertIsolated({ topics: specs.map((spec) => spec.name) }, 'bootstrap');
   return withAdmin(kafka, async (admin) => {
     const { brokers } = await admin.describeCluster();
     const replicationFactor = replicationFactorFor(brokers.length);

@@ -1,6 +1,6 @@
-// An isolated Alpha Panda for one test file: its own Temporal namespace, database and Redis
-// database on the real local stack, and in-process workers built exactly as `alpha-panda worker`
-// builds them.
+// An isolated Alpha Panda for one test file: its own Temporal namespace, database, Redis
+// database, topics and consumer groups (REDPANDA__TOPIC_PREFIX) on the real local stack, and
+// in-process workers built exactly as `alpha-panda worker` builds them.
 import type { Config } from '../../core/config/load';
 import { configureLogging } from '../../core/logging';
 import { migrateDatabase } from '../../core/postgres/migrate';
@@ -11,6 +11,8 @@ import { installRuntime } from '../../workers/runtime';
 import { createServiceFactory } from '../../workers/services';
 import { createWorker, type RunningWorker } from '../../workers/worker';
 import { claimRedisDatabase, createTestDatabase, testConfig } from './stack';
+import { releasePrefix, testPrefix } from './topics';
+import { createKafka } from '../../core/kafka/client';
 import { createTestTemporal, sharedWorkflowBundle, type TestTemporal } from './temporal';
 
 export interface TestApp {
@@ -30,9 +32,11 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
   const temporal = await createTestTemporal(base.temporal.address);
   const database = await createTestDatabase(base.database.postgresUrl);
   const redis = await claimRedisDatabase(base.redis.url);
+  const topicPrefix = testPrefix();
   const env = {
     DATABASE__POSTGRES_URL: database.url,
     REDIS__URL: redis.url,
+    REDPANDA__TOPIC_PREFIX: topicPrefix,
     TEMPORAL__NAMESPACE: temporal.namespace,
     MARKET_FEED__TICKS_PER_SECOND: '20',
     ...overrides,
@@ -70,6 +74,7 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
         await done.catch(() => undefined);
       }
       await temporal.close();
+      await releasePrefix(createKafka(config), topicPrefix);
       await redis.release();
       await database.drop();
     },

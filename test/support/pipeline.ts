@@ -1,7 +1,6 @@
 // A paper pipeline of its own on the real broker, Postgres and Redis: prefixed topics, a throwaway
 // database with the strategies a test wants, a claimed Redis database, and the namespace services
 // composed by the production factory. Tests feed it scripted ticks and read every output topic.
-import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { createEvent, type Envelope, type Tick } from '../../core/domain/events';
@@ -20,6 +19,7 @@ import type { Config } from '../../core/config/load';
 import { createServiceFactory } from '../../workers/services';
 import { claimRedisDatabase, createTestDatabase, testConfig } from './stack';
 import { waitFor } from './temporal';
+import { releasePrefix, testPrefix } from './topics';
 
 export interface StrategyRow {
   id: string;
@@ -52,7 +52,7 @@ export interface PipelineHarness {
 export const PIPELINE_SERVICES: readonly NamespaceService[] = ['portfolio-manager', 'trading-engine', 'risk-manager', 'strategy-runner'];
 
 export async function createPipelineHarness(options: { strategies: StrategyRow[]; env?: Record<string, string> }): Promise<PipelineHarness> {
-  const prefix = `t${randomUUID().slice(0, 8)}.`;
+  const prefix = testPrefix();
   const database = await createTestDatabase();
   const redis = await claimRedisDatabase();
   const env = { DATABASE__POSTGRES_URL: database.url, REDIS__URL: redis.url, ...options.env };
@@ -140,11 +140,7 @@ export async function createPipelineHarness(options: { strategies: StrategyRow[]
       await stopServices();
       await reader.disconnect();
       await producer.disconnect();
-      const admin = kafka.admin();
-      await admin.connect();
-      const ours = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-      await admin.deleteTopics({ topics: ours }).catch(() => undefined);
-      await admin.disconnect();
+      await releasePrefix(kafka, prefix);
       await pool.end();
       await redis.release();
       await database.drop();

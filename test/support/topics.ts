@@ -1,5 +1,6 @@
 // Reading real topics in tests: wait for a consumer group to commit everything, and collect a
 // topic's messages from its start.
+import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { waitFor } from './temporal';
 
@@ -55,4 +56,22 @@ export async function releaseBroker(admin: Admin | undefined, created: { topics:
   if (leftovers.length > 0) await admin.deleteTopics({ topics: leftovers });
   await admin.deleteGroups([...created.groups]).catch(() => undefined);
   await admin.disconnect();
+}
+
+/** A test's own topic and consumer group prefix (REDPANDA__TOPIC_PREFIX): `t` and 8 hex digits. */
+export const testPrefix = () => `t${randomUUID().slice(0, 8)}.`;
+
+/** Deletes every topic and consumer group whose name starts with a test's prefix. */
+export async function releasePrefix(kafka: Kafka, prefix: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+    const { groups } = await admin.listGroups();
+    const ours = groups.map((group) => group.groupId).filter((id) => id.startsWith(prefix));
+    if (ours.length > 0) await admin.deleteGroups(ours).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
 }
