@@ -9,11 +9,21 @@
 import { z } from 'zod';
 import nse2026 from './calendar/nse-2026.json' with { type: 'json' };
 
-/** An IST calendar date, YYYY-MM-DD, that exists (no 2026-02-30). */
+const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Whether text is a date as YYYY-MM-DD that exists on the calendar (not 2026-02-30 or 2026-13-01). */
+export function isCalendarDate(text: string): boolean {
+  if (!DATE_TEXT.test(text)) return false;
+  const midnight = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(midnight.getTime()) && midnight.toISOString().startsWith(text);
+}
+
+/** An IST calendar date, YYYY-MM-DD, that exists. */
 const istDate = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'expected a date as YYYY-MM-DD' })
-  .refine((value) => new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), { error: 'expected a date that exists' });
+  .regex(DATE_TEXT, { error: 'expected a date as YYYY-MM-DD' })
+  // zod runs every check even after the regex failed: only judge existence of well-formed text
+  .refine((value) => !DATE_TEXT.test(value) || isCalendarDate(value), { error: 'expected a date that exists' });
 
 /** A wall-clock time in IST, HH:MM (24-hour). */
 const istTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'expected a time as HH:MM (IST, 24-hour)' });
@@ -44,7 +54,8 @@ export const calendarYearSchema = z
     const seen = { holidays: new Set<string>(), specialSessions: new Set<string>() };
     for (const list of ['holidays', 'specialSessions'] as const) {
       file[list].forEach((entry, index) => {
-        if (!entry.date.startsWith(`${file.year}-`)) {
+        // A malformed date already has its own issue; one message per mistake.
+        if (isCalendarDate(entry.date) && !entry.date.startsWith(`${file.year}-`)) {
           ctx.addIssue({ code: 'custom', path: [list, index, 'date'], message: `expected a date in ${file.year}` });
         }
         if (seen[list].has(entry.date)) {

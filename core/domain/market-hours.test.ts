@@ -118,7 +118,7 @@ describe('sessionOn', () => {
   });
 
   it('refuses text that is not an existing IST date', () => {
-    for (const bad of ['2026-1-5', '2026-02-30', '25-11-2026', '2026-11-25T09:15:00+05:30', '']) {
+    for (const bad of ['2026-1-5', '2026-02-30', '2026-13-45', '25-11-2026', '2026-11-25T09:15:00+05:30', '']) {
       expect(() => sessionOn(bad)).toThrow(RangeError);
     }
   });

@@ -17,7 +17,7 @@
 // would skip the square-off of real trading days. Coverage is reported separately
 // (`covers`, `calendarCoverage`), and the startup health check warns loudly when today is not
 // covered, so that the gap is fixed rather than silently lived with.
-import { NSE_CALENDAR, type MarketCalendar } from './market-calendar';
+import { isCalendarDate, NSE_CALENDAR, type MarketCalendar } from './market-calendar';
 
 export { NSE_CALENDAR, type MarketCalendar } from './market-calendar';
 
@@ -61,7 +61,6 @@ export interface TradingSession {
   readonly special?: string;
 }
 
-const IST_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const pad = (value: number) => String(value).padStart(2, '0');
 const istTimestamp = (date: string, hhmm: string) => `${date}T${hhmm}:00+05:30`;
 const REGULAR_OPEN = `${pad(MARKET_OPEN.hour)}:${pad(MARKET_OPEN.minute)}`;
@@ -69,11 +68,8 @@ const REGULAR_CLOSE = `${pad(MARKET_CLOSE.hour)}:${pad(MARKET_CLOSE.minute)}`;
 
 /** Day of the week of an IST date (0 = Sunday); throws on text that is not an existing date. */
 function weekdayOf(date: string): number {
-  const midnight = new Date(`${date}T00:00:00Z`);
-  if (!IST_DATE.test(date) || Number.isNaN(midnight.getTime()) || !midnight.toISOString().startsWith(date)) {
-    throw new RangeError(`expected an IST date as YYYY-MM-DD, got ${JSON.stringify(date)}`);
-  }
-  return midnight.getUTCDay();
+  if (!isCalendarDate(date)) throw new RangeError(`expected an IST date as YYYY-MM-DD, got ${JSON.stringify(date)}`);
+  return new Date(`${date}T00:00:00Z`).getUTCDay();
 }
 
 /**
