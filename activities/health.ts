@@ -5,7 +5,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { checkCredentials, checkStoredSession } from '../core/broker/auth';
-import { marketStatus } from '../core/domain/market-hours';
+import { marketCalendarFor } from '../core/calendar/load';
+import { calendarCoverage, marketStatus } from '../core/domain/market-hours';
 import type { BrokerNamespace } from '../core/domain/namespace';
 import { topicSpecs } from '../core/domain/topics';
 import { missingTopics } from '../core/kafka/topics';
@@ -116,11 +117,25 @@ export function createHealthActivities(deps: ActivityDeps) {
         : result('broker-api', 'pending', `no valid Zerodha session (${session.reason}): waiting for login`);
     },
 
+    // A warning at most, never a failure: services start whatever the market does. A year the
+    // calendar has no data for is the loud warning, since holidays then pass for trading days.
     async checkMarketHours(): Promise<CheckResult> {
-      const status = marketStatus(deps.now());
+      const calendar = marketCalendarFor(config);
+      const now = deps.now();
+      const coverage = calendarCoverage(now, calendar);
+      if (!coverage.covered) {
+        return result(
+          'market-hours',
+          'warning',
+          `WARNING: the market calendar does not cover ${coverage.year}: add core/domain/calendar/nse-${coverage.year}.json ` +
+            `or set CALENDAR__DIR; until then every weekday counts as a trading day (09:15-15:30 IST), holidays included`,
+        );
+      }
+      const status = marketStatus(now, calendar);
+      const outlook = calendarOutlook(coverage.date, calendar.years);
       return status.open
-        ? result('market-hours', 'passed', `NSE is open until ${status.closesAt}`)
-        : result('market-hours', 'warning', `NSE is closed (${status.reason}); services start and wait for ticks`);
+        ? result('market-hours', 'passed', `NSE is open until ${status.closesAt}${outlook}`)
+        : result('market-hours', 'warning', `NSE is closed (${status.reason}); services start and wait for ticks${outlook}`);
     },
 
     async hasValidSession(): Promise<boolean> {
@@ -140,6 +155,13 @@ export function createHealthActivities(deps: ActivityDeps) {
       throw error;
     }
   }
+}
+
+/** In December, a reminder when the calendar has no file for the coming year yet. */
+function calendarOutlook(date: string, years: readonly number[]): string {
+  const next = Number(date.slice(0, 4)) + 1;
+  if (date.slice(5, 7) !== '12' || years.includes(next)) return '';
+  return `; the market calendar ends on ${next - 1}-12-31: add core/domain/calendar/nse-${next}.json (or a file in CALENDAR__DIR) once NSE publishes its ${next} holidays`;
 }
 
 function hostOf(url: string): string {

@@ -2,7 +2,9 @@
 // Production uses the topic table as it is; tests and the benchmark pass a topic prefix (and
 // their own database and Redis through the config) and get exactly the same composition.
 import type { ServiceFactory } from '../activities';
+import { marketCalendarFor } from '../core/calendar/load';
 import type { Config } from '../core/config/load';
+import { isMarketOpen } from '../core/domain/market-hours';
 import { consumerGroup, type BrokerNamespace } from '../core/domain/namespace';
 import { marketTicksTopic, namespaceTopics, stageInputs, type ConsumingStage, type NamespaceTopics } from '../core/domain/topics';
 import { Resources } from '../core/resources';
@@ -58,7 +60,11 @@ export function createServiceFactory(
         return createRiskManagerService(deps);
       case 'pipeline-monitor':
         // It reads offsets rather than consuming, so it watches the groups of the other stages.
-        return createPipelineMonitorService({ ...deps, groupFor: (stage) => `${groupPrefix}${consumerGroup(namespace, stage)}` });
+        return createPipelineMonitorService({
+          ...deps,
+          groupFor: (stage) => `${groupPrefix}${consumerGroup(namespace, stage)}`,
+          isMarketOpen: (at) => isMarketOpen(at, marketCalendarFor(config)),
+        });
       case 'trading-engine':
         // The live Zerodha engine needs the Kite order adapter; until then that stage only consumes.
         return namespace === 'paper' ? createTradingEngineService(deps) : consumingStandIn(namespace, service, deps);

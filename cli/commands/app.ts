@@ -1,6 +1,7 @@
 // `alpha-panda worker` hosts workflows and activities; `alpha-panda api` serves the HTTP API;
 // `alpha-panda run` does everything a user needs to see a namespace trading.
 import type { Command } from 'commander';
+import { loadMarketCalendarOrExit } from '../../core/calendar/load';
 import { loadConfigOrExit, type Config } from '../../core/config/load';
 import { configureLogging, getLogger } from '../../core/logging';
 import { connectClient } from '../../api/operations';
@@ -54,6 +55,8 @@ export function registerAppCommands(program: Command): void {
 
 function setUp(consoleLevel?: 'warn'): Config {
   const config = loadConfigOrExit();
+  // Calendar files are configuration too: a bad one stops the program here, not a check later.
+  loadMarketCalendarOrExit(config);
   configureLogging({ level: config.logLevel, dir: config.logDir, console: true, consoleLevel });
   return config;
 }

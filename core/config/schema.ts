@@ -87,6 +87,13 @@ export const configSchema = z
       })
       .prefault({}),
     auth: z.object({ timeoutSeconds: positiveInt.default(300) }).prefault({}),
+    calendar: z
+      .object({
+        // A directory of market calendar year files (nse-<year>.json, the format of
+        // core/domain/calendar/) that replace built-in years or add new ones; empty: built-in only.
+        dir: z.string().default(''),
+      })
+      .prefault({}),
     api: z.object({ host: z.string().min(1).default('127.0.0.1'), port: port.default(8000) }).prefault({}),
     marketFeed: z
       .object({

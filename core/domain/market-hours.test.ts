@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { formatIst, isMarketOpen, kiteSessionExpiry, marketStatus, toIst } from './market-hours';
+import { BUILT_IN_YEARS, buildMarketCalendar, calendarYearSchema } from './market-calendar';
+import {
+  calendarCoverage,
+  covers,
+  formatIst,
+  isMarketOpen,
+  kiteSessionExpiry,
+  marketStatus,
+  NSE_CALENDAR,
+  sessionOn,
+  toIst,
+} from './market-hours';
 
 const at = (ist: string) => new Date(`${ist}+05:30`);
 
@@ -32,6 +43,125 @@ describe('marketStatus', () => {
     expect(isMarketOpen(at('2026-12-24T11:00:00'))).toBe(true);
     // Guru Nanak Jayanti, a Tuesday
     expect(marketStatus(at('2026-11-24T11:00:00'))).toEqual({ open: false, reason: 'holiday' });
+  });
+
+  it('is closed on 15 January 2026, the holiday NSE added for the Maharashtra municipal elections', () => {
+    expect(marketStatus(at('2026-01-15T11:00:00'))).toEqual({ open: false, reason: 'holiday' }); // a Thursday
+    expect(isMarketOpen(at('2026-01-14T11:00:00'))).toBe(true);
+    expect(isMarketOpen(at('2026-01-16T11:00:00'))).toBe(true);
+  });
+});
+
+describe('special sessions', () => {
+  it('opens on a Sunday for the session NSE announced (Union Budget, 1 February 2026)', () => {
+    expect(sessionOn('2026-02-01')).toEqual({
+      date: '2026-02-01',
+      opensAt: '2026-02-01T09:15:00+05:30',
+      closesAt: '2026-02-01T15:30:00+05:30',
+      special: 'Union Budget (live trading on a Sunday)',
+    });
+    expect(marketStatus(at('2026-02-01T09:14:00'))).toEqual({ open: false, reason: 'before-open' });
+    expect(marketStatus(at('2026-02-01T11:00:00'))).toEqual({ open: true, closesAt: '2026-02-01T15:30:00+05:30' });
+    expect(marketStatus(at('2026-02-01T15:30:00'))).toEqual({ open: false, reason: 'after-close' });
+    // the Sunday after is an ordinary weekend
+    expect(sessionOn('2026-02-08')).toBeNull();
+    expect(marketStatus(at('2026-02-08T11:00:00'))).toEqual({ open: false, reason: 'weekend' });
+  });
+
+  // Diwali 2025: Laxmi Pujan (Tuesday 21 October) was a holiday with Muhurat trading 13:45-14:45.
+  const diwali2025 = (specialSessions: unknown[]) =>
+    buildMarketCalendar([
+      calendarYearSchema.parse({
+        exchange: 'NSE',
+        segment: 'equity',
+        year: 2025,
+        sources: ['test calendar'],
+        holidays: [{ date: '2025-10-21', name: 'Diwali Laxmi Pujan' }],
+        specialSessions,
+      }),
+    ]);
+
+  it('opens on a holiday with the special session’s own hours, and only then', () => {
+    const calendar = diwali2025([{ date: '2025-10-21', opensAt: '13:45', closesAt: '14:45', name: 'Muhurat trading' }]);
+    expect(sessionOn('2025-10-21', calendar)).toEqual({
+      date: '2025-10-21',
+      opensAt: '2025-10-21T13:45:00+05:30',
+      closesAt: '2025-10-21T14:45:00+05:30',
+      special: 'Muhurat trading',
+    });
+    expect(marketStatus(at('2025-10-21T09:30:00'), calendar)).toEqual({ open: false, reason: 'before-open' });
+    expect(isMarketOpen(at('2025-10-21T13:44:59'), calendar)).toBe(false);
+    expect(marketStatus(at('2025-10-21T13:45:00'), calendar)).toEqual({ open: true, closesAt: '2025-10-21T14:45:00+05:30' });
+    expect(marketStatus(at('2025-10-21T14:45:00'), calendar)).toEqual({ open: false, reason: 'after-close' });
+    // without the session the holiday stays closed all day
+    const withoutSession = diwali2025([]);
+    expect(sessionOn('2025-10-21', withoutSession)).toBeNull();
+    expect(marketStatus(at('2025-10-21T14:00:00'), withoutSession)).toEqual({ open: false, reason: 'holiday' });
+  });
+});
+
+describe('sessionOn', () => {
+  it('gives a regular day 09:15 to 15:30 IST as exact instants with the +05:30 offset', () => {
+    const session = sessionOn('2026-11-25');
+    expect(session).toEqual({ date: '2026-11-25', opensAt: '2026-11-25T09:15:00+05:30', closesAt: '2026-11-25T15:30:00+05:30' });
+    expect(Date.parse(session!.opensAt)).toBe(Date.parse('2026-11-25T03:45:00Z'));
+    expect(Date.parse(session!.closesAt)).toBe(Date.parse('2026-11-25T10:00:00Z'));
+    expect(session).not.toHaveProperty('special');
+  });
+
+  it('has no session on weekends and holidays', () => {
+    expect(sessionOn('2026-11-28')).toBeNull(); // Saturday
+    expect(sessionOn('2026-11-29')).toBeNull(); // Sunday
+    expect(sessionOn('2026-11-24')).toBeNull(); // Guru Nanak Jayanti
+    expect(sessionOn('2026-01-15')).toBeNull(); // Maharashtra municipal elections
+    expect(sessionOn('2026-11-08')).toBeNull(); // Diwali Laxmi Pujan, Sunday, Muhurat hours not listed
+  });
+
+  it('refuses text that is not an existing IST date', () => {
+    for (const bad of ['2026-1-5', '2026-02-30', '2026-13-45', '25-11-2026', '2026-11-25T09:15:00+05:30', '']) {
+      expect(() => sessionOn(bad)).toThrow(RangeError);
+    }
+  });
+});
+
+describe('coverage', () => {
+  it('covers the years it has files for, and no others', () => {
+    expect(NSE_CALENDAR.years).toEqual([2026]);
+    expect(covers(NSE_CALENDAR, '2026-01-01')).toBe(true);
+    expect(covers(NSE_CALENDAR, '2026-12-31')).toBe(true);
+    expect(covers(NSE_CALENDAR, '2027-01-01')).toBe(false);
+    expect(covers(NSE_CALENDAR, '2025-12-31')).toBe(false);
+  });
+
+  it('reports an instant by its IST date: 18:30 UTC on 31 December is already the next year in India', () => {
+    expect(calendarCoverage(new Date('2026-12-31T18:29:59Z'))).toEqual({ date: '2026-12-31', year: 2026, covered: true, coveredUntil: '2026-12-31' });
+    expect(calendarCoverage(new Date('2026-12-31T18:30:00Z'))).toEqual({ date: '2027-01-01', year: 2027, covered: false, coveredUntil: '2026-12-31' });
+    expect(calendarCoverage(new Date('2027-03-01T05:00:00Z'), buildMarketCalendar([]))).toMatchObject({ covered: false, coveredUntil: null });
+  });
+
+  it('applies the regular timetable on a day it does not cover, with the same status reasons', () => {
+    // 26 January 2027 (Republic Day, a Tuesday) is not in any file yet: a regular session
+    expect(sessionOn('2027-01-26')).toEqual({ date: '2027-01-26', opensAt: '2027-01-26T09:15:00+05:30', closesAt: '2027-01-26T15:30:00+05:30' });
+    expect(marketStatus(at('2027-01-26T11:00:00'))).toEqual({ open: true, closesAt: '2027-01-26T15:30:00+05:30' });
+    expect(marketStatus(at('2027-01-30T11:00:00'))).toEqual({ open: false, reason: 'weekend' });
+  });
+
+  it('takes a replacement file for a year as the whole of that year, and adds new years', () => {
+    const replacement = calendarYearSchema.parse({
+      exchange: 'NSE',
+      segment: 'equity',
+      year: 2026,
+      sources: ['corrected list'],
+      holidays: [{ date: '2026-12-24', name: 'Test holiday' }],
+    });
+    const next = calendarYearSchema.parse({ exchange: 'NSE', segment: 'equity', year: 2027, sources: ['2027 list'], holidays: [] });
+    const calendar = buildMarketCalendar([...BUILT_IN_YEARS, replacement, next]);
+    expect(calendar.years).toEqual([2026, 2027]);
+    expect(sessionOn('2026-12-24', calendar)).toBeNull();
+    expect(sessionOn('2026-12-25', calendar)).not.toBeNull(); // Christmas came from the replaced file
+    expect(sessionOn('2026-02-01', calendar)).toBeNull(); // and so did the Sunday budget session
+    expect(covers(calendar, '2027-06-01')).toBe(true);
+    expect(calendar.sources.get(2026)).toEqual(['corrected list']);
   });
 });
 
