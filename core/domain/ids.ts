@@ -19,3 +19,9 @@ export function derivedEventId(causeId: string, discriminator: string): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** The id of the risk manager's decision on a raw signal: validated or rejected, one per signal. */
+export const riskDecisionId = (signalEventId: string) => derivedEventId(signalEventId, 'risk-decision');
+
+/** The order id the trading engine gives the order of a validated signal event. */
+export const orderIdFor = (validatedEventId: string) => derivedEventId(validatedEventId, 'order');

@@ -18,7 +18,7 @@
 //
 // One engine instance per namespace: its broker state covers every instrument and strategy.
 import { createEvent, type Envelope, type EventType } from '../../core/domain/events';
-import { derivedEventId } from '../../core/domain/ids';
+import { derivedEventId, orderIdFor } from '../../core/domain/ids';
 import type { BrokerNamespace } from '../../core/domain/namespace';
 import { strategyInstrumentKey, stageInputs } from '../../core/domain/topics';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
@@ -37,8 +37,7 @@ export const TRADING_ENGINE = 'trading-engine';
 /** The Redis key of the engine's broker state: one JSON document (see the broker adapter). */
 export const brokerStateKey = (namespace: BrokerNamespace) => namespacedKey(namespace, TRADING_ENGINE, 'broker');
 
-/** The order id the engine gives the order of a validated signal event. */
-export const orderIdFor = (signalEventId: string) => derivedEventId(signalEventId, 'order');
+export { orderIdFor } from '../../core/domain/ids';
 
 export interface TradingEngineDeps<S = PaperAccountState> extends StageDeps {
   /** Where orders go. Omitted: the paper broker, configured by PAPER__* (paper namespace only). */
