@@ -10,7 +10,7 @@ import type { LevelWithSilent } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, type Envelope, type OrderFilled, type PnlSnapshot, type Signal } from '../core/domain/events';
 import { derivedEventId } from '../core/domain/ids';
-import { dlqTopic, marketTicksTopic, namespaceTopics, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
+import { dlqTopic, marketTicksTopic, namespaceTopics, stageInputs, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
 import { NO_CHARGES } from '../core/domain/trading/charges';
 import { RISK_RULES } from '../core/domain/trading/risk';
 import { makeSignal, makeTick, RELIANCE } from '../core/domain/trading/testing';
@@ -79,7 +79,7 @@ async function pipeline(label: string): Promise<Pipeline> {
   const prefix = `${run}-${label}.`;
   const topics = namespaceTopics(NS, prefix);
   const ticksTopic = marketTicksTopic(prefix);
-  const inputs = [topics.signalsRaw, ticksTopic, topics.ordersFilled, topics.pnlSnapshots];
+  const inputs = stageInputs(topics, ticksTopic)['risk-manager'].map((input) => input.topic);
   const outputs = [topics.signalsValidated, topics.signalsRejected, ...inputs.map(dlqTopic)];
   const wanted = new Set([...inputs, ...outputs]);
   const specs = topicSpecs([NS], prefix).filter((spec) => wanted.has(spec.name));
@@ -133,8 +133,9 @@ async function sendTick(p: Pipeline, price: number) {
   await waitFor(async () => JSON.parse((await redis.hget(lastTicksKey(NS), String(RELIANCE))) ?? '{}').price === price, `last price ${price}`);
 }
 
-const signalEvent = (data: Partial<Signal>) =>
-  createEvent({ type: 'signal_generated', source: 'test-runner', namespace: NS, data: makeSignal({ referencePrice: 250_000, ...data }) });
+/** A raw signal; its event time (`at`, default now) decides the IST trading day it counts towards. */
+const signalEvent = (data: Partial<Signal>, at?: Date) =>
+  createEvent({ type: 'signal_generated', source: 'test-runner', namespace: NS, data: makeSignal({ referencePrice: 250_000, ...data }), now: at });
 
 /** Sends a signal and waits for the decision it caused. */
 async function decide(p: Pipeline, signal: Envelope<'signal_generated'>): Promise<Received> {
@@ -291,12 +292,12 @@ describe('risk rules', () => {
 });
 
 describe('risk manager state', () => {
-  it('keeps the daily trade count across a restart, ignores a replayed signal, and rolls over at the IST date', async () => {
+  it('keeps the daily trade count across a restart, ignores a replayed signal, and rolls over at the IST date of the signals', async () => {
     await redis.flushdb();
     const p = await pipeline('restart');
     const first = startRiskManager(p, TODAY);
     await sendTick(p, 250_000);
-    const one = signalEvent({ strategyId: 'daily', quantity: 1 });
+    const one = signalEvent({ strategyId: 'daily', quantity: 1 }, TODAY);
     expect((await decide(p, one)).topic).toBe(p.topics.signalsValidated);
     await first.stop();
 
@@ -306,14 +307,15 @@ describe('risk manager state', () => {
     await waitFor(() => caughtUp(p.groupId, [p.topics.signalsRaw]), 'the replay to be consumed');
     // ...so the second order of the day passes (limit 2), and the count carried over the restart
     // refuses the third.
-    expect((await decide(p, signalEvent({ strategyId: 'daily', quantity: 1 }))).topic).toBe(p.topics.signalsValidated);
-    expect(failedRules(await decide(p, signalEvent({ strategyId: 'daily', quantity: 1 })))).toEqual(['max_daily_trades_per_strategy']);
+    expect((await decide(p, signalEvent({ strategyId: 'daily', quantity: 1 }, TODAY))).topic).toBe(p.topics.signalsValidated);
+    expect(failedRules(await decide(p, signalEvent({ strategyId: 'daily', quantity: 1 }, TODAY)))).toEqual(['max_daily_trades_per_strategy']);
     await waitFor(() => readerCaughtUp(p), 'the reader to read every decision');
     expect(p.received.filter((r) => r.envelope?.causationId === one.id)).toHaveLength(1);
     await second.stop();
 
-    const nextDay = startRiskManager(p, TOMORROW);
-    expect((await decide(p, signalEvent({ strategyId: 'daily', quantity: 1 }))).topic).toBe(p.topics.signalsValidated);
+    // The manager's own clock is still today: the signal's event time starts the new day.
+    const nextDay = startRiskManager(p, TODAY);
+    expect((await decide(p, signalEvent({ strategyId: 'daily', quantity: 1 }, TOMORROW))).topic).toBe(p.topics.signalsValidated);
     await nextDay.stop();
   });
 
@@ -329,7 +331,7 @@ describe('risk manager state', () => {
       expect(letter.value).toBe(`not json on ${topic}`);
       expect(letter.headers[DLQ_HEADERS.originTopic]).toBe(topic);
     }
-    expect(manager.service.health()).toMatchObject({ state: 'running', deadLettered: 4 });
+    expect(manager.service.health()).toMatchObject({ state: 'running', deadLettered: p.inputs.length });
     await manager.stop();
   });
 });

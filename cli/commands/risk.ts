@@ -1,6 +1,8 @@
-// `alpha-panda risk kill-switch on|off|status`: the risk manager's kill switch of a namespace.
-// While it is on, the namespace's risk manager rejects every signal (rule kill_switch); it takes
-// effect with the next batch of signals, without a restart, and stays on across restarts.
+// `alpha-panda risk kill-switch on|off|status`: the kill switch of a namespace. While it is on,
+// new exposure is halted: the risk manager rejects every signal that would not only reduce a
+// position (rule kill_switch) and the trading engine neither places nor fills such orders;
+// exits and other reducing orders still pass, so positions can be flattened. It takes effect with
+// the next batch, without a restart, and stays on across restarts.
 import { Argument, type Command } from 'commander';
 import { loadConfigOrExit } from '../../core/config/load';
 import type { BrokerNamespace } from '../../core/domain/namespace';
@@ -15,7 +17,10 @@ export function describeKillSwitch(ns: BrokerNamespace, status: KillSwitchStatus
   if (!status.active) return `Kill switch of '${ns}' is OFF: signals are checked by the risk rules.`;
   const since = status.setAt ? ` since ${status.setAt}` : '';
   const reason = status.reason ? ` (reason: ${status.reason})` : '';
-  return `Kill switch of '${ns}' is ON${since}${reason}: every signal is rejected.`;
+  return (
+    `Kill switch of '${ns}' is ON${since}${reason}: new exposure is halted in the risk manager and the trading engine; ` +
+    'orders that only reduce a position (exits) still pass.'
+  );
 }
 
 export function registerRiskCommands(program: Command): void {
@@ -23,7 +28,7 @@ export function registerRiskCommands(program: Command): void {
 
   risk
     .command('kill-switch')
-    .description('turn the kill switch of a namespace on (reject every signal) or off, or show it')
+    .description('turn the kill switch of a namespace on (halt new exposure; exits still pass) or off, or show it')
     .addArgument(new Argument('<action>', 'on, off or status').choices(KILL_SWITCH_ACTIONS))
     .addOption(namespaceOption())
     .option('-r, --reason <text>', 'why trading is stopped (with on)')

@@ -99,6 +99,9 @@ export function stageInputs(topics: NamespaceTopics, ticksTopic: string) {
       { topic: topics.signalsRaw, types: ['signal_generated'] },
       { topic: ticksTopic, types: ['tick_received'] },
       { topic: topics.ordersFilled, types: ['order_filled'] },
+      // Rejected and cancelled orders end the pending quantity of an approval.
+      { topic: topics.ordersRejected, types: ['order_rejected'] },
+      { topic: topics.ordersCancelled, types: ['order_cancelled'] },
       { topic: topics.pnlSnapshots, types: ['pnl_snapshot'] },
     ],
     'trading-engine': [

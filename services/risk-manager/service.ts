@@ -4,17 +4,19 @@
 // result and the failed ones).
 //
 // Inputs, one consumer: the signals; market.ticks for each instrument's last price (price_band
-// and the approval price of market orders); {ns}.orders.filled (positions) and {ns}.pnl.snapshots
-// (the portfolio's positions and P&L, for the daily loss limit). Limits: RISK__* defaults with
-// each strategy's `risk_limits` on top (limits.ts). The kill switch is a Redis key (kill-switch.ts)
-// read once per batch of signals. The state (store.ts) is written with each batch and loaded at
-// start, so counts and positions survive a restart; daily figures roll over at the IST date.
+// and the approval price of market orders); {ns}.orders.filled (positions), {ns}.orders.rejected
+// and .cancelled (the end of pending orders) and {ns}.pnl.snapshots (the portfolio's positions and
+// P&L, for the daily loss limit). Limits: RISK__* defaults with each strategy's `risk_limits` on
+// top (limits.ts). The kill switch is a Redis key (core/redis/kill-switch.ts) read as the context
+// of each batch of signals, so the replay of a batch repeats its decisions. The state (store.ts)
+// is written with each batch and loaded at start, so counts, positions and pending orders survive
+// a restart; daily figures roll over at the IST date of the events.
 //
 // Per batch of ticks: one HSET of the instruments' last prices (with processOnce's offset
 // watermark), never one write per tick.
 import { stageInputs } from '../../core/domain/topics';
 import type { Envelope } from '../../core/domain/events';
-import { setKillSwitch, type RiskState } from '../../core/domain/trading/risk';
+import type { RiskState } from '../../core/domain/trading/risk';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
@@ -22,7 +24,7 @@ import { processOnce } from '../../core/pipeline/process-once';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { decideBatch, RISK_MANAGER, type DecidedBatch, type RiskInput } from './decide';
-import { readKillSwitch } from '../../core/redis/kill-switch';
+import { readKillSwitch, type KillSwitchStatus } from '../../core/redis/kill-switch';
 import { configuredRiskLimits, RiskLimitsCatalog } from './limits';
 import { loadRiskState, persistLastTicks, persistRiskState, type LastTick } from './store';
 
@@ -30,7 +32,7 @@ export { RISK_MANAGER } from './decide';
 
 export type RiskManagerDeps = StageDeps<'risk' | 'strategies'>;
 
-type Input = 'signal_generated' | 'order_filled' | 'pnl_snapshot' | 'tick_received';
+type Input = RiskInput['type'] | 'tick_received';
 
 export function createRiskManagerService(deps: RiskManagerDeps): StreamingService {
   const { namespace, redis, topics } = deps;
@@ -64,13 +66,10 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
 
   async function decide(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
     const decidedAt = now();
-    let committed = state!;
-    if (events.some((event) => event.envelope.type === 'signal_generated')) {
-      const killSwitch = await readKillSwitch(redis, namespace);
-      if (killSwitch.active !== committed.killSwitch.active || killSwitch.reason !== committed.killSwitch.reason) {
-        committed = setKillSwitch(committed, killSwitch.active, killSwitch.reason, killSwitch.setAt ?? decidedAt.toISOString());
-      }
-    }
+    const committed = state!;
+    // Only signals are judged; other batches keep the switch the state last recorded.
+    const judging = events.some((event) => event.envelope.type === 'signal_generated');
+    const recorded: KillSwitchStatus = { ...committed.killSwitch, setAt: committed.killSwitch.changedAt };
     let decided: DecidedBatch | undefined;
     await processOnce({
       redis,
@@ -78,11 +77,12 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
       stage: RISK_MANAGER,
       producer,
       events,
-      apply: (fresh) => {
+      ...(judging ? { context: () => readKillSwitch(redis, namespace) } : {}),
+      apply: (fresh, killSwitch: KillSwitchStatus | undefined) => {
         decided = decideBatch(
           committed,
           fresh.map((event) => event.envelope as RiskInput),
-          { namespace, topics, limitsOf: (id) => limits.limitsOf(id), now: decidedAt },
+          { namespace, topics, limitsOf: (id) => limits.limitsOf(id), now: decidedAt, killSwitch: killSwitch ?? recorded },
         );
         const next = decided.state;
         return { outputs: decided.outputs, persist: (multi) => persistRiskState(multi, namespace, next) };

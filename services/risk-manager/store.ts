@@ -32,7 +32,8 @@ export async function loadRiskState(redis: Redis, ns: BrokerNamespace, now: stri
   if (typeof saved.tradingDate !== 'string' || typeof saved.strategies !== 'object' || typeof saved.dailyTrades !== 'object') {
     throw new Error(`${riskStateKey(ns)} does not hold a risk state; refusing to start with unknown positions and counts`);
   }
-  return { ...saved, lastTicks };
+  // A state saved before pending orders were tracked has none pending.
+  return { ...saved, pendingOrders: saved.pendingOrders ?? {}, lastTicks };
 }
 
 /** Adds the state (all but the last prices) to the batch's MULTI. */

@@ -62,14 +62,15 @@ describe('evaluateSignal', () => {
     expect(evaluate(makeSignal({ orderType: 'LIMIT', limitPrice: 250_000 }), state)).toMatchObject({ approvedPrice: 250_000 });
   });
 
-  it('kill_switch rejects everything while set, exits included', () => {
+  it('kill_switch rejects new exposure while set, but not an exit', () => {
     let state = setKillSwitch(withTick(), true, 'manual stop', NOW);
     state = recordFill(state, fill('BUY', 10));
-    for (const signal of [makeSignal(), makeSignal({ side: 'SELL', quantity: 10 })]) {
+    for (const signal of [makeSignal(), makeSignal({ side: 'SELL', quantity: 11 })]) {
       const decision = evaluate(signal, state);
       expect(failed(decision)).toEqual(['kill_switch']);
       expect(decision.checks.find((c) => c.rule === 'kill_switch')!.detail).toContain('manual stop');
     }
+    expect(evaluate(makeSignal({ side: 'SELL', quantity: 10 }), state).approved).toBe(true);
     expect(evaluate(makeSignal(), setKillSwitch(state, false, null, NOW)).approved).toBe(true);
   });
 

@@ -4,7 +4,7 @@ import type { RuleResult, Signal } from '../../events';
 import { paise, type Paise } from '../../money';
 import type { RiskLimits } from './limits';
 import { RISK_RULES, RULES, type RiskRuleName } from './rules';
-import { positionOf, rollover, strategyView, tradesOn, type RiskState } from './state';
+import { pendingOf, positionOf, rollover, strategyView, tradesOn, type RiskState } from './state';
 
 export interface RiskContext {
   state: RiskState;
@@ -35,6 +35,7 @@ export function evaluateSignal(signal: Signal, context: RiskContext, limits: Ris
     lastTick,
     view: strategyView(state, signal.strategyId),
     position: positionOf(state, signal.strategyId, signal.instrumentToken),
+    pending: pendingOf(state, signal.strategyId, signal.instrumentToken),
     orderPrice,
     tradesToday: tradesOn(state, signal.strategyId, context.now),
   };

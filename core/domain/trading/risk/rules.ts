@@ -23,8 +23,10 @@ export interface RuleInput {
   /** The instrument's last tick, if one was seen. */
   lastTick: { price: number; at: string } | undefined;
   view: StrategyRiskView;
-  /** Signed quantity the strategy holds in the signal's instrument. */
+  /** Signed quantity the strategy holds in the signal's instrument (filled orders). */
   position: number;
+  /** Open quantity of the strategy's approved, unfilled orders in the instrument, per side. */
+  pending: { buy: number; sell: number };
   /** Price the order is valued at (see evaluate.ts). */
   orderPrice: Paise;
   tradesToday: number;
@@ -36,19 +38,35 @@ const result = (rule: RiskRuleName, passed: boolean, detail: string): RuleResult
 const rupeesText = (amount: number) => `₹${formatRupees(paise(amount))}`;
 
 /** True when the order only shrinks the existing position (never flips or grows it). */
-export function reducesPosition(position: number, signal: Signal): boolean {
+export function reducesPosition(position: number, signal: Pick<Signal, 'side' | 'quantity'>): boolean {
   if (signal.side === 'SELL') return position > 0 && signal.quantity <= position;
   return position < 0 && signal.quantity <= -position;
 }
+
+/**
+ * The position the signal adds to in the worst case: the filled position with every pending order
+ * on the signal's side filled too (pending orders on the other side may still be cancelled). A
+ * SELL against +10 with a pending SELL 10 builds on 0: it opens a short rather than reducing.
+ */
+export const exposureBefore = ({ position, pending, signal }: Pick<RuleInput, 'position' | 'pending' | 'signal'>): number =>
+  signal.side === 'BUY' ? position + pending.buy : position - pending.sell;
+
+/** Whether the signal only reduces the position, counting pending orders on its side. */
+export const isReducing = (input: Pick<RuleInput, 'position' | 'pending' | 'signal'>): boolean =>
+  reducesPosition(exposureBefore(input), input.signal);
 
 /** The signal's own price: its limit or trigger when it has one, else the reference price. */
 export const signalPrice = (signal: Signal): Paise =>
   paise(signal.limitPrice ?? signal.triggerPrice ?? signal.referencePrice);
 
-const killSwitch: Rule = ({ state }) =>
-  state.killSwitch.active
-    ? result('kill_switch', false, `kill switch is on${state.killSwitch.reason ? `: ${state.killSwitch.reason}` : ''}`)
-    : result('kill_switch', true, 'kill switch is off');
+// The kill switch halts new exposure; an order that only reduces a position still passes, so a
+// strategy (or its operator) can flatten while trading is halted.
+const killSwitch: Rule = (input) => {
+  const { state } = input;
+  if (!state.killSwitch.active) return result('kill_switch', true, 'kill switch is off');
+  const on = `kill switch is on${state.killSwitch.reason ? `: ${state.killSwitch.reason}` : ''}`;
+  return isReducing(input) ? result('kill_switch', true, `${on} (reduces the position: allowed)`) : result('kill_switch', false, on);
+};
 
 const priceBand: Rule = ({ signal, limits, lastTick }) => {
   if (!lastTick) return result('price_band', false, `no tick seen yet for instrument ${signal.instrumentToken}`);
@@ -65,9 +83,10 @@ const priceBand: Rule = ({ signal, limits, lastTick }) => {
 
 // An exit is bounded by the position it closes, and a position built from several orders must be
 // closable in one: reducing orders pass.
-const maxOrderValue: Rule = ({ signal, limits, orderPrice, position }) => {
+const maxOrderValue: Rule = (input) => {
+  const { signal, limits, orderPrice } = input;
   const value = times(orderPrice, signal.quantity);
-  const reducing = reducesPosition(position, signal);
+  const reducing = isReducing(input);
   return result(
     'max_order_value',
     reducing || value <= limits.maxOrderValue,
@@ -76,19 +95,23 @@ const maxOrderValue: Rule = ({ signal, limits, orderPrice, position }) => {
   );
 };
 
-const maxPosition: Rule = ({ signal, limits, position }) => {
-  const after = position + (signal.side === 'BUY' ? signal.quantity : -signal.quantity);
-  const reducing = reducesPosition(position, signal);
+const maxPosition: Rule = (input) => {
+  const { signal, limits, position, pending } = input;
+  const before = exposureBefore(input);
+  const after = before + (signal.side === 'BUY' ? signal.quantity : -signal.quantity);
+  const reducing = isReducing(input);
   const passed = reducing || Math.abs(after) <= limits.maxPositionPerInstrument;
+  const pendingText = before === position ? '' : ` (${position} filled, ${signal.side === 'BUY' ? pending.buy : pending.sell} pending ${signal.side})`;
   return result(
     'max_position_per_instrument',
     passed,
-    `position ${position} -> ${after} vs limit ${limits.maxPositionPerInstrument}${reducing ? ' (reduces the position)' : ''}`,
+    `position ${before}${pendingText} -> ${after} vs limit ${limits.maxPositionPerInstrument}${reducing ? ' (reduces the position)' : ''}`,
   );
 };
 
-const maxDailyTrades: Rule = ({ signal, limits, position, tradesToday }) => {
-  const reducing = reducesPosition(position, signal);
+const maxDailyTrades: Rule = (input) => {
+  const { limits, tradesToday } = input;
+  const reducing = isReducing(input);
   const passed = reducing || tradesToday < limits.maxDailyTradesPerStrategy;
   return result(
     'max_daily_trades_per_strategy',
@@ -98,10 +121,11 @@ const maxDailyTrades: Rule = ({ signal, limits, position, tradesToday }) => {
   );
 };
 
-const maxDailyLoss: Rule = ({ signal, limits, view, position }) => {
+const maxDailyLoss: Rule = (input) => {
+  const { limits, view } = input;
   const pnl = dailyPnl(view);
   const loss = pnl < 0 ? -pnl : 0;
-  const reducing = reducesPosition(position, signal);
+  const reducing = isReducing(input);
   const passed = reducing || loss < limits.maxDailyLossPerStrategy;
   return result(
     'max_daily_loss_per_strategy',

@@ -1,6 +1,12 @@
 // The risk manager's state for one namespace, as plain JSON data with pure update functions:
 // daily approved-order counts per strategy keyed by IST trading date, the last tick price per
-// instrument, the kill switch, and each strategy's positions and P&L as the portfolio reports them.
+// instrument, the kill switch, each strategy's positions and P&L as the portfolio reports them,
+// and the orders it approved that have not ended yet.
+//
+// Pending orders: an approved signal becomes an order (its id derived from the decision, see
+// core/domain/ids.ts) that may rest for a while; until it fills, is rejected or is cancelled its
+// open quantity counts towards the strategy's exposure, or two orders could each pass a limit
+// that both together break. Fills move quantity from pending into the position.
 //
 // Positions move with every fill (recordFill) and are replaced by portfolio snapshots
 // (recordPnlSnapshot) unless the snapshot predates the last fill seen, so an older snapshot
@@ -8,6 +14,7 @@
 // unrealized - charges) since the start of the IST trading day; a strategy seen for the first
 // time starts from zero.
 import type { OrderFilled, PnlSnapshot, SignalValidated, Tick } from '../../events';
+import { orderIdFor } from '../../ids';
 import { toIst } from '../../market-hours';
 
 export interface StrategyRiskView {
@@ -29,6 +36,15 @@ export interface KillSwitch {
   changedAt: string | null;
 }
 
+/** An approved order that has not ended: its open quantity. */
+export interface PendingOrder {
+  strategyId: string;
+  instrumentToken: number;
+  side: 'BUY' | 'SELL';
+  /** Approved quantity minus what has filled. */
+  open: number;
+}
+
 export interface RiskState {
   /** IST date (YYYY-MM-DD) the daily figures belong to. */
   tradingDate: string;
@@ -38,6 +54,8 @@ export interface RiskState {
   /** IST date -> strategy id -> orders approved that day. */
   dailyTrades: Record<string, Record<string, number>>;
   strategies: Record<string, StrategyRiskView>;
+  /** order id -> open quantity of the orders this risk manager approved. */
+  pendingOrders: Record<string, PendingOrder>;
 }
 
 export const istTradingDate = (at: string): string => toIst(new Date(at)).date;
@@ -50,6 +68,7 @@ export function createRiskState(now: string): RiskState {
     lastTicks: {},
     dailyTrades: {},
     strategies: {},
+    pendingOrders: {},
   };
 }
 
@@ -98,16 +117,42 @@ export function recordTick(state: RiskState, tick: Tick, receivedAt: string): Ri
   return { ...rolled, lastTicks: { ...rolled.lastTicks, [String(tick.instrumentToken)]: { price: tick.lastPrice, at } } };
 }
 
-/** Counts an approved order towards its strategy's daily trades. */
-export function recordValidated(state: RiskState, validated: SignalValidated, at: string): RiskState {
+/**
+ * Counts an approved order towards its strategy's daily trades and holds its quantity as pending.
+ * `decisionId` is the id of the signal_validated event, from which the engine derives the order id.
+ */
+export function recordValidated(state: RiskState, validated: SignalValidated, at: string, decisionId?: string): RiskState {
   const rolled = rollover(state, at);
   const date = istTradingDate(at);
   const day = rolled.dailyTrades[date] ?? {};
-  const strategyId = validated.signal.strategyId;
+  const { strategyId, instrumentToken, side } = validated.signal;
+  const pendingOrders =
+    decisionId === undefined
+      ? rolled.pendingOrders
+      : { ...rolled.pendingOrders, [orderIdFor(decisionId)]: { strategyId, instrumentToken, side, open: validated.approvedQuantity } };
   return {
     ...rolled,
     dailyTrades: { ...rolled.dailyTrades, [date]: { ...day, [strategyId]: (day[strategyId] ?? 0) + 1 } },
+    pendingOrders,
   };
+}
+
+/** An order that was rejected or cancelled: its open quantity will never fill. */
+export function recordOrderEnded(state: RiskState, orderId: string): RiskState {
+  if (!(orderId in state.pendingOrders)) return state;
+  const { [orderId]: _ended, ...pendingOrders } = state.pendingOrders;
+  return { ...state, pendingOrders };
+}
+
+/** Open quantity of the strategy's pending orders in an instrument, per side (both positive). */
+export function pendingOf(state: RiskState, strategyId: string, instrumentToken: number): { buy: number; sell: number } {
+  const pending = { buy: 0, sell: 0 };
+  for (const order of Object.values(state.pendingOrders)) {
+    if (order.strategyId !== strategyId || order.instrumentToken !== instrumentToken) continue;
+    if (order.side === 'BUY') pending.buy += order.open;
+    else pending.sell += order.open;
+  }
+  return pending;
 }
 
 export function recordFill(state: RiskState, fill: OrderFilled): RiskState {
@@ -122,7 +167,15 @@ export function recordFill(state: RiskState, fill: OrderFilled): RiskState {
     positions: { ...view.positions, [key]: (view.positions[key] ?? 0) + signed },
     lastFillAt,
   };
-  return { ...rolled, strategies: { ...rolled.strategies, [fill.strategyId]: updated } };
+  return { ...rolled, strategies: { ...rolled.strategies, [fill.strategyId]: updated }, pendingOrders: afterFill(rolled.pendingOrders, fill) };
+}
+
+function afterFill(pendingOrders: Record<string, PendingOrder>, fill: OrderFilled): Record<string, PendingOrder> {
+  const pending = pendingOrders[fill.orderId];
+  if (!pending) return pendingOrders; // an exit or an order placed before this state existed
+  const { [fill.orderId]: _filled, ...rest } = pendingOrders;
+  const open = Math.min(pending.open - fill.quantity, fill.remainingQuantity);
+  return open > 0 ? { ...rest, [fill.orderId]: { ...pending, open } } : rest;
 }
 
 /** Takes the portfolio's view of a strategy: P&L always (if newer), positions unless stale. */
