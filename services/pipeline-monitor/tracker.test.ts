@@ -56,7 +56,14 @@ describe('PipelineTracker', () => {
     const later = tracker.observe(reading({ [topics.signalsRaw]: 50 }, { [group]: { [topics.signalsRaw]: 43 } }), at(31));
     const risk = later.stages.find((s) => s.stage === 'risk-manager')!;
     expect(risk.lag).toBe(7);
-    expect(risk.lagByTopic).toEqual({ [topics.signalsRaw]: 7, 'market.ticks': 0, [topics.ordersFilled]: 0, [topics.pnlSnapshots]: 0 });
+    expect(risk.lagByTopic).toEqual({
+      [topics.signalsRaw]: 7,
+      'market.ticks': 0,
+      [topics.ordersFilled]: 0,
+      [topics.ordersRejected]: 0,
+      [topics.ordersCancelled]: 0,
+      [topics.pnlSnapshots]: 0,
+    });
     expect(risk.stalledForMs).toBe(31_000);
 
     const moving = tracker.observe(reading({ [topics.signalsRaw]: 60 }, { [group]: { [topics.signalsRaw]: 55 } }), at(36));
