@@ -31,6 +31,7 @@ export const namespaceTopics = (ns: BrokerNamespace, prefix = '') =>
     ordersFilled: `${prefix}${ns}.orders.filled`,
     ordersFailed: `${prefix}${ns}.orders.failed`,
     pnlSnapshots: `${prefix}${ns}.pnl.snapshots`,
+    contractNotes: `${prefix}${ns}.contract-notes`,
   }) as const;
 
 export type NamespaceTopics = ReturnType<typeof namespaceTopics>;
@@ -51,6 +52,8 @@ const namespaceTopicShape: Record<NamespaceTopicRole, { partitions: number; rete
   ordersFilled: { partitions: 6, retentionMs: 30 * DAY_MS, key: 'strategyId:instrumentToken' },
   ordersFailed: { partitions: 6, retentionMs: 30 * DAY_MS, key: 'strategyId:instrumentToken' },
   pnlSnapshots: { partitions: 3, retentionMs: 30 * DAY_MS, key: 'strategyId' },
+  // One note per trading day; kept a year, the span a trader reconciles against.
+  contractNotes: { partitions: 1, retentionMs: 365 * DAY_MS, key: 'tradingDate' },
 };
 
 const DLQ_RETENTION_MS = 30 * DAY_MS;
@@ -106,6 +109,8 @@ export function stageInputs(topics: NamespaceTopics, ticksTopic: string) {
     'portfolio-manager': [
       { topic: topics.ordersFilled, types: ['order_filled'] },
       { topic: ticksTopic, types: ['tick_received'] },
+      // The day's contract note corrects the per-fill charge estimates already booked.
+      { topic: topics.contractNotes, types: ['contract_note_issued'] },
     ],
   } as const satisfies Record<ConsumingStage, readonly StageInput[]>;
 }

@@ -35,8 +35,9 @@
 // except GST (its taxable value: brokerage + exchange + SEBI of the scrip or strategy) and
 // brokerage (per order, so each order's brokerage goes to the strategy that placed it).
 // DP charges (per scrip on delivery sells from the demat account) are outside this model.
-import type { Charges } from '../events';
-import { toIst } from '../market-hours';
+import type { Charges, ContractNoteIssued } from '../events';
+import { namedEventId } from '../ids';
+import { MARKET_CLOSE, toIst } from '../market-hours';
 import { MoneyError, type Rate } from '../money';
 import type { BrokerNamespace } from '../namespace';
 import { RATE_TABLE, subtractCharges, type Product, type Side } from './charges';
@@ -349,5 +350,32 @@ export function computeContractNote(namespace: BrokerNamespace, tradingDate: str
     estimate,
     difference: subtractCharges(totals, estimate),
     strategies,
+  };
+}
+
+/**
+ * The event id of a namespace's note of a day, stamped at that day's close: issuing the note again
+ * re-emits the same id, which the portfolio manager's dedup drops.
+ */
+export function contractNoteEventId(namespace: BrokerNamespace, tradingDate: string): string {
+  const close = `${String(MARKET_CLOSE.hour).padStart(2, '0')}:${String(MARKET_CLOSE.minute).padStart(2, '0')}`;
+  return namedEventId(new Date(`${tradingDate}T${close}:00+05:30`), `contract_note_issued:${namespace}:${tradingDate}`);
+}
+
+/** The contract_note_issued data of a note: what each strategy's portfolio books. */
+export function contractNoteIssued(note: ContractNote, issuedAt: string): ContractNoteIssued {
+  return {
+    tradingDate: note.tradingDate,
+    turnover: note.turnover,
+    totals: note.totals,
+    estimate: note.estimate,
+    strategies: note.strategies.map(({ strategyId, turnover, charges, estimate, difference }) => ({
+      strategyId,
+      turnover,
+      charges,
+      estimate,
+      adjustment: difference.total,
+    })),
+    issuedAt,
   };
 }
