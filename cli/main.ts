@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAppCommands } from './commands/app';
 import { registerBenchCommands } from './commands/bench';
 import { registerConfigCommands } from './commands/config';
+import { registerContractNoteCommands } from './commands/contract-note';
 import { registerControlCommands } from './commands/control';
 import { registerDataCommands } from './commands/data';
 import { registerFakeKiteCommands } from './commands/fake-kite';
@@ -17,6 +18,7 @@ const program = new Command('alpha-panda')
 registerAppCommands(program);
 registerBenchCommands(program);
 registerConfigCommands(program);
+registerContractNoteCommands(program);
 registerControlCommands(program);
 registerDataCommands(program);
 registerFakeKiteCommands(program);

@@ -58,7 +58,7 @@ async function scenario(name: string): Promise<Scenario> {
   const prefix = `test-${run}-${name}.`;
   const topics = namespaceTopics('paper', prefix);
   const ticks = marketTicksTopic(prefix);
-  const wanted = [topics.ordersFilled, ticks, topics.pnlSnapshots, dlqTopic(topics.ordersFilled), dlqTopic(ticks)];
+  const wanted = [topics.ordersFilled, ticks, topics.pnlSnapshots, topics.contractNotes, dlqTopic(topics.ordersFilled), dlqTopic(ticks)];
   const specs = topicSpecs(['paper'], prefix).filter((s) => wanted.includes(s.name));
   topicsCreated.push(...specs.map((s) => s.name));
   // Creation is idempotent; a broker busy with other runs sometimes answers the leader check with

@@ -145,8 +145,30 @@ export const pnlSnapshotData = z.object({
   realizedPnl: paiseAmount,
   unrealizedPnl: paiseAmount,
   chargesPaid: paiseAmount,
+  /** Part of chargesPaid that contract notes corrected (note - estimates); absent until one is booked. */
+  chargesAdjustment: paiseAmount.optional(),
   positions: z.array(positionSnapshot),
   asOf: timestamp,
+});
+
+/** A strategy's share of a day's contract note (core/domain/trading/contract-note.ts). */
+export const contractNoteAllocation = z.object({
+  strategyId: z.string().min(1),
+  turnover: paiseAmount,
+  charges,
+  /** The per-fill estimates of the strategy's fills of the day. */
+  estimate: charges,
+  /** charges.total - estimate.total: what booking the note adds to the strategy's charges. */
+  adjustment: paiseAmount,
+});
+
+export const contractNoteIssuedData = z.object({
+  tradingDate: z.iso.date(),
+  turnover: paiseAmount,
+  totals: charges,
+  estimate: charges,
+  strategies: z.array(contractNoteAllocation),
+  issuedAt: timestamp,
 });
 
 /** Event type -> schema of its `data`. Past tense: these are facts. */
@@ -160,6 +182,7 @@ export const eventDataSchemas = {
   order_rejected: orderRejectedData,
   order_cancelled: orderCancelledData,
   pnl_snapshot: pnlSnapshotData,
+  contract_note_issued: contractNoteIssuedData,
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;
@@ -175,6 +198,7 @@ export type OrderFilled = EventData<'order_filled'>;
 export type OrderRejected = EventData<'order_rejected'>;
 export type OrderCancelled = EventData<'order_cancelled'>;
 export type PnlSnapshot = EventData<'pnl_snapshot'>;
+export type ContractNoteIssued = EventData<'contract_note_issued'>;
 export type Charges = z.infer<typeof charges>;
 export type RuleResult = z.infer<typeof ruleResult>;
 

@@ -11,8 +11,20 @@ export function uuidv7Timestamp(id: string): number {
 
 export function derivedEventId(causeId: string, discriminator: string): string {
   const hash = createHash('sha256').update(causeId).update('\u0000').update(discriminator).digest();
+  return uuidv7From(uuidv7Timestamp(causeId), hash);
+}
+
+/**
+ * An id named by what the event stands for rather than by a cause, e.g. one namespace's contract
+ * note of one day: whoever emits it, however often, gives it the same id. `at` is its timestamp.
+ */
+export function namedEventId(at: Date, name: string): string {
+  return uuidv7From(at.getTime(), createHash('sha256').update(name).digest());
+}
+
+function uuidv7From(timestampMs: number, hash: Buffer): string {
   const bytes = Buffer.alloc(16);
-  bytes.writeUIntBE(uuidv7Timestamp(causeId), 0, 6);
+  bytes.writeUIntBE(timestampMs, 0, 6);
   hash.copy(bytes, 6, 0, 10);
   bytes[6] = 0x70 | (bytes[6]! & 0x0f); // version 7
   bytes[8] = 0x80 | (bytes[8]! & 0x3f); // RFC 4122 variant

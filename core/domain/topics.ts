@@ -32,6 +32,7 @@ export const namespaceTopics = (ns: BrokerNamespace, prefix = '') =>
     ordersRejected: `${prefix}${ns}.orders.rejected`,
     ordersCancelled: `${prefix}${ns}.orders.cancelled`,
     pnlSnapshots: `${prefix}${ns}.pnl.snapshots`,
+    contractNotes: `${prefix}${ns}.contract-notes`,
   }) as const;
 
 export type NamespaceTopics = ReturnType<typeof namespaceTopics>;
@@ -53,6 +54,8 @@ const namespaceTopicShape: Record<NamespaceTopicRole, { partitions: number; rete
   ordersRejected: { partitions: 6, retentionMs: 30 * DAY_MS, key: 'strategyId:instrumentToken' },
   ordersCancelled: { partitions: 6, retentionMs: 30 * DAY_MS, key: 'strategyId:instrumentToken' },
   pnlSnapshots: { partitions: 3, retentionMs: 30 * DAY_MS, key: 'strategyId' },
+  // One note per trading day; kept a year, the span a trader reconciles against.
+  contractNotes: { partitions: 1, retentionMs: 365 * DAY_MS, key: 'tradingDate' },
 };
 
 const DLQ_RETENTION_MS = 30 * DAY_MS;
@@ -111,6 +114,8 @@ export function stageInputs(topics: NamespaceTopics, ticksTopic: string) {
     'portfolio-manager': [
       { topic: topics.ordersFilled, types: ['order_filled'] },
       { topic: ticksTopic, types: ['tick_received'] },
+      // The day's contract note corrects the per-fill charge estimates already booked.
+      { topic: topics.contractNotes, types: ['contract_note_issued'] },
     ],
   } as const satisfies Record<ConsumingStage, readonly StageInput[]>;
 }

@@ -3,7 +3,7 @@ import { createEvent, type Envelope, type OrderFilled } from '../../core/domain/
 import { NO_CHARGES } from '../../core/domain/trading/charges';
 import { applyFill, createPortfolio, markToMarket } from '../../core/domain/trading/portfolio';
 import { makeTick, RELIANCE } from '../../core/domain/trading/testing';
-import { applyBatch, type BookInput, type Books, type BookSettings } from './book';
+import { applyBatch, currentView, type BookInput, type Books, type BookSettings } from './book';
 
 const settings: BookSettings = { startingCash: 10_000_000, snapshotIntervalMs: 60_000 };
 const at = (seconds: number) => new Date(Date.UTC(2026, 10, 24, 4, 30, seconds)).toISOString();
@@ -32,6 +32,22 @@ const tick = (seconds: number, price: number): Envelope<'tick_received'> =>
 
 const run = (books: Books, events: BookInput[]) => applyBatch(books, events, settings);
 
+const allocation = (strategyId: string, adjustment: number) => ({
+  strategyId,
+  turnover: 2_500_000,
+  charges: { ...NO_CHARGES, brokerage: 20 + adjustment, total: 20 + adjustment },
+  estimate: { ...NO_CHARGES, brokerage: 20, total: 20 },
+  adjustment,
+});
+const contractNote = (seconds: number, strategies: ReturnType<typeof allocation>[], tradingDate = '2026-11-24'): Envelope<'contract_note_issued'> =>
+  createEvent({
+    type: 'contract_note_issued',
+    source: 'test',
+    namespace: 'paper',
+    data: { tradingDate, turnover: 2_500_000, totals: NO_CHARGES, estimate: NO_CHARGES, strategies, issuedAt: at(seconds) },
+    now: new Date(at(seconds)),
+  });
+
 describe('portfolio books', () => {
   it('books fills and marks to the latest tick exactly as the domain does event by event', () => {
     const events: BookInput[] = [fill(0, 'BUY', 10, 250_000), tick(1, 251_000), tick(2, 252_500), fill(3, 'SELL', 4, 253_000), tick(4, 249_000)];
@@ -54,6 +70,30 @@ describe('portfolio books', () => {
     const second = run(first.books, [tcs(1, 350_000), tcs(2, 351_000)]);
     expect(second.touched.size).toBe(0);
     expect(second.books.get('momentum-1')).toBe(first.books.get('momentum-1'));
+  });
+});
+
+describe('contract notes', () => {
+  it('books each strategy\'s adjustment to charges and cash once per trading date', () => {
+    const first = run(new Map(), [fill(0, 'BUY', 10, 250_000)]);
+    const note = contractNote(30, [allocation('momentum-1', -7), allocation('rsi-1', 5)]);
+    const booked = run(first.books, [note]);
+    const momentum = booked.books.get('momentum-1')!;
+    expect(momentum.portfolio).toMatchObject({ cash: 10_000_000 - 2_500_000 - 20 + 7, chargesPaid: 13, chargesAdjustment: -7 });
+    expect(momentum.bookedNotes).toEqual({ '2026-11-24': note.id });
+    expect(momentum.updatedAt).toBe(at(30));
+    // A note before any fill of the strategy opens its book.
+    expect(booked.books.get('rsi-1')!.portfolio).toMatchObject({ cash: 10_000_000 - 5, chargesPaid: 5, chargesAdjustment: 5 });
+    expect([...booked.touched].sort()).toEqual(['momentum-1', 'rsi-1']);
+    expect(currentView(momentum)).toMatchObject({ chargesPaid: 13, chargesAdjustment: -7 });
+
+    // Another note of the same date (past the dedup marks' life) books nothing.
+    const again = run(booked.books, [contractNote(40, [allocation('momentum-1', -7)])]);
+    expect(again.books.get('momentum-1')).toBe(momentum);
+    expect(again.touched.size).toBe(0);
+    // The next day's note books.
+    const next = run(booked.books, [contractNote(50, [allocation('momentum-1', 3)], '2026-11-25')]);
+    expect(next.books.get('momentum-1')!.portfolio).toMatchObject({ chargesPaid: 16, chargesAdjustment: -4 });
   });
 });
 

@@ -6,9 +6,14 @@
 // the same snapshots): a strategy's first event starts its clock; once a batch's latest event is
 // PORTFOLIO__SNAPSHOT_INTERVAL_MS or more past the strategy's previous snapshot (or that start)
 // and the strategy changed meanwhile, a snapshot is taken as of that event.
+//
+// A day's contract note books, per strategy, its allocated charges minus the per-fill estimates
+// (the note's adjustment) to charges and cash. The note's event id is derived from its namespace
+// and date, so the stage's dedup drops a re-issued note; the book also remembers the dates it
+// booked, which still holds once that dedup mark has expired.
 import type { Envelope, PnlSnapshot } from '../../core/domain/events';
 import { derivedEventId } from '../../core/domain/ids';
-import { applyFill, createPortfolio, markToMarket, snapshot, type PortfolioState } from '../../core/domain/trading/portfolio';
+import { applyChargesAdjustment, applyFill, createPortfolio, markToMarket, snapshot, type PortfolioState } from '../../core/domain/trading/portfolio';
 
 export interface StrategyBook {
   strategyId: string;
@@ -19,6 +24,8 @@ export interface StrategyBook {
   lastSnapshotAt: string;
   lastSnapshotEventId: string | null;
   changedSinceSnapshot: boolean;
+  /** Trading date -> id of the contract note event booked for it. */
+  bookedNotes?: Record<string, string>;
 }
 
 export type Books = ReadonlyMap<string, StrategyBook>;
@@ -42,14 +49,17 @@ export interface BatchResult {
   snapshots: SnapshotTaken[];
 }
 
-export type BookInput = Envelope<'order_filled'> | Envelope<'tick_received'>;
+export type BookInput = Envelope<'order_filled'> | Envelope<'tick_received'> | Envelope<'contract_note_issued'>;
 
 const millis = (at: string) => Date.parse(at);
 const later = (a: string, b: string) => (millis(b) > millis(a) ? b : a);
 
-/** When the event happened: a fill's fill time, a tick's envelope time (the engine's tick clock). */
-export const eventTime = (envelope: BookInput): string =>
-  envelope.type === 'order_filled' ? (envelope as Envelope<'order_filled'>).data.filledAt : envelope.ts;
+/** When the event happened: a fill's fill time, a note's issue time, a tick's envelope time (the engine's tick clock). */
+export const eventTime = (envelope: BookInput): string => {
+  if (envelope.type === 'order_filled') return (envelope as Envelope<'order_filled'>).data.filledAt;
+  if (envelope.type === 'contract_note_issued') return (envelope as Envelope<'contract_note_issued'>).data.issuedAt;
+  return envelope.ts;
+};
 
 /** The figures readers show: the portfolio marked to its latest prices, as of its last event. */
 export const currentView = (book: StrategyBook): PnlSnapshot => snapshot(book.portfolio, book.strategyId, book.updatedAt);
@@ -88,15 +98,32 @@ export function applyBatch(committed: Books, events: readonly BookInput[], setti
       continue;
     }
     applyMarks();
-    const fill = (envelope as Envelope<'order_filled'>).data;
-    const book = books.get(fill.strategyId) ?? {
-      strategyId: fill.strategyId,
+    const newBook = (strategyId: string): StrategyBook => ({
+      strategyId,
       portfolio: createPortfolio(settings.startingCash),
       updatedAt: at,
       lastSnapshotAt: at,
       lastSnapshotEventId: null,
       changedSinceSnapshot: false,
-    };
+    });
+    if (envelope.type === 'contract_note_issued') {
+      const note = (envelope as Envelope<'contract_note_issued'>).data;
+      for (const { strategyId, adjustment } of note.strategies) {
+        const book = books.get(strategyId) ?? newBook(strategyId);
+        if (book.bookedNotes?.[note.tradingDate]) continue;
+        books.set(strategyId, {
+          ...book,
+          portfolio: applyChargesAdjustment(book.portfolio, adjustment),
+          bookedNotes: { ...book.bookedNotes, [note.tradingDate]: envelope.id },
+          updatedAt: later(book.updatedAt, at),
+          changedSinceSnapshot: true,
+        });
+        touched.add(strategyId);
+      }
+      continue;
+    }
+    const fill = (envelope as Envelope<'order_filled'>).data;
+    const book = books.get(fill.strategyId) ?? newBook(fill.strategyId);
     books.set(fill.strategyId, {
       ...book,
       portfolio: applyFill(book.portfolio, fill),

@@ -1,5 +1,6 @@
 // The portfolio manager of a namespace: books fills into each strategy's portfolio (positions,
-// cash, realized P&L, charges) and marks positions to the latest tick (unrealized P&L). The hot
+// cash, realized P&L, charges), marks positions to the latest tick (unrealized P&L), and books
+// each day's contract note (its correction of the per-fill charge estimates). The hot
 // state lives in Redis (layout in store.ts), written with the dedup marks of the batch that
 // changed it, so a restart resumes exactly and a replayed fill is never booked twice. On a
 // schedule of event time (book.ts) it records P&L snapshots in Postgres and on
@@ -21,7 +22,7 @@ export const PORTFOLIO_MANAGER = 'portfolio-manager';
 
 export type PortfolioManagerDeps = StageDeps;
 
-type Input = 'order_filled' | 'tick_received';
+type Input = 'order_filled' | 'tick_received' | 'contract_note_issued';
 
 export function createPortfolioManagerService(deps: PortfolioManagerDeps): StreamingService {
   const { namespace, redis, topics } = deps;

@@ -14,8 +14,11 @@
 //                      lastPrices: { <token>: paise } },   // exact accounting; the manager resumes from it
 //       "updatedAt": "<event time of the latest fill or tick applied>",
 //       "lastSnapshotAt": "<event time>", "lastSnapshotEventId": "<uuid>" | null,
-//       "changedSinceSnapshot": true
+//       "changedSinceSnapshot": true,
+//       "bookedNotes": { "<trading date>": "<contract_note_issued id>" }  // once a note is booked
 //     }
+//   A booked contract note shows as chargesAdjustment (note - estimates, included in chargesPaid)
+//   in "current" and in "portfolio".
 //   All amounts are integer paise; P&L is gross, net = realizedPnl + unrealizedPnl - chargesPaid.
 //
 // Postgres: one `portfolio_snapshots` row per pnl_snapshot event (unique on its event id).
@@ -72,13 +75,13 @@ export function persistBooks(multi: ChainableCommander, namespace: BrokerNamespa
 
 const INSERT_SNAPSHOTS = `
   insert into portfolio_snapshots (
-    namespace, strategy_id, cash_paise, realized_pnl_paise, unrealized_pnl_paise, charges_paid_paise, positions,
-    as_of, event_id)
+    namespace, strategy_id, cash_paise, realized_pnl_paise, unrealized_pnl_paise, charges_paid_paise,
+    charges_adjustment_paise, positions, as_of, event_id)
   select $1, r.strategy_id, r.cash_paise, r.realized_pnl_paise, r.unrealized_pnl_paise, r.charges_paid_paise,
-         r.positions, r.as_of, r.event_id
+         r.charges_adjustment_paise, r.positions, r.as_of, r.event_id
     from jsonb_to_recordset($2::jsonb) as r(
       strategy_id text, cash_paise bigint, realized_pnl_paise bigint, unrealized_pnl_paise bigint,
-      charges_paid_paise bigint, positions jsonb, as_of timestamptz, event_id uuid)
+      charges_paid_paise bigint, charges_adjustment_paise bigint, positions jsonb, as_of timestamptz, event_id uuid)
   on conflict (event_id) do nothing`;
 
 export async function insertSnapshots(db: Queryable, namespace: BrokerNamespace, snapshots: readonly SnapshotTaken[]): Promise<void> {
@@ -89,6 +92,7 @@ export async function insertSnapshots(db: Queryable, namespace: BrokerNamespace,
     realized_pnl_paise: data.realizedPnl,
     unrealized_pnl_paise: data.unrealizedPnl,
     charges_paid_paise: data.chargesPaid,
+    charges_adjustment_paise: data.chargesAdjustment ?? 0,
     positions: data.positions,
     as_of: data.asOf,
     event_id: id,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Charges, OrderFilled } from '../events';
 import { NO_CHARGES } from './charges';
-import { applyFill, averagePriceOf, createPortfolio, markToMarket, snapshot, type PortfolioState } from './portfolio';
+import { applyChargesAdjustment, applyFill, averagePriceOf, createPortfolio, markToMarket, snapshot, type PortfolioState } from './portfolio';
 import { makeTick, RELIANCE } from './testing';
 
 const START = 100_000_000; // ₹10,00,000
@@ -100,6 +100,15 @@ describe('portfolio accounting', () => {
       asOf: AS_OF,
     });
     expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+  });
+
+  it('books contract-note corrections to cash and charges and keeps their sum visible', () => {
+    const estimated = apply(createPortfolio(START), fill('BUY', 10, 250_000, { ...NO_CHARGES, stt: 2_500, total: 2_500 }));
+    // The notes of two days charged 120 paise less, then 45 more, than the estimates booked.
+    const corrected = applyChargesAdjustment(applyChargesAdjustment(estimated, -120), 45);
+    expect(corrected).toMatchObject({ cash: estimated.cash + 120 - 45, chargesPaid: 2_500 - 120 + 45, chargesAdjustment: -75 });
+    expect(snapshot(corrected, 'momentum-1', AS_OF)).toMatchObject({ chargesPaid: 2_425, chargesAdjustment: -75 });
+    expect(snapshot(estimated, 'momentum-1', AS_OF)).not.toHaveProperty('chargesAdjustment');
   });
 
   it('refuses a bad starting cash', () => {

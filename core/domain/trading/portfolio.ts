@@ -31,6 +31,11 @@ export interface PortfolioState {
   cash: number;
   realizedPnl: number;
   chargesPaid: number;
+  /**
+   * The part of chargesPaid booked from contract notes (note - per-fill estimates, summed over
+   * the notes booked); absent until the first note, so that figure stays visible.
+   */
+  chargesAdjustment?: number;
   /** instrument token -> position (kept when flat, for its realized P&L). */
   positions: Record<string, PositionState>;
   /** instrument token -> last known price in paise. */
@@ -110,6 +115,20 @@ export function applyFill(state: PortfolioState, fill: OrderFilled): PortfolioSt
   };
 }
 
+/**
+ * Books a contract note's correction of the estimated charges: the day's note charged
+ * `adjustment` paise more (or, negative, less) than the per-fill estimates already booked.
+ */
+export function applyChargesAdjustment(state: PortfolioState, adjustment: number): PortfolioState {
+  if (!Number.isSafeInteger(adjustment)) throw new MoneyError(`charges adjustment must be whole paise, got ${adjustment}`);
+  return {
+    ...state,
+    cash: safe(state.cash - adjustment, 'cash'),
+    chargesPaid: safe(state.chargesPaid + adjustment, 'charges'),
+    chargesAdjustment: safe((state.chargesAdjustment ?? 0) + adjustment, 'charges adjustment'),
+  };
+}
+
 /** Takes the tick's last price for an instrument the portfolio holds or has traded. */
 export function markToMarket(state: PortfolioState, tick: Tick): PortfolioState {
   const key = String(tick.instrumentToken);
@@ -147,6 +166,7 @@ export function snapshot(state: PortfolioState, strategyId: string, asOf: string
     realizedPnl: state.realizedPnl,
     unrealizedPnl: positions.reduce((sum, p) => sum + p.unrealizedPnl, 0),
     chargesPaid: state.chargesPaid,
+    ...(state.chargesAdjustment === undefined ? {} : { chargesAdjustment: state.chargesAdjustment }),
     positions,
     asOf,
   };
