@@ -15,6 +15,8 @@
 //   redelivers the chunk, until the handler succeeds.
 // - A rejected chunk is retried one event at a time to find the culprits, which are dead-lettered
 //   with the handler's error as the reason; so is a lone rejected event.
+// - A HaltConsumerError stops the consumer at once: nothing committed, no retry, and
+//   runEventConsumer rejects with it.
 // - Rejections every event shares are taken as an outage all the same (a bug or a bad deploy is
 //   likelier than a run of poison): `outageThreshold` events rejected in a row, or every event of
 //   a chunk of several.
@@ -23,7 +25,7 @@ import type { EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'k
 import { parseEnvelopeOf, type Envelope, type EventType } from '../domain/events';
 import { getLogger } from '../logging';
 import { deadLetterRecord, type DeadLetterOrigin } from './dead-letter';
-import { isPoisonError } from './failures';
+import { HaltConsumerError, isPoisonError } from './failures';
 import type { EventProducer } from './producer';
 
 export { consumerLag, type PartitionLag } from './lag';
@@ -127,6 +129,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
         await work();
         return { outcome: 'succeeded' };
       } catch (error) {
+        if (error instanceof HaltConsumerError) throw error;
         if (attempt >= retry.attempts) return { outcome: 'failed', error };
         logger.warn({ err: error, attempt, of: retry.attempts }, `handler failed on ${what}; retrying`);
         try {
@@ -137,6 +140,20 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
         await heartbeat();
         delay = Math.min(delay * 2, retry.maxDelayMs);
       }
+    }
+  }
+
+  let halted: HaltConsumerError | undefined;
+  async function processBatchOrHalt(payload: EachBatchPayload): Promise<void> {
+    if (halted) return;
+    try {
+      await processBatch(payload);
+    } catch (error) {
+      if (!(error instanceof HaltConsumerError)) throw error;
+      // Returned, not thrown: kafkajs would retry and restart; the caller is to see it instead.
+      halted = error;
+      logger.error({ err: error }, 'consumer halted');
+      failed?.(error);
     }
   }
 
@@ -219,7 +236,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     };
 
     for (const message of batch.messages) {
-      if (!isRunning() || isStale() || signal.aborted) break;
+      if (!isRunning() || isStale() || signal.aborted || halted) break;
       const decoded = decodeEvent(message.value, types);
       if (decoded.ok) {
         const key = message.key === null ? null : message.key.toString('utf8');
@@ -231,7 +248,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
       if (chunk.length >= maxChunkSize && !(await flush())) return;
     }
     // A partition that was re-assigned or seeked meanwhile must not get our commit.
-    if (isStale()) return;
+    if (isStale() || halted) return;
     await flush();
   }
 
@@ -252,7 +269,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: options.subscriptions.map((s) => s.topic), fromBeginning: options.fromBeginning ?? false });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: processBatch });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: processBatchOrHalt });
     await Promise.race([stopped, crashed]);
   } finally {
     // Waits for the batch in progress, which commits what it finished before returning.

@@ -20,6 +20,15 @@ export class PoisonEventError extends Error {
   override name = 'PoisonEventError';
 }
 
+/**
+ * Throw this from a handler when no retry can help and no event is to blame (the log no longer
+ * matches the stage's state, say): the consumer stops at once and rejects with it, committing
+ * nothing, so the message (which should name the remedy) reaches the operator.
+ */
+export class HaltConsumerError extends Error {
+  override name = 'HaltConsumerError';
+}
+
 /** Node socket and DNS failures. */
 const TRANSIENT_SYSTEM_CODES = new Set([
   'ECONNREFUSED',
