@@ -1,6 +1,7 @@
 // Structured logging with pino. Four channels (application, trading, market_data, error) each
 // write JSON lines to logs/<channel>.log; everything also goes to a readable console stream and
-// every error-level line to logs/error.log. Secrets are redacted by key before anything is written.
+// every error-level line to logs/error.log. Secrets are redacted by key, at any depth and in any
+// case, before anything is written (see scrub below).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger, type LevelWithSilent } from 'pino';
@@ -9,7 +10,10 @@ import pretty from 'pino-pretty';
 export const LOG_CHANNELS = ['application', 'trading', 'market_data', 'error'] as const;
 export type LogChannel = (typeof LOG_CHANNELS)[number];
 
-/** Keys whose values never reach a log line, at the top level or one level down. */
+/**
+ * Keys whose values never reach a log line, at any depth, compared without case, `_` or `-`
+ * (`Authorization`, `access_token`, `X-Api-Secret`... all match).
+ */
 export const REDACTED_KEYS = [
   'accessToken',
   'access_token',
@@ -21,9 +25,51 @@ export const REDACTED_KEYS = [
   'password',
   'authorization',
   'checksum',
+  'cookie',
+  'set-cookie',
 ] as const;
 
-const redactPaths = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`]);
+const CENSOR = '[redacted]';
+const MAX_DEPTH = 10;
+const normalise = (key: string) => key.toLowerCase().replace(/[-_]/g, '');
+const redactedKeys = new Set(REDACTED_KEYS.map(normalise));
+
+/**
+ * A copy of a log line's fields that is safe to write. pino's `redact` paths are case-sensitive
+ * and fixed in depth, which let a nested `config.headers.Authorization` of a failed Kite request
+ * through. Besides redacting by key, it writes an Error as its name, message, stack and own plain
+ * fields, and any other class instance (a pg Client with its backend key, a socket, a kafkajs
+ * broker) as just its class name: whole client objects never reach a log.
+ */
+export function scrub(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (value === null || typeof value !== 'object') return typeof value === 'function' ? undefined : value;
+  if (seen.has(value)) return '[circular]';
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  if (value instanceof Date) return value;
+  if (Buffer.isBuffer(value)) return `[Buffer ${value.length} bytes]`;
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1, seen));
+    const prototype = Object.getPrototypeOf(value) as object | null;
+    const isError = value instanceof Error;
+    if (!isError && prototype !== Object.prototype && prototype !== null) return `[${value.constructor?.name ?? 'object'}]`;
+    const copy: Record<string, unknown> = {};
+    if (isError) {
+      copy.type = value.name;
+      copy.message = value.message;
+      copy.stack = value.stack;
+      if (value.cause !== undefined) copy.cause = scrub(value.cause, depth + 1, seen);
+      if (value instanceof AggregateError) copy.errors = scrub(value.errors, depth + 1, seen);
+    }
+    for (const [key, field] of Object.entries(value)) {
+      if (isError && (key === 'stack' || key === 'message' || key === 'cause')) continue;
+      copy[key] = redactedKeys.has(normalise(key)) ? CENSOR : scrub(field, depth + 1, seen);
+    }
+    return copy;
+  } finally {
+    seen.delete(value);
+  }
+}
 
 export interface LoggingOptions {
   level: LevelWithSilent;
@@ -63,7 +109,10 @@ function build(channel: LogChannel): Logger {
     {
       level: options.level,
       base: { channel },
-      redact: { paths: redactPaths, censor: '[redacted]' },
+      // Runs before pino's serializers: errors arrive here whole and leave already scrubbed.
+      formatters: { log: (fields) => scrub(fields) as Record<string, unknown> },
+      // scrub has written `err` already; pino's own error serializer would rename its type.
+      serializers: { err: (err: unknown) => err },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     streams.length > 0 ? pino.multistream(streams) : pino.destination('/dev/null'),

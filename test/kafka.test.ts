@@ -3,6 +3,7 @@
 // Topic and group names carry a run id, and everything created is deleted afterwards.
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, KafkaMessage, RecordMetadata } from 'kafkajs';
+import { Redis } from 'ioredis';
 import type { LevelWithSilent } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, type Envelope } from '../core/domain/events';
@@ -11,10 +12,11 @@ import { makeSignal, makeTick } from '../core/domain/trading/testing';
 import { createKafka } from '../core/kafka/client';
 import { consumerLag, runEventConsumer, type ConsumedEvent, type EventConsumerOptions } from '../core/kafka/consumer';
 import { readDeadLetterHeaders } from '../core/kafka/dead-letter';
+import { PoisonEventError } from '../core/kafka/failures';
 import { createEventProducer, type EventProducer } from '../core/kafka/producer';
 import { bootstrapTopics, missingTopics } from '../core/kafka/topics';
 import { configureLogging } from '../core/logging';
-import { testConfig } from './support/stack';
+import { claimRedisDatabase, testConfig } from './support/stack';
 
 // Outages and poison events are logged loudly by design; LOG_LEVEL=warn shows them.
 configureLogging({ level: (process.env.LOG_LEVEL as LevelWithSilent | undefined) ?? 'silent' });
@@ -299,7 +301,7 @@ describe('producer and consumer', () => {
     expect([...ids(firstRun), ...ids(secondRun)]).toEqual(sent.map((e) => e.id));
   });
 
-  it('dead-letters a poison event with the handler error and processes the others', async () => {
+  it('dead-letters an event the handler rejects and processes the others', async () => {
     const topic = await makeTopic('poison');
     const sent = [signal(1), signal(2), signal(3), signal(4)];
     const poison = sent[1]!;
@@ -313,7 +315,7 @@ describe('producer and consumer', () => {
       fromBeginning: true,
       retry: fastRetry,
       handleBatch: async (events) => {
-        if (events.some((e) => e.envelope.id === poison.id)) throw new TypeError('cannot read the price');
+        if (events.some((e) => e.envelope.id === poison.id)) throw new PoisonEventError('fill for an unknown order');
         for (const id of ids(events)) if (!handled.includes(id)) handled.push(id);
       },
     });
@@ -324,7 +326,7 @@ describe('producer and consumer', () => {
     expect(handled).toEqual([sent[0]!.id, sent[2]!.id, sent[3]!.id]);
     expect(JSON.parse(letter!.value!.toString()).id).toBe(poison.id);
     const dlq = readDeadLetterHeaders(letter!.headers);
-    expect(dlq.reason).toBe('handler failed 2 times: TypeError: cannot read the price');
+    expect(dlq.reason).toBe('handler failed 2 times: PoisonEventError: fill for an unknown order');
     expect(dlq.originOffset).toBe(String(BigInt(offsets.baseOffset!) + 1n));
     expect((await consumerLag(kafka, groupId, [topic]))[0]!.lag).toBe(0);
   });
@@ -336,11 +338,13 @@ describe('producer and consumer', () => {
       error: () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
     },
     { failure: 'an unrecognised error every event of a chunk shares', count: 3, error: () => new Error('store unavailable') },
+    { failure: 'an unrecognised error on a lone event', count: 1, error: () => new TypeError('cannot read the price') },
   ])('treats $failure as an outage: nothing dead-lettered or committed, all redelivered', async ({ count, error }) => {
-    const topic = await makeTopic(`outage-${count}`);
+    const role = `outage-${randomUUID().slice(0, 6)}`;
+    const topic = await makeTopic(role);
     const sent = Array.from({ length: count }, (_, i) => signal(i + 1));
     await producer.sendBatch(sent.map((envelope) => ({ topic, key: 'k', envelope })));
-    const groupId = group(`outage-${count}`);
+    const groupId = group(role);
     const subscriptions = [{ topic, types: ['signal_generated'] as const }];
 
     let failedCalls = 0;
@@ -371,5 +375,54 @@ describe('producer and consumer', () => {
     await waitFor(() => handled.length >= sent.length, 'every event after recovery');
     await up.stop();
     expect(ids(handled)).toEqual(sent.map((e) => e.id));
+  });
+});
+
+describe('consumer during a Redis that is loading its data', () => {
+  let redis: Redis;
+  let release: () => Promise<void>;
+  beforeAll(async () => {
+    const claimed = await claimRedisDatabase();
+    release = claimed.release;
+    redis = new Redis(claimed.url);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await release?.();
+  });
+
+  it('waits for it and processes a lone fill, dead-lettering nothing', async () => {
+    const topic = await makeTopic('loading');
+    const fill = signal(7);
+    await producer.send(topic, 'k', fill);
+    const groupId = group('loading');
+    const ReplyError = (Redis as unknown as { ReplyError: new (message: string) => Error }).ReplyError;
+
+    // More failures than the consumer's own retries: before it is fixed, that dead-letters the event.
+    let failures = 0;
+    const consumer = startConsumer({
+      groupId,
+      subscriptions: [{ topic, types: ['signal_generated'] }],
+      fromBeginning: true,
+      retry: fastRetry,
+      handleBatch: async (events) => {
+        if (failures < fastRetry.attempts * 2) {
+          failures++;
+          throw new ReplyError('LOADING Redis is loading the dataset in memory');
+        }
+        await redis.sadd('handled', ...ids(events));
+      },
+    });
+    await waitFor(async () => (await redis.sismember('handled', fill.id)) === 1, 'the fill handled once Redis has loaded');
+    await consumer.stop();
+
+    expect(failures).toBe(fastRetry.attempts * 2);
+    expect(await redis.smembers('handled')).toEqual([fill.id]);
+    const admin = kafka.admin();
+    await admin.connect();
+    const [dlqEnd] = await admin.fetchTopicOffsets(dlqTopic(topic));
+    await admin.disconnect();
+    expect(dlqEnd!.high).toBe('0');
+    expect((await consumerLag(kafka, groupId, [topic]))[0]!.lag).toBe(0);
   });
 });

@@ -8,20 +8,24 @@
 // - A message that is not JSON, not a valid envelope, or not a type this subscription accepts is
 //   sent to `<topic>.dlq` (original key, value and headers, plus dlq-* headers) and skipped.
 // - When the handler throws, the chunk is retried with exponential backoff.
-// - If it still fails with an infrastructure error (see failures.ts: connection refused, database
-//   shutting down, deadlock...), that is an outage: nothing is dead-lettered or committed, and the
-//   error goes to kafkajs, which backs off, restarts the consumer and redelivers the chunk.
-// - Otherwise the events are retried one at a time to find the culprit. An event that still fails
-//   while others succeed is poison and is dead-lettered with the handler's error as the reason; so
-//   is a lone event that fails every attempt, since it must not block its partition forever.
-// - Failures every event shares are treated as an outage as above, even when the error does not
-//   look like one: `outageThreshold` events failing in a row, or every event of a chunk.
+// - If it still fails, only an error that rejects the event itself (see failures.ts: validation,
+//   exact money, PoisonEventError) can lead to a dead letter. Any other error is an outage, known
+//   (connection refused, Redis loading, Postgres read-only...) or not: nothing is dead-lettered or
+//   committed, and the error goes to kafkajs, which backs off, restarts the consumer and
+//   redelivers the chunk, until the handler succeeds.
+// - A rejected chunk is retried one event at a time to find the culprits, which are dead-lettered
+//   with the handler's error as the reason; so is a lone rejected event.
+// - A HaltConsumerError stops the consumer at once: nothing committed, no retry, and
+//   runEventConsumer rejects with it.
+// - Rejections every event shares are taken as an outage all the same (a bug or a bad deploy is
+//   likelier than a run of poison): `outageThreshold` events rejected in a row, or every event of
+//   a chunk of several.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { parseEnvelopeOf, type Envelope, type EventType } from '../domain/events';
 import { getLogger } from '../logging';
 import { deadLetterRecord, type DeadLetterOrigin } from './dead-letter';
-import { isTransientError } from './failures';
+import { HaltConsumerError, isPoisonError } from './failures';
 import type { EventProducer } from './producer';
 import { assertIsolated } from './isolation';
 
@@ -47,7 +51,7 @@ export interface RetryPolicy {
   attempts: number;
   initialDelayMs: number;
   maxDelayMs: number;
-  /** This many events failing in a row is taken as an outage rather than poison. */
+  /** This many events rejected in a row is taken as an outage rather than poison. */
   outageThreshold: number;
 }
 
@@ -126,6 +130,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
         await work();
         return { outcome: 'succeeded' };
       } catch (error) {
+        if (error instanceof HaltConsumerError) throw error;
         if (attempt >= retry.attempts) return { outcome: 'failed', error };
         logger.warn({ err: error, attempt, of: retry.attempts }, `handler failed on ${what}; retrying`);
         try {
@@ -136,6 +141,20 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
         await heartbeat();
         delay = Math.min(delay * 2, retry.maxDelayMs);
       }
+    }
+  }
+
+  let halted: HaltConsumerError | undefined;
+  async function processBatchOrHalt(payload: EachBatchPayload): Promise<void> {
+    if (halted) return;
+    try {
+      await processBatch(payload);
+    } catch (error) {
+      if (!(error instanceof HaltConsumerError)) throw error;
+      // Returned, not thrown: kafkajs would retry and restart; the caller is to see it instead.
+      halted = error;
+      logger.error({ err: error }, 'consumer halted');
+      failed?.(error);
     }
   }
 
@@ -170,7 +189,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
         progress.processed += chunk.length;
         return true;
       }
-      if (isTransientError(whole.error)) {
+      if (!isPoisonError(whole.error)) {
         throw new ConsumerOutageError(`handler failed on ${topic}[${partition}]: ${describe(whole.error)}`, { cause: whole.error });
       }
       if (chunk.length === 1) {
@@ -189,16 +208,16 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
           consecutiveFailures = 0;
           continue;
         }
-        if (isTransientError(single.error)) {
+        if (!isPoisonError(single.error)) {
           throw new ConsumerOutageError(`handler failed on ${topic}[${partition}]: ${describe(single.error)}`, { cause: single.error });
         }
         suspects.push({ pending, error: single.error });
         if (++consecutiveFailures >= retry.outageThreshold) {
-          throw new ConsumerOutageError(`${consecutiveFailures} events in a row failed on ${topic}[${partition}]: ${describe(single.error)}`);
+          throw new ConsumerOutageError(`${consecutiveFailures} events in a row rejected on ${topic}[${partition}]: ${describe(single.error)}`);
         }
       }
       if (succeeded === 0) {
-        throw new ConsumerOutageError(`every event of a chunk failed on ${topic}[${partition}]: ${describe(suspects[0]?.error)}`);
+        throw new ConsumerOutageError(`every event of a chunk rejected on ${topic}[${partition}]: ${describe(suspects[0]?.error)}`);
       }
       for (const { pending, error } of suspects) {
         await deadLetter(pending.message, `handler failed ${retry.attempts} times: ${describe(error)}`);
@@ -218,7 +237,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     };
 
     for (const message of batch.messages) {
-      if (!isRunning() || isStale() || signal.aborted) break;
+      if (!isRunning() || isStale() || signal.aborted || halted) break;
       const decoded = decodeEvent(message.value, types);
       if (decoded.ok) {
         const key = message.key === null ? null : message.key.toString('utf8');
@@ -230,7 +249,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
       if (chunk.length >= maxChunkSize && !(await flush())) return;
     }
     // A partition that was re-assigned or seeked meanwhile must not get our commit.
-    if (isStale()) return;
+    if (isStale() || halted) return;
     await flush();
   }
 
@@ -252,7 +271,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: options.subscriptions.map((s) => s.topic), fromBeginning: options.fromBeginning ?? false });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: processBatch });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: processBatchOrHalt });
     await Promise.race([stopped, crashed]);
   } finally {
     // Waits for the batch in progress, which commits what it finished before returning.

@@ -20,9 +20,17 @@
 // - the same event id at a new offset (an upstream stage replayed and re-produced it): caught by a
 //   per-id mark with a TTL. Ticks never arrive this way (the feed does not replay), so they get
 //   the watermark alone: per-id keys for every tick would be hundreds of millions a day.
+//
+// A recreated topic (or a wiped broker) starts its offsets again from 0, under the watermark: the
+// watermark alone would skip every new event silently. kafkajs cannot read topic ids, so the
+// stage checks that whatever it finds at or below its watermark is what it processed there: the
+// event at the watermark offset has the id recorded with it, every other event has its processed
+// mark, and a tick (no marks) is no newer than the tick recorded at the watermark. Anything else
+// is a different log, and the stage halts with the remedy instead of skipping.
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { EventType } from '../domain/events';
 import type { ConsumedEvent } from '../kafka/consumer';
+import { HaltConsumerError } from '../kafka/failures';
 import type { EventMessage, EventProducer } from '../kafka/producer';
 import { filterUnprocessed, markProcessed } from '../redis/dedup';
 import { namespacedKey, type KeyNamespace } from '../redis/keys';
@@ -33,8 +41,16 @@ const WATERMARK_ONLY: ReadonlySet<EventType> = new Set(['tick_received']);
 /** More than any batch a consumer can have in flight between two offset commits. */
 const REDELIVERY_WINDOW = 100_000n;
 
-const watermarkKey = (namespace: KeyNamespace, stage: string, topic: string, partition: number) =>
+const watermarkKey = (namespace: KeyNamespace, stage: string, topic: string, partition: number | '*') =>
   namespacedKey(namespace, 'watermark', stage, topic, partition);
+/** The id and envelope time of the event at the watermark offset (JSON). */
+const watermarkEventKey = (namespace: KeyNamespace, stage: string, topic: string, partition: number | '*') =>
+  namespacedKey(namespace, 'watermark-event', stage, topic, partition);
+
+interface WatermarkEvent {
+  id: string;
+  ts: string;
+}
 
 /** The context of the batch of a partition that was computed but not committed yet. */
 const inFlightKey = (namespace: KeyNamespace, stage: string, topic: string, partition: number) =>
@@ -83,23 +99,37 @@ export async function processOnce<T extends EventType, C = undefined>(
   const first = events[0];
   if (!first) return { fresh: 0, skipped: 0 };
   const watermark = watermarkKey(namespace, stage, first.topic, first.partition);
+  const watermarkEvent = watermarkEventKey(namespace, stage, first.topic, first.partition);
   const inFlight = inFlightKey(namespace, stage, first.topic, first.partition);
-  const [storedOffset, unseenIds, storedInFlight] = await Promise.all([
+  const [storedOffset, storedEvent, unseenIds, storedInFlight] = await Promise.all([
     redis.get(watermark),
+    redis.get(watermarkEvent),
     filterUnprocessed(redis, namespace, stage, idsNeedingMarks(events)),
     options.context ? redis.get(inFlight) : Promise.resolve(null),
   ]);
   const after = storedOffset === null ? -1n : BigInt(storedOffset);
+  const atWatermark = storedEvent === null ? undefined : (JSON.parse(storedEvent) as WatermarkEvent);
   const last = events[events.length - 1]!;
-  if (BigInt(last.offset) + REDELIVERY_WINDOW < after) {
-    // Offsets are committed after every batch, so a redelivery is never this far behind: the
-    // topic was recreated. Skipping silently would drop every message; stop loudly instead.
-    throw new Error(
-      `${stage}: ${first.topic}[${first.partition}] offset ${last.offset} is far behind the processed watermark ${after}; ` +
-        `if the topic was recreated, delete Redis key ${watermark} to process it again`,
+  const unseen = new Set(unseenIds);
+  const processedHere = (event: ConsumedEvent<T>): boolean => {
+    const offset = BigInt(event.offset);
+    if (offset > after) return true;
+    if (offset === after && atWatermark && event.envelope.id !== atWatermark.id) return false;
+    if (!WATERMARK_ONLY.has(event.envelope.type)) return !unseen.has(event.envelope.id);
+    return !atWatermark || Date.parse(event.envelope.ts) <= Date.parse(atWatermark.ts);
+  };
+  const stranger = events.find((event) => !processedHere(event));
+  // Offsets are committed after every batch, so a redelivery is never this far behind either.
+  if (stranger || BigInt(last.offset) + REDELIVERY_WINDOW < after) {
+    const at = stranger ?? last;
+    const keys = [watermarkKey, watermarkEventKey].map((key) => key(namespace, stage, at.topic, '*'));
+    throw new HaltConsumerError(
+      `${stage}: ${at.topic}[${at.partition}] offset ${at.offset} holds event ${at.envelope.id}, which this stage did not process ` +
+        `there, under its watermark ${after}: the topic was recreated or the broker's data wiped, and going on would skip ` +
+        `everything up to offset ${after}. To process the new log from its start, stop the stage, delete the Redis keys ` +
+        `${keys.join(' and ')}, and start it again`,
     );
   }
-  const unseen = new Set(unseenIds);
   const fresh = events.filter(
     (event) =>
       BigInt(event.offset) > after &&
@@ -124,12 +154,15 @@ export async function processOnce<T extends EventType, C = undefined>(
   const multi = redis.multi();
   outcome.persist?.(multi);
   multi.set(watermark, last.offset);
+  multi.set(watermarkEvent, JSON.stringify({ id: last.envelope.id, ts: last.envelope.ts } satisfies WatermarkEvent));
   // A replay shorter than the batch it repeats leaves the context for the rest of that batch.
   if (options.context && (!replaying || BigInt(last.offset) >= BigInt(interrupted.lastOffset))) multi.del(inFlight);
   markProcessed(multi, namespace, stage, idsNeedingMarks(fresh));
   const results = await multi.exec();
   const failed = results?.find(([error]) => error);
-  if (!results || failed) throw new Error(`committing ${stage} state failed: ${failed?.[0]?.message ?? 'transaction aborted'}`);
+  if (!results || failed) {
+    throw new Error(`committing ${stage} state failed: ${failed?.[0]?.message ?? 'transaction aborted'}`, { cause: failed?.[0] ?? undefined });
+  }
   return { fresh: fresh.length, skipped: events.length - fresh.length };
 }
 

@@ -3,6 +3,7 @@
 import { KiteConnect } from 'kiteconnect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiteChecksum } from './checksum';
+import { isAllowedRedirect } from './routes/login';
 import { startFakeKite, type FakeKite } from './server';
 
 const apiKey = 'serverkey01';
@@ -78,6 +79,23 @@ describe('fake Kite server', () => {
     expect(Object.fromEntries(target.searchParams)).toMatchObject({ x: '1', state: 'abc', action: 'login', status: 'success' });
     const kite = new KiteConnect({ api_key: apiKey, root: fake.url });
     await expect(kite.generateSession(target.searchParams.get('request_token')!, apiSecret)).resolves.toMatchObject({ user_id: 'QX9876' });
+  });
+
+  it('redirects only to loopback or the registered redirect URL, never to another host', async () => {
+    const login = (redirect: string) =>
+      fetch(`${fake.loginUrl}?v=3&api_key=${apiKey}&redirect=${encodeURIComponent(redirect)}`, { redirect: 'manual' });
+    for (const elsewhere of ['https://attacker.example/steal', 'http://127.0.0.1.attacker.example/cb', 'http://[::ffff:7f00:1]@evil.example/']) {
+      const refused = await login(elsewhere);
+      expect(refused.status, elsewhere).toBe(400);
+      expect(refused.headers.get('location'), elsewhere).toBeNull();
+    }
+    for (const loopback of ['http://localhost:8000/api/v1/auth/kite/callback', 'http://[::1]:8000/cb']) {
+      expect((await login(loopback)).status, loopback).toBe(302);
+    }
+    const registered = 'https://trader.example/api/v1/auth/kite/callback';
+    expect(isAllowedRedirect(new URL(`${registered}?x=1`), registered)).toBe(true);
+    expect(isAllowedRedirect(new URL('https://trader.example/other'), registered)).toBe(false);
+    expect(isAllowedRedirect(new URL('https://attacker.example/api/v1/auth/kite/callback'), registered)).toBe(false);
   });
 
   it('shows the request token without a redirect and refuses an unknown api_key', async () => {

@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { parseConfig } from '../../core/config/load';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 import { kafkaAddress, postgresAddress, redisAddress, temporalAddress } from './addresses';
+import { REDIS_DURABILITY_ARGS } from './components/redis';
 import { REPO_ROOT } from './paths';
 
 interface ComposeService {
@@ -63,6 +64,10 @@ describe('docker-compose.yml agrees with the configuration defaults', () => {
     const { port } = redisAddress(defaults);
     expect(published('redis').get(port)).toBe(6379);
     expect(service('redis').image).toMatch(/^redis:7\b/);
+  });
+
+  it('runs Redis with the same persistence settings as infra up', () => {
+    expect(service('redis').command).toEqual(['redis-server', ...REDIS_DURABILITY_ARGS]);
   });
 
   it('publishes Temporal and its Web UI on the default ports', () => {

@@ -21,6 +21,10 @@ export function registerLoginRoutes(app: FastifyInstance, state: FakeKiteState, 
     if (redirect !== undefined && !target) {
       return sendPage(reply, 400, 'Invalid redirect URL', '<p>The redirect URL must be an absolute http(s) URL.</p>');
     }
+    // The request token goes wherever we redirect: like Kite, never to a URL the caller made up.
+    if (target && redirect !== options.redirectUrl && !isAllowedRedirect(target, options.redirectUrl)) {
+      return sendPage(reply, 400, 'Redirect URL not allowed', '<p>The redirect URL must be the registered one or on this machine (loopback).</p>');
+    }
 
     const requestToken = state.issueRequestToken();
     if (target) {
@@ -43,6 +47,15 @@ export function registerLoginRoutes(app: FastifyInstance, state: FakeKiteState, 
 <p>It can be exchanged once, within a few minutes.</p>`,
     );
   });
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
+
+/** A `?redirect=` target the fake accepts: loopback, or the registered URL (its origin and path). */
+export function isAllowedRedirect(target: URL, registered?: string): boolean {
+  if (LOOPBACK_HOSTS.has(target.hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(target.hostname)) return true;
+  const allowed = registered === undefined ? undefined : parseHttpUrl(registered);
+  return allowed !== undefined && allowed.origin === target.origin && allowed.pathname === target.pathname;
 }
 
 function parseHttpUrl(value: string): URL | undefined {
