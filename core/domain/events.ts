@@ -133,6 +133,12 @@ export const orderCancelledData = z.object({
 export const positionSnapshot = z.object({
   instrumentToken,
   quantity: z.number().int(),
+  /**
+   * The place of the last fill booked into this position in its strategy-instrument's fill log
+   * (the offset of {ns}.orders.filled, whose key keeps one strategy-instrument on one partition),
+   * so a reader knows which fills the snapshot includes; absent in snapshots from before it existed.
+   */
+  fillSequence: z.number().int().min(0).optional(),
   averagePrice: paiseAmount,
   lastPrice: paiseAmount,
   realizedPnl: paiseAmount,

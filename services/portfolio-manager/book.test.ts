@@ -49,6 +49,13 @@ const contractNote = (seconds: number, strategies: ReturnType<typeof allocation>
   });
 
 describe('portfolio books', () => {
+  it("stamps each snapshot position with the sequence of the last fill it booked", () => {
+    const events: BookInput[] = [fill(0, 'BUY', 10, 250_000), fill(61, 'SELL', 4, 251_000)];
+    const offsets = new Map([[events[0]!.id, 17], [events[1]!.id, 42]]);
+    const { snapshots } = applyBatch(new Map(), events, settings, (id) => offsets.get(id));
+    expect(snapshots.map((s) => s.data.positions.map((p) => [p.quantity, p.fillSequence]))).toEqual([[[6, 42]]]);
+  });
+
   it('books fills and marks to the latest tick exactly as the domain does event by event', () => {
     const events: BookInput[] = [fill(0, 'BUY', 10, 250_000), tick(1, 251_000), tick(2, 252_500), fill(3, 'SELL', 4, 253_000), tick(4, 249_000)];
     const { books, touched } = run(new Map(), events);

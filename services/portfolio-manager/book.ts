@@ -64,7 +64,13 @@ export const eventTime = (envelope: BookInput): string => {
 /** The figures readers show: the portfolio marked to its latest prices, as of its last event. */
 export const currentView = (book: StrategyBook): PnlSnapshot => snapshot(book.portfolio, book.strategyId, book.updatedAt);
 
-export function applyBatch(committed: Books, events: readonly BookInput[], settings: BookSettings): BatchResult {
+/** `sequenceOf` gives a fill event's place in its strategy-instrument's log (its offset), when known. */
+export function applyBatch(
+  committed: Books,
+  events: readonly BookInput[],
+  settings: BookSettings,
+  sequenceOf?: (eventId: string) => number | undefined,
+): BatchResult {
   const books = new Map(committed);
   const touched = new Set<string>();
   // Only an instrument's latest price matters to a mark, so consecutive ticks are folded and
@@ -126,7 +132,7 @@ export function applyBatch(committed: Books, events: readonly BookInput[], setti
     const book = books.get(fill.strategyId) ?? newBook(fill.strategyId);
     books.set(fill.strategyId, {
       ...book,
-      portfolio: applyFill(book.portfolio, fill),
+      portfolio: applyFill(book.portfolio, fill, sequenceOf?.(envelope.id)),
       updatedAt: later(book.updatedAt, at),
       changedSinceSnapshot: true,
     });

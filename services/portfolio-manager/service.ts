@@ -12,6 +12,7 @@ import { createEvent } from '../../core/domain/events';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
+import { fillSequences } from '../../core/pipeline/fill-sequence';
 import { processOnce } from '../../core/pipeline/process-once';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
@@ -46,7 +47,7 @@ export function createPortfolioManagerService(deps: PortfolioManagerDeps): Strea
       events,
       apply: (fresh) => {
         // Always from the committed books: a retried batch must not see its own failed attempt.
-        const result = applyBatch(committed, fresh.map((event) => event.envelope as BookInput), settings);
+        const result = applyBatch(committed, fresh.map((event) => event.envelope as BookInput), settings, fillSequences(fresh));
         next = result.books;
         taken = result.snapshots.length;
         const at = now();

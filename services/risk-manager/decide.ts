@@ -42,6 +42,8 @@ export interface DecisionContext {
   now: Date;
   /** The kill switch as the batch's context read it. */
   killSwitch: KillSwitchStatus;
+  /** A fill event's place in its strategy-instrument's log (its offset), for snapshots to compare. */
+  fillSequenceOf?: (eventId: string) => number | undefined;
 }
 
 export interface Decision {
@@ -67,7 +69,7 @@ export function decideBatch(committed: RiskState, inputs: readonly RiskInput[], 
   const decisions: Decision[] = [];
   for (const input of inputs) {
     if (input.type === 'order_filled') {
-      state = recordFill(state, (input as Envelope<'order_filled'>).data);
+      state = recordFill(state, (input as Envelope<'order_filled'>).data, context.fillSequenceOf?.(input.id));
       continue;
     }
     if (input.type === 'order_rejected' || input.type === 'order_cancelled') {

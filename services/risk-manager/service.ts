@@ -20,6 +20,7 @@ import type { RiskState } from '../../core/domain/trading/risk';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
+import { fillSequences } from '../../core/pipeline/fill-sequence';
 import { processOnce } from '../../core/pipeline/process-once';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
@@ -82,7 +83,14 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
         decided = decideBatch(
           committed,
           fresh.map((event) => event.envelope as RiskInput),
-          { namespace, topics, limitsOf: (id) => limits.limitsOf(id), now: decidedAt, killSwitch: killSwitch ?? recorded },
+          {
+            namespace,
+            topics,
+            limitsOf: (id) => limits.limitsOf(id),
+            now: decidedAt,
+            killSwitch: killSwitch ?? recorded,
+            fillSequenceOf: fillSequences(fresh),
+          },
         );
         const next = decided.state;
         return { outputs: decided.outputs, persist: (multi) => persistRiskState(multi, namespace, next) };

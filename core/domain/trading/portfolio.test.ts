@@ -27,7 +27,7 @@ const fill = (side: 'BUY' | 'SELL', quantity: number, price: number, charges: Ch
     filledAt: AS_OF,
   };
 };
-const apply = (state: PortfolioState, ...fills: OrderFilled[]) => fills.reduce(applyFill, state);
+const apply = (state: PortfolioState, ...fills: OrderFilled[]) => fills.reduce((next, fill) => applyFill(next, fill), state);
 const position = (state: PortfolioState) => state.positions[key]!;
 
 describe('portfolio accounting', () => {

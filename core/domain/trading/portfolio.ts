@@ -24,6 +24,8 @@ export interface PositionState {
   costBasis: number;
   /** Realized P&L of this instrument, gross of charges. */
   realizedPnl: number;
+  /** Sequence of the last fill booked (its place in the strategy-instrument's log), when known. */
+  fillSequence?: number;
 }
 
 export interface PortfolioState {
@@ -95,13 +97,18 @@ export function applyToPosition(position: PositionState, signedQuantity: number,
   return { position: next, realized };
 }
 
-/** Books a fill: position, realized P&L, charges, and cash (value and charges). */
-export function applyFill(state: PortfolioState, fill: OrderFilled): PortfolioState {
+/**
+ * Books a fill: position, realized P&L, charges, and cash (value and charges). `sequence` is the
+ * fill's place in its strategy-instrument's log; snapshots carry it so readers know what they include.
+ */
+export function applyFill(state: PortfolioState, fill: OrderFilled, sequence?: number): PortfolioState {
   if (!Number.isSafeInteger(fill.quantity) || fill.quantity <= 0) throw new MoneyError(`bad fill quantity ${fill.quantity}`);
   const key = String(fill.instrumentToken);
   const signed = fill.side === 'BUY' ? fill.quantity : -fill.quantity;
   const current = state.positions[key] ?? { instrumentToken: fill.instrumentToken, quantity: 0, costBasis: 0, realizedPnl: 0 };
-  const { position, realized } = applyToPosition(current, signed, fill.price);
+  const applied = applyToPosition(current, signed, fill.price);
+  const realized = applied.realized;
+  const position = sequence === undefined ? applied.position : { ...applied.position, fillSequence: sequence };
   const value = fill.quantity * fill.price;
   const cash = state.cash + (fill.side === 'BUY' ? -value : value) - fill.charges.total;
   return {
@@ -158,6 +165,7 @@ export function snapshot(state: PortfolioState, strategyId: string, asOf: string
         lastPrice,
         realizedPnl: position.realizedPnl,
         unrealizedPnl: unrealizedPnlOf(position, lastPrice || undefined),
+        ...(position.fillSequence === undefined ? {} : { fillSequence: position.fillSequence }),
       };
     });
   return {

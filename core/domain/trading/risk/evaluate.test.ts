@@ -159,6 +159,33 @@ describe('risk state', () => {
     expect(state.strategies['momentum-1']!.positions[String(RELIANCE)]).toBe(6);
   });
 
+  // The portfolio stamps a snapshot with its latest event time, ticks included, so a snapshot can
+  // be "newer" than a fill it has not booked yet. What it has booked is told by the sequence of
+  // the last fill in each position (the fill's place in its strategy-instrument's log).
+  const snapshotAt = (asOf: string, quantity: number, fillSequence: number): PnlSnapshot => ({
+    ...pnl(0, 0, asOf, quantity),
+    positions: [{ instrumentToken: RELIANCE, quantity, averagePrice: 250_000, lastPrice: 250_000, realizedPnl: 0, unrealizedPnl: 0, fillSequence }],
+  });
+
+  it('keeps a fill a later-stamped snapshot has not booked yet', () => {
+    let state = recordFill(withTick(), fill('BUY', 10, '2026-11-24T10:00:05+05:30'), 7);
+    // Taken at a tick of 10:00:06, from fills up to sequence 6: it knows nothing of the BUY 10.
+    state = recordPnlSnapshot(state, snapshotAt('2026-11-24T10:00:06+05:30', 0, 6));
+    expect(state.strategies['momentum-1']!.positions[String(RELIANCE)]).toBe(10);
+  });
+
+  it('takes a snapshot ahead of its own fills, and does not count those fills again', () => {
+    let state = recordFill(withTick(), fill('BUY', 10, '2026-11-24T10:00:05+05:30'), 3);
+    // The portfolio has booked fills 4 and 5 (SELL 4, SELL 2) that this state has not seen yet.
+    state = recordPnlSnapshot(state, snapshotAt('2026-11-24T10:00:04+05:30', 4, 5));
+    expect(state.strategies['momentum-1']!.positions[String(RELIANCE)]).toBe(4);
+    state = recordFill(state, fill('SELL', 4, '2026-11-24T10:00:06+05:30'), 4);
+    state = recordFill(state, fill('SELL', 2, '2026-11-24T10:00:07+05:30'), 5);
+    expect(state.strategies['momentum-1']!.positions[String(RELIANCE)]).toBe(4);
+    state = recordFill(state, fill('SELL', 1, '2026-11-24T10:00:08+05:30'), 6);
+    expect(state.strategies['momentum-1']!.positions[String(RELIANCE)]).toBe(3);
+  });
+
   it('stays plain JSON', () => {
     let state = recordValidated(withTick(), makeValidated(makeSignal()), NOW);
     state = recordPnlSnapshot(recordFill(state, fill('BUY', 10)), pnl(-5, 3));

@@ -8,9 +8,11 @@
 // open quantity counts towards the strategy's exposure, or two orders could each pass a limit
 // that both together break. Fills move quantity from pending into the position.
 //
-// Positions move with every fill (recordFill) and are replaced by portfolio snapshots
-// (recordPnlSnapshot) unless the snapshot predates the last fill seen, so an older snapshot
-// arriving late cannot undo a newer fill. Daily P&L is the change of net P&L (realized +
+// Positions move with every fill (recordFill). A portfolio snapshot replaces a position only when
+// it has booked more of that strategy-instrument's fills than this state has (fill sequences: the
+// fill's offset in its partition, one strategy-instrument per partition); the fills it already
+// includes are then not counted again when they arrive. Times cannot decide this: a snapshot is
+// stamped with its latest event, ticks included, so it can look newer than a fill it lacks. Daily P&L is the change of net P&L (realized +
 // unrealized - charges) since the start of the IST trading day; a strategy seen for the first
 // time starts from zero.
 import type { OrderFilled, PnlSnapshot, SignalValidated, Tick } from '../../events';
@@ -28,6 +30,8 @@ export interface StrategyRiskView {
   /** asOf of the last snapshot applied. */
   reportedAt: string | null;
   lastFillAt: string | null;
+  /** instrument token -> sequence of the last fill counted in the position (see recordFill). */
+  fillSequences?: Record<string, number>;
 }
 
 export interface KillSwitch {
@@ -155,17 +159,25 @@ export function pendingOf(state: RiskState, strategyId: string, instrumentToken:
   return pending;
 }
 
-export function recordFill(state: RiskState, fill: OrderFilled): RiskState {
+/**
+ * Counts a fill into the position and out of its order's pending quantity. `sequence` is the
+ * fill's place in its strategy-instrument's log; a fill at or below the sequence of a snapshot
+ * already taken is in the position already.
+ */
+export function recordFill(state: RiskState, fill: OrderFilled, sequence?: number): RiskState {
   const rolled = rollover(state, fill.filledAt);
   const view = rolled.strategies[fill.strategyId] ?? emptyView();
   const key = String(fill.instrumentToken);
   const signed = fill.side === 'BUY' ? fill.quantity : -fill.quantity;
   const lastFillAt =
     view.lastFillAt === null || instant(fill.filledAt) > instant(view.lastFillAt) ? fill.filledAt : view.lastFillAt;
+  const counted = view.fillSequences?.[key];
+  const included = sequence !== undefined && counted !== undefined && sequence <= counted;
   const updated: StrategyRiskView = {
     ...view,
-    positions: { ...view.positions, [key]: (view.positions[key] ?? 0) + signed },
+    positions: included ? view.positions : { ...view.positions, [key]: (view.positions[key] ?? 0) + signed },
     lastFillAt,
+    fillSequences: sequence === undefined || included ? view.fillSequences : { ...view.fillSequences, [key]: sequence },
   };
   return { ...rolled, strategies: { ...rolled.strategies, [fill.strategyId]: updated }, pendingOrders: afterFill(rolled.pendingOrders, fill) };
 }
@@ -178,18 +190,27 @@ function afterFill(pendingOrders: Record<string, PendingOrder>, fill: OrderFille
   return open > 0 ? { ...rest, [fill.orderId]: { ...pending, open } } : rest;
 }
 
-/** Takes the portfolio's view of a strategy: P&L always (if newer), positions unless stale. */
+/**
+ * Takes the portfolio's view of a strategy: its P&L if the snapshot is newer than the last one
+ * applied, and each position whose fill sequence is ahead of the one this state counted.
+ */
 export function recordPnlSnapshot(state: RiskState, snapshot: PnlSnapshot): RiskState {
   const rolled = rollover(state, snapshot.asOf);
   const view = rolled.strategies[snapshot.strategyId] ?? emptyView();
   if (view.reportedAt !== null && instant(snapshot.asOf) < instant(view.reportedAt)) return rolled;
-  const positionsCurrent = view.lastFillAt === null || instant(snapshot.asOf) >= instant(view.lastFillAt);
-  const positions = positionsCurrent
-    ? Object.fromEntries(snapshot.positions.map((p) => [String(p.instrumentToken), p.quantity]))
-    : view.positions;
+  const positions = { ...view.positions };
+  const fillSequences = { ...view.fillSequences };
+  for (const position of snapshot.positions) {
+    const key = String(position.instrumentToken);
+    const counted = fillSequences[key];
+    if (position.fillSequence === undefined || (counted !== undefined && position.fillSequence <= counted)) continue;
+    positions[key] = position.quantity;
+    fillSequences[key] = position.fillSequence;
+  }
   const updated: StrategyRiskView = {
     ...view,
     positions,
+    fillSequences,
     realizedPnl: snapshot.realizedPnl,
     unrealizedPnl: snapshot.unrealizedPnl,
     chargesPaid: snapshot.chargesPaid,
