@@ -13,7 +13,9 @@ import type { Config } from '../core/config/load';
 import { createEvent, type Envelope, type Signal } from '../core/domain/events';
 import { paise } from '../core/domain/money';
 import { dlqTopic, marketTicksTopic, namespaceTopics, strategyInstrumentKey, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
-import { offsetByBps } from '../core/domain/trading/prices';
+import { DEFAULT_PAPER_BROKER_CONFIG } from '../core/domain/trading/paper-broker';
+import { slippedPrice } from '../core/domain/trading/paper-execution';
+import { mulberry32 } from '../core/domain/trading/rng';
 import { makeSignal, makeTick, makeValidated } from '../core/domain/trading/testing';
 import { createKafka } from '../core/kafka/client';
 import { readDeadLetterHeaders } from '../core/kafka/dead-letter';
@@ -342,18 +344,18 @@ describe('paper trading engine: orders', () => {
     const fills = (await out.filled()).map((f) => f.data);
     // Fill 1: 12 of 30 (the depth) at 350000 x 1.0005 = 350175; turnover 4,202,100: brokerage 1260.63 -> 1261;
     //   exchange 124.80 -> 125; SEBI 4.2021 -> 4; stamp 126.063 -> 126; GST 18% of 1390 = 250.2 -> 250; total 1,766.
-    // The order's charges after fill 2 (18 at 350400 x 1.0005 = 350575.2 -> 350575): turnover 4,202,100 +
-    //   6,310,350 = 10,512,450: brokerage 3153.7 capped at 2000; exchange 312.22 -> 312; SEBI 10.51 -> 11;
+    // The order's charges after fill 2 (18 at 350400 x 1.0005 = 350575.2 -> up to 350580): turnover 4,202,100 +
+    //   6,310,440 = 10,512,540: brokerage 3153.76 capped at 2000; exchange 312.22 -> 312; SEBI 10.51 -> 11;
     //   stamp 315.37 -> 315; GST 18% of 2323 = 418.14 -> 418; total 3,056. Fill 2 is charged the difference:
     //   brokerage 739, exchange 187, SEBI 7, stamp 189, GST 168, total 1,290.
     expect(fills).toMatchObject([
       { fillId: `${orderId}-1`, quantity: 12, price: 350_175, cumulativeQuantity: 12, remainingQuantity: 18,
         charges: { brokerage: 1_261, stt: 0, exchangeTransaction: 125, sebi: 4, stampDuty: 126, gst: 250, total: 1_766 } },
-      { fillId: `${orderId}-2`, quantity: 18, price: 350_575, cumulativeQuantity: 30, remainingQuantity: 0,
+      { fillId: `${orderId}-2`, quantity: 18, price: 350_580, cumulativeQuantity: 30, remainingQuantity: 0,
         charges: { brokerage: 739, stt: 0, exchangeTransaction: 187, sebi: 7, stampDuty: 189, gst: 168, total: 1_290 } },
     ]);
-    // 10,512,450 / 30 = 350,415 exactly.
-    expect(await orderRow(orderId)).toMatchObject({ status: 'COMPLETE', filled_quantity: 30, average_price_paise: 350_415 });
+    // 10,512,540 / 30 = 350,418 exactly.
+    expect(await orderRow(orderId)).toMatchObject({ status: 'COMPLETE', filled_quantity: 30, average_price_paise: 350_418 });
     expect((await fillRows()).map((r) => [r.fill_id, r.quantity, r.charges_paise])).toEqual([
       [`${orderId}-1`, 12, 1_766],
       [`${orderId}-2`, 18, 1_290],
@@ -469,7 +471,7 @@ describe('paper trading engine: determinism and recovery', () => {
     const marketFills = first.events.filter((e) => e.type === 'order_filled' && !String((e.data as { orderId: string }).orderId).endsWith('-tp'));
     const plainPrice = (e: (typeof marketFills)[number]) => {
       const data = e.data as { filledAt: string; side: 'BUY' | 'SELL' };
-      return offsetByBps(paise(tickPrice.get(data.filledAt)!), data.side === 'BUY' ? 5 : -5, paise(5));
+      return slippedPrice(paise(tickPrice.get(data.filledAt)!), data.side, { ...DEFAULT_PAPER_BROKER_CONFIG, slippageBps: 5 }, mulberry32(1));
     };
     expect(marketFills.some((e) => (e.data as { price: number }).price !== plainPrice(e))).toBe(true);
 

@@ -21,13 +21,13 @@ describe('paper broker adapter: cash ledger', () => {
     const adapter = createPaperBrokerAdapter(settings);
     let state = submitted(adapter, adapter.initialState(), { side: 'BUY', quantity: 10 }, 'o1').state;
     const buy = adapter.onTick(state, makeTick(250_010), T1);
-    // 250010 x 1.001 -> 250260; value 2,502,600; charges 1,052 (see paper-broker.test.ts)
-    expect(ofType(buy, 'order_filled')[0]!.data).toMatchObject({ price: 250_260, charges: { total: 1_052 } });
-    expect(buy.state.cash).toEqual({ 'momentum-1': 10_000_000 - 2_502_600 - 1_052 });
+    // 250010 x 1.001 -> 250265; value 2,502,650; charges 1,052 (see paper-broker.test.ts)
+    expect(ofType(buy, 'order_filled')[0]!.data).toMatchObject({ price: 250_265, charges: { total: 1_052 } });
+    expect(buy.state.cash).toEqual({ 'momentum-1': 10_000_000 - 2_502_650 - 1_052 });
     state = submitted(adapter, buy.state, { side: 'SELL', quantity: 10 }, 'o2').state;
     const sell = adapter.onTick(state, makeTick(250_010), T1);
     const fill = ofType(sell, 'order_filled')[0]!.data;
-    expect(sell.state.cash['momentum-1']).toBe(10_000_000 - 2_502_600 - 1_052 + fill.price * 10 - fill.charges.total);
+    expect(sell.state.cash['momentum-1']).toBe(10_000_000 - 2_502_650 - 1_052 + fill.price * 10 - fill.charges.total);
   });
 
   it('reserves cash for open BUY entries: a second order the rest cannot pay for is refused', () => {
@@ -58,8 +58,8 @@ describe('paper broker adapter: cash ledger', () => {
     const first = adapter.onTick(state, makeTick(250_000, depth(12)), T1);
     expect(ofType(first, 'order_filled')[0]!.order).toMatchObject({ status: 'OPEN', filledQuantity: 12, averagePrice: 250_250 });
     const second = adapter.onTick(first.state, makeTick(250_400, depth(50)), T1);
-    // 12 x 250250 + 18 x 250650 = 3,003,000 + 4,511,700 = 7,514,700; / 30 = 250490
-    expect(ofType(second, 'order_filled')[0]!.order).toMatchObject({ status: 'COMPLETE', filledQuantity: 30, averagePrice: 250_490 });
+    // 250400 x 1.001 = 250650.4 -> 250655; 12 x 250250 + 18 x 250655 = 3,003,000 + 4,511,790 = 7,514,790; / 30 = 250493
+    expect(ofType(second, 'order_filled')[0]!.order).toMatchObject({ status: 'COMPLETE', filledQuantity: 30, averagePrice: 250_493 });
   });
 });
 

@@ -26,7 +26,7 @@ describe('paper broker: market orders', () => {
   it('fills a BUY at the next tick, with slippage against the trader, rounded to the tick size', () => {
     const state = submitted(broker(), { side: 'BUY', quantity: 10 });
     expect(state.orders).toHaveLength(1);
-    // 250010 x 1.001 = 250260.01 -> nearest 5 paise: 250260
+    // 250010 x 1.001 = 250260.01 -> up to the next 5 paise: 250265
     const result = tick(state, 250_010);
     expect(result.fills).toEqual([
       {
@@ -38,11 +38,11 @@ describe('paper broker: market orders', () => {
         product: 'MIS',
         fillId: 'o1-1',
         quantity: 10,
-        price: 250_260,
+        price: 250_265,
         cumulativeQuantity: 10,
         remainingQuantity: 0,
-        // turnover 2,502,600: brokerage 0.03% = 750.78 -> 751; exchange 74.33 -> 74; SEBI 2.5026 -> 3;
-        // stamp 0.003% = 75.078 -> 75; GST 18% x (751 + 74 + 3 = 828) = 149.04 -> 149;
+        // turnover 2,502,650: brokerage 0.03% = 750.795 -> 751; exchange 74.33 -> 74; SEBI 2.50265 -> 3;
+        // stamp 0.003% = 75.0795 -> 75; GST 18% x (751 + 74 + 3 = 828) = 149.04 -> 149;
         // total 751 + 74 + 3 + 75 + 149 = 1052
         charges: { brokerage: 751, stt: 0, exchangeTransaction: 74, sebi: 3, stampDuty: 75, gst: 149, total: 1052 },
         filledAt: T1,
@@ -55,8 +55,8 @@ describe('paper broker: market orders', () => {
   it('fills a SELL lower, and ignores ticks of other instruments', () => {
     const state = submitted(broker(), { side: 'SELL', quantity: 10 });
     expect(tick(state, 100_000, T1, { instrumentToken: 2_885, tradingsymbol: 'TCS' }).fills).toEqual([]);
-    // 250010 x 0.999 = 249759.99 -> 249760
-    expect(tick(state, 250_010).fills[0]).toMatchObject({ side: 'SELL', price: 249_760 });
+    // 250010 x 0.999 = 249759.99 -> down to 249755
+    expect(tick(state, 250_010).fills[0]).toMatchObject({ side: 'SELL', price: 249_755 });
   });
 });
 
@@ -272,7 +272,7 @@ describe('paper broker: latency', () => {
     expect(early.fills).toEqual([]);
     state = early.state;
     const due = onTick(state, makeTick(250_010), at(1_500), mulberry32(1));
-    expect(due.fills).toMatchObject([{ orderId: 'o1', quantity: 10, price: 250_260, filledAt: at(1_500) }]);
+    expect(due.fills).toMatchObject([{ orderId: 'o1', quantity: 10, price: 250_265, filledAt: at(1_500) }]);
   });
 
   it('delays the exits too: they are submitted at the entry fill and wait their own latency', () => {

@@ -3,7 +3,8 @@
 // from the seeded Rng the caller passes, so the same seed and ticks give the same fills.
 //
 // - MARKET orders fill on the next tick of their instrument processed after submission, at its
-//   last price moved by slippage against the trader, rounded to the tick size.
+//   last price moved by slippage against the trader, rounded to the tick size away from the
+//   trader and at least one tick worse than the last price (see slippedPrice).
 // - LIMIT orders wait for a tick that crosses them; SL / SL-M wait for their trigger, then act as
 //   LIMIT / MARKET. A triggered stop stays triggered.
 // - With a latency configured, an order (exits included) ignores the ticks stamped before its
