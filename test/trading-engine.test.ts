@@ -367,11 +367,12 @@ describe('paper trading engine: orders', () => {
     const sc = await scenario('cash');
     const out = await outputsOf(sc);
     const engine = startEngine(sc, testConfig({ ...plain, PAPER__STARTING_CASH_PAISE: '1000000' }));
-    const signal = validated({ side: 'BUY', quantity: 10, referencePrice: 250_000 });
+    const signal = validated({ side: 'BUY', quantity: 10, referencePrice: 250_000, product: 'CNC' });
     await sendSignals(sc, [signal]);
-    // Needs 10 x 250000 = 2,500,000 plus charges: brokerage 750, exchange 74.25 -> 74, SEBI 2.5 -> 3,
-    // stamp 75, GST 18% of 827 = 148.86 -> 149; total 1,051: ₹25,010.51 against ₹10,000.00.
-    const reason = 'insufficient cash: order needs ₹25010.51, available ₹10000.00';
+    // Delivery needs the full 10 x 250000 = 2,500,000 plus charges: no brokerage, STT 0.1% = ₹25,
+    // exchange 74.25 -> 74, SEBI 2.5 -> 3, stamp 0.015% = 375, GST 18% of 77 = 13.86 -> 14; total
+    // 2,966: ₹25,029.66 against ₹10,000.00.
+    const reason = 'insufficient cash: order needs ₹25029.66, available ₹10000.00';
     const orderId = orderIdFor(signal.id);
     expect(await out.rejected()).toMatchObject([
       { type: 'order_rejected', causationId: signal.id, data: { orderId, side: 'BUY', quantity: 10, reason, rejectedAt: signal.ts } },

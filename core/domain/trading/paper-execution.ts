@@ -13,6 +13,8 @@ export interface PaperBrokerConfig {
   tickSize: number;
   /** How long after its submission an order reaches the exchange, in ms of tick time; 0 = at once. */
   latencyMs: number;
+  /** MIS (intraday) exposure needs its value divided by this as margin (see paper-positions.ts). */
+  misLeverage: number;
 }
 
 export const DEFAULT_PAPER_BROKER_CONFIG: PaperBrokerConfig = Object.freeze({
@@ -20,6 +22,7 @@ export const DEFAULT_PAPER_BROKER_CONFIG: PaperBrokerConfig = Object.freeze({
   slippageJitterBps: 0,
   tickSize: 5,
   latencyMs: 0,
+  misLeverage: 5,
 });
 
 /**
