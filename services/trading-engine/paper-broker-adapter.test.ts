@@ -85,6 +85,21 @@ describe('paper broker adapter: margin', () => {
   });
 });
 
+describe('paper broker adapter: reduce-only exits', () => {
+  it('records an exit cut down to its position as still OPEN with the smaller quantity', () => {
+    const adapter = createPaperBrokerAdapter(settings);
+    let state = submitted(adapter, adapter.initialState(), { quantity: 10, takeProfitPrice: 255_000, stopLossPrice: 245_000 }, 'o1').state;
+    state = adapter.onTick(state, makeTick(250_000), T1, open).state;
+    state = submitted(adapter, state, { side: 'SELL', quantity: 6 }, 'o2').state;
+    const cut = adapter.onTick(state, makeTick(250_000), T1, open);
+    expect(ofType(cut, 'order_cancelled').map((r) => [r.data.orderId, r.data.quantity, r.order.status, r.order.quantity])).toEqual([
+      ['o1-tp', 6, 'OPEN', 4],
+      ['o1-sl', 6, 'OPEN', 4],
+    ]);
+    expect(cut.state.positions).toMatchObject({ 'momentum-1:738561:MIS': { quantity: 4 } });
+  });
+});
+
 describe('paper broker adapter: state', () => {
   it('returns the very same state for a tick that changes nothing, so nothing is persisted', () => {
     const adapter = createPaperBrokerAdapter(settings);
@@ -93,6 +108,19 @@ describe('paper broker adapter: state', () => {
     expect(adapter.onTick(state, makeTick(250_000), T1, open).state).toBe(state);
     expect(adapter.watches(state, RELIANCE, T1)).toBe(true);
     expect(adapter.watches(state, TCS, T1)).toBe(false);
+  });
+
+  it('watches ticks of any instrument once the trading day has something due, and expires day orders on them', () => {
+    const adapter = createPaperBrokerAdapter(settings);
+    const state = submitted(adapter, adapter.initialState(), { orderType: 'LIMIT', limitPrice: 240_000, product: 'CNC' }, 'o1').state;
+    const close = '2026-11-24T10:00:00.000Z'; // 15:30 IST
+    expect(adapter.watches(state, TCS, '2026-11-24T09:59:59.999Z')).toBe(false);
+    expect(adapter.watches(state, TCS, close)).toBe(true);
+    const expired = adapter.onTick(state, makeTick(350_000, { instrumentToken: TCS, tradingsymbol: 'TCS' }), close, open);
+    expect(ofType(expired, 'order_cancelled')).toMatchObject([
+      { data: { orderId: 'o1', reason: 'expired at market close' }, order: { status: 'CANCELLED', failureReason: 'expired at market close' } },
+    ]);
+    expect([expired.state.orders, expired.state.reservations]).toEqual([[], {}]);
   });
 
   it('draws slippage per instrument: other instruments\' ticks do not change an instrument\'s fills', () => {
