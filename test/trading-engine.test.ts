@@ -13,7 +13,10 @@ import type { Config } from '../core/config/load';
 import { createEvent, type Envelope, type Signal } from '../core/domain/events';
 import { paise } from '../core/domain/money';
 import { dlqTopic, marketTicksTopic, namespaceTopics, strategyInstrumentKey, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
-import { offsetByBps } from '../core/domain/trading/prices';
+import { DEFAULT_PAPER_BROKER_CONFIG } from '../core/domain/trading/paper-broker';
+import { slippedPrice } from '../core/domain/trading/paper-execution';
+import { squareOffOrderId } from '../core/domain/trading/paper-session';
+import { mulberry32 } from '../core/domain/trading/rng';
 import { makeSignal, makeTick, makeValidated } from '../core/domain/trading/testing';
 import { createKafka } from '../core/kafka/client';
 import { readDeadLetterHeaders } from '../core/kafka/dead-letter';
@@ -22,6 +25,7 @@ import { bootstrapTopics } from '../core/kafka/topics';
 import { configureLogging } from '../core/logging';
 import { migrateDatabase } from '../core/postgres/migrate';
 import { createPool, type Pool } from '../core/postgres/pool';
+import { turnKillSwitchOn } from '../core/redis/kill-switch';
 import type { StreamingService } from '../core/service';
 import { brokerStateKey, createTradingEngineService, orderIdFor } from '../services/trading-engine/service';
 import { claimRedisDatabase, createTestDatabase, testConfig, type TestDatabase } from './support/stack';
@@ -342,18 +346,18 @@ describe('paper trading engine: orders', () => {
     const fills = (await out.filled()).map((f) => f.data);
     // Fill 1: 12 of 30 (the depth) at 350000 x 1.0005 = 350175; turnover 4,202,100: brokerage 1260.63 -> 1261;
     //   exchange 124.80 -> 125; SEBI 4.2021 -> 4; stamp 126.063 -> 126; GST 18% of 1390 = 250.2 -> 250; total 1,766.
-    // The order's charges after fill 2 (18 at 350400 x 1.0005 = 350575.2 -> 350575): turnover 4,202,100 +
-    //   6,310,350 = 10,512,450: brokerage 3153.7 capped at 2000; exchange 312.22 -> 312; SEBI 10.51 -> 11;
+    // The order's charges after fill 2 (18 at 350400 x 1.0005 = 350575.2 -> up to 350580): turnover 4,202,100 +
+    //   6,310,440 = 10,512,540: brokerage 3153.76 capped at 2000; exchange 312.22 -> 312; SEBI 10.51 -> 11;
     //   stamp 315.37 -> 315; GST 18% of 2323 = 418.14 -> 418; total 3,056. Fill 2 is charged the difference:
     //   brokerage 739, exchange 187, SEBI 7, stamp 189, GST 168, total 1,290.
     expect(fills).toMatchObject([
       { fillId: `${orderId}-1`, quantity: 12, price: 350_175, cumulativeQuantity: 12, remainingQuantity: 18,
         charges: { brokerage: 1_261, stt: 0, exchangeTransaction: 125, sebi: 4, stampDuty: 126, gst: 250, total: 1_766 } },
-      { fillId: `${orderId}-2`, quantity: 18, price: 350_575, cumulativeQuantity: 30, remainingQuantity: 0,
+      { fillId: `${orderId}-2`, quantity: 18, price: 350_580, cumulativeQuantity: 30, remainingQuantity: 0,
         charges: { brokerage: 739, stt: 0, exchangeTransaction: 187, sebi: 7, stampDuty: 189, gst: 168, total: 1_290 } },
     ]);
-    // 10,512,450 / 30 = 350,415 exactly.
-    expect(await orderRow(orderId)).toMatchObject({ status: 'COMPLETE', filled_quantity: 30, average_price_paise: 350_415 });
+    // 10,512,540 / 30 = 350,418 exactly.
+    expect(await orderRow(orderId)).toMatchObject({ status: 'COMPLETE', filled_quantity: 30, average_price_paise: 350_418 });
     expect((await fillRows()).map((r) => [r.fill_id, r.quantity, r.charges_paise])).toEqual([
       [`${orderId}-1`, 12, 1_766],
       [`${orderId}-2`, 18, 1_290],
@@ -365,11 +369,12 @@ describe('paper trading engine: orders', () => {
     const sc = await scenario('cash');
     const out = await outputsOf(sc);
     const engine = startEngine(sc, testConfig({ ...plain, PAPER__STARTING_CASH_PAISE: '1000000' }));
-    const signal = validated({ side: 'BUY', quantity: 10, referencePrice: 250_000 });
+    const signal = validated({ side: 'BUY', quantity: 10, referencePrice: 250_000, product: 'CNC' });
     await sendSignals(sc, [signal]);
-    // Needs 10 x 250000 = 2,500,000 plus charges: brokerage 750, exchange 74.25 -> 74, SEBI 2.5 -> 3,
-    // stamp 75, GST 18% of 827 = 148.86 -> 149; total 1,051: ₹25,010.51 against ₹10,000.00.
-    const reason = 'insufficient cash: order needs ₹25010.51, available ₹10000.00';
+    // Delivery needs the full 10 x 250000 = 2,500,000 plus charges: no brokerage, STT 0.1% = ₹25,
+    // exchange 74.25 -> 74, SEBI 2.5 -> 3, stamp 0.015% = 375, GST 18% of 77 = 13.86 -> 14; total
+    // 2,966: ₹25,029.66 against ₹10,000.00.
+    const reason = 'insufficient cash: order needs ₹25029.66, available ₹10000.00';
     const orderId = orderIdFor(signal.id);
     expect(await out.rejected()).toMatchObject([
       { type: 'order_rejected', causationId: signal.id, data: { orderId, side: 'BUY', quantity: 10, reason, rejectedAt: signal.ts } },
@@ -410,6 +415,87 @@ describe('paper trading engine: orders', () => {
       { originTopic: sc.ticks, reason: expect.stringContaining('data.lastPrice') },
     ]);
     expect(engine.service.health()).toMatchObject({ state: 'running', deadLettered: 3 });
+    await engine.stop();
+  });
+});
+
+describe('paper trading engine: trading safety', () => {
+  it('halts new exposure while the kill switch is on: a BUY is rejected, a resting entry cancelled, an exit still fills', async () => {
+    const sc = await scenario('kill-switch');
+    const out = await outputsOf(sc);
+    const engine = startEngine(sc, testConfig(plain));
+    const entry = validated({ side: 'BUY', quantity: 10, referencePrice: 250_000, stopLossPrice: 245_000 });
+    const resting = validated({ instrumentToken: TCS, tradingsymbol: 'TCS', side: 'BUY', quantity: 5, orderType: 'LIMIT', limitPrice: 340_000, referencePrice: 350_000 }, 10);
+    await sendSignals(sc, [entry, resting]);
+    await sendTicks(sc, [tick(RELIANCE, 250_000, 100)]); // the entry fills and places its stop-loss
+    const stopLossId = `${orderIdFor(entry.id)}-sl`;
+    expect((await out.submitted()).map((e) => e.data.orderId)).toContain(stopLossId);
+
+    await turnKillSwitchOn(redis, 'paper', 'test halt');
+    const fresh = validated({ instrumentToken: INFY, tradingsymbol: 'INFY', side: 'BUY', quantity: 5, referencePrice: 150_000 }, 200);
+    await sendSignals(sc, [fresh]);
+    // The TCS tick crosses the resting limit; the RELIANCE tick triggers the stop-loss.
+    await sendTicks(sc, [tick(TCS, 339_000, 300), tick(INFY, 150_000, 350), tick(RELIANCE, 244_000, 400)]);
+
+    const reason = 'kill switch on: new exposure halted (test halt)';
+    expect((await out.rejected()).map((e) => [e.data.orderId, e.data.reason])).toEqual([[orderIdFor(fresh.id), reason]]);
+    expect((await out.cancelled()).map((e) => [e.data.orderId, e.data.quantity, e.data.reason])).toEqual([[orderIdFor(resting.id), 5, reason]]);
+    const fills = (await out.filled()).map((e) => [e.data.orderId, e.data.side, e.data.quantity]);
+    expect(fills).toEqual([
+      [orderIdFor(entry.id), 'BUY', 10],
+      [stopLossId, 'SELL', 10],
+    ]);
+    expect(await orderRow(orderIdFor(resting.id))).toMatchObject({ status: 'CANCELLED', filled_quantity: 0, failure_reason: reason });
+    expect(await orderRow(orderIdFor(fresh.id))).toMatchObject({ status: 'REJECTED', failure_reason: reason });
+    expect(await orderRow(stopLossId)).toMatchObject({ status: 'COMPLETE', filled_quantity: 10 });
+    const state = JSON.parse((await redis.get(brokerStateKey('paper')))!);
+    expect([state.orders, state.positions, state.reservations]).toEqual([[], {}, {}]);
+    await engine.stop();
+  });
+
+  it('squares off an MIS position at 15:20 IST: its exits cancelled, a MARKET order placed and filled at the next tick', async () => {
+    const sc = await scenario('square-off');
+    const out = await outputsOf(sc);
+    const engine = startEngine(sc, testConfig(plain));
+    // Monday 2026-11-23, 15:10 IST (T0 is 10:00 IST the day after).
+    const day = -24 * 3_600_000 + (5 * 60 + 10) * 60_000;
+    const entry = validated({ side: 'BUY', quantity: 10, referencePrice: 250_000, takeProfitPrice: 260_000, stopLossPrice: 240_000 }, day);
+    await sendSignals(sc, [entry]);
+    await sendTicks(sc, [tick(RELIANCE, 250_000, day + 1_000)]);
+    // The strategy sells 4 itself: its exits are cut to the 6 left, and the rows show it.
+    const partial = validated({ side: 'SELL', quantity: 4, referencePrice: 250_000 }, day + 2_000);
+    await sendSignals(sc, [partial]);
+    await sendTicks(sc, [tick(RELIANCE, 250_000, day + 3_000)]);
+    const exits = [`${orderIdFor(entry.id)}-tp`, `${orderIdFor(entry.id)}-sl`];
+    for (const id of exits) expect(await orderRow(id)).toMatchObject({ status: 'OPEN', quantity: 6, filled_quantity: 0 });
+
+    // 15:20:00 on another instrument's tick: nothing of TCS is open, yet the day's deadline is due.
+    await sendTicks(sc, [tick(TCS, 350_000, day + 10 * 60_000)]);
+    const squareOffId = squareOffOrderId('momentum-1', RELIANCE, '2026-11-23');
+    expect((await out.cancelled()).map((e) => [e.data.orderId, e.data.quantity, e.data.reason])).toEqual([
+      ...exits.map((id) => [id, 4, `position reduced to 6 by ${orderIdFor(partial.id)}`]),
+      ...exits.map((id) => [id, 6, 'auto square-off at 15:20 IST: position closed at market']),
+    ]);
+    expect((await out.submitted()).find((e) => e.data.orderId === squareOffId)?.data).toMatchObject({
+      side: 'SELL',
+      product: 'MIS',
+      quantity: 6,
+      orderType: 'MARKET',
+      submittedAt: new Date(T0 + day + 10 * 60_000).toISOString(),
+    });
+    expect(await orderRow(squareOffId)).toMatchObject({ status: 'OPEN', order_type: 'MARKET', quantity: 6 });
+    for (const id of exits) expect(await orderRow(id)).toMatchObject({ status: 'CANCELLED', quantity: 6 });
+
+    await sendTicks(sc, [tick(RELIANCE, 251_000, day + 10 * 60_000 + 500)]);
+    // 250000 x (1 - 5 bps) = 249875 exactly; 251000 x (1 - 5 bps) = 250874.5 -> down to 250870
+    expect((await out.filled()).map((e) => [e.data.orderId, e.data.side, e.data.quantity, e.data.price])).toEqual([
+      [orderIdFor(entry.id), 'BUY', 10, 250_125],
+      [orderIdFor(partial.id), 'SELL', 4, 249_875],
+      [squareOffId, 'SELL', 6, 250_870],
+    ]);
+    expect(await orderRow(squareOffId)).toMatchObject({ status: 'COMPLETE', filled_quantity: 6, average_price_paise: 250_870 });
+    const state = JSON.parse((await redis.get(brokerStateKey('paper')))!);
+    expect([state.orders, state.positions]).toEqual([[], {}]);
     await engine.stop();
   });
 });
@@ -469,7 +555,7 @@ describe('paper trading engine: determinism and recovery', () => {
     const marketFills = first.events.filter((e) => e.type === 'order_filled' && !String((e.data as { orderId: string }).orderId).endsWith('-tp'));
     const plainPrice = (e: (typeof marketFills)[number]) => {
       const data = e.data as { filledAt: string; side: 'BUY' | 'SELL' };
-      return offsetByBps(paise(tickPrice.get(data.filledAt)!), data.side === 'BUY' ? 5 : -5, paise(5));
+      return slippedPrice(paise(tickPrice.get(data.filledAt)!), data.side, { ...DEFAULT_PAPER_BROKER_CONFIG, slippageBps: 5 }, mulberry32(1));
     };
     expect(marketFills.some((e) => (e.data as { price: number }).price !== plainPrice(e))).toBe(true);
 

@@ -115,6 +115,9 @@ export const configSchema = z
         slippageJitterBps: nonNegativeInt.default(0),
         latencyMs: nonNegativeInt.default(0),
         seed: nonNegativeInt.default(7),
+        // MIS (intraday) margin is the order's value divided by this: Zerodha's equity MIS
+        // leverage is up to 5x (20% margin) under SEBI's peak-margin rules.
+        misLeverage: positiveInt.default(5),
       })
       .prefault({}),
     portfolio: z

@@ -59,6 +59,15 @@ export interface OrderRequest {
   correlationId: string;
 }
 
+/** What a batch decides with besides the state and its events: read once per batch (processOnce's context). */
+export interface TradingContext {
+  /**
+   * Set while the namespace's kill switch is on, to the reason orders are refused or cancelled
+   * with ("kill switch on: ..."): no new exposure; orders that reduce a position still go through.
+   */
+  halted: string | null;
+}
+
 export interface BrokerStep<S> {
   state: S;
   reports: ExecutionReport[];
@@ -71,9 +80,9 @@ export interface BrokerAdapter<S> {
   initialState(): S;
   /** Checks and upgrades state read back from Redis. */
   restore(saved: unknown): S;
-  submit(state: S, request: OrderRequest): BrokerStep<S>;
+  submit(state: S, request: OrderRequest, context: TradingContext): BrokerStep<S>;
   /** `at` is the tick's event time. */
-  onTick(state: S, tick: Tick, at: string): BrokerStep<S>;
-  /** Fast path of the tick hot loop: false when a tick of this instrument cannot change anything. */
-  watches(state: S, instrumentToken: number): boolean;
+  onTick(state: S, tick: Tick, at: string, context: TradingContext): BrokerStep<S>;
+  /** Fast path of the tick hot loop: false when a tick of this instrument at `at` cannot change anything. */
+  watches(state: S, instrumentToken: number, at: string): boolean;
 }

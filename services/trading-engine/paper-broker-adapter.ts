@@ -6,9 +6,12 @@
 // arithmetic over the same fills as the portfolio manager's cash, but it is part of this state,
 // so the cash check is exact at the moment of submission and a replay decides it the same way;
 // reading the portfolio's Redis state instead would lag behind fills still in flight and depend
-// on the portfolio manager's timing. A BUY entry needs its value and charges out of the cash not
-// already reserved by the strategy's open BUY entries (at their limit, or approved, price); a
-// fill is checked again against the cash actually left.
+// on the portfolio manager's timing. Positions come from the same fills (the simulator keeps
+// them). What a strategy may put into new exposure is its free cash (cash, less what its open
+// positions block: MIS margin, CNC cost; short-sale proceeds never count, see
+// core/domain/trading/paper-positions.ts) less what its open entries reserve: each entry
+// reserves, at its limit (or approved) price, the margin of the part that added exposure when it
+// was submitted, plus charges. A fill is checked again against the free cash actually left.
 //
 // Randomness: one seeded generator per instrument (seeded from PAPER__SEED and the token), its
 // state persisted with the orders. An instrument's ticks arrive in order on one partition, so
@@ -17,27 +20,42 @@ import type { SignalValidated, Tick } from '../../core/domain/events';
 import { orderCharges } from '../../core/domain/trading/charges';
 import {
   DEFAULT_PAPER_BROKER_CONFIG,
+  isReduceOnly,
+  nextSessionDeadline,
   onTick,
   submit,
   type OrderRejectedDraft,
   type PaperBrokerConfig,
   type PaperBrokerState,
+  type PaperEvent,
   type PaperOrder,
 } from '../../core/domain/trading/paper-broker';
+import { freeCash, marginFor, type PositionBook } from '../../core/domain/trading/paper-positions';
 import { mulberry32 } from '../../core/domain/trading/rng';
 import { paise } from '../../core/domain/money';
 import type { BrokerAdapter, BrokerStep, ExecutionReport, OrderRecord, OrderRequest, OrderStatus } from './broker';
 
-export const PAPER_STATE_VERSION = 1;
+/** 2: positions and margin reservations (version 1 had neither, and cannot be upgraded). */
+export const PAPER_STATE_VERSION = 2;
+
+/** What an open entry holds back from new exposure (see the header). */
+export interface Reservation {
+  /** Its limit price, else the approved price, in paise. */
+  price: number;
+  /** The part of the order that added exposure when it was submitted. */
+  quantity: number;
+}
 
 export interface PaperAccountState {
   version: typeof PAPER_STATE_VERSION;
   /** Open orders in submission order. */
   orders: PaperOrder[];
+  /** Open positions per strategy, instrument and product, from this account's fills. */
+  positions: PositionBook;
   /** strategy id -> cash in paise; a strategy not listed still has its starting cash. */
   cash: Record<string, number>;
-  /** Open BUY entry id -> price (paise) its unfilled quantity is reserved at. */
-  reservePrices: Record<string, number>;
+  /** Open entry id -> what it reserves; entries that only reduce a position reserve nothing. */
+  reservations: Record<string, Reservation>;
   /** Instrument token -> state of its generator; absent until its first draw. */
   rng: Record<string, number>;
 }
@@ -50,6 +68,8 @@ export interface PaperSettings {
   seed: number;
   /** Price step of fills, in paise (NSE equity: 5). */
   tickSize?: number;
+  /** MIS margin is the value divided by this (PAPER__MIS_LEVERAGE); default 5. */
+  misLeverage?: number;
 }
 
 /** The settings of the paper broker in the configuration (PAPER__*). */
@@ -59,6 +79,7 @@ export function paperSettings(paper: {
   slippageJitterBps: number;
   latencyMs: number;
   seed: number;
+  misLeverage: number;
 }): PaperSettings {
   return { startingCash: paper.startingCashPaise, ...paper };
 }
@@ -138,10 +159,25 @@ function isPaperAccountState(value: unknown): value is PaperAccountState {
   return (
     state.version === PAPER_STATE_VERSION &&
     Array.isArray(state.orders) &&
+    isRecord(state.positions) &&
     isRecord(state.cash) &&
-    isRecord(state.reservePrices) &&
+    isRecord(state.reservations) &&
     isRecord(state.rng)
   );
+}
+
+function statusOf(event: PaperEvent): OrderStatus {
+  switch (event.type) {
+    case 'order_submitted':
+      return 'OPEN';
+    case 'order_filled':
+      return event.data.remainingQuantity === 0 ? 'COMPLETE' : 'OPEN';
+    case 'order_rejected':
+      return 'REJECTED';
+    case 'order_cancelled':
+      // A cut leaves the order open with its smaller quantity.
+      return event.final ? 'CANCELLED' : 'OPEN';
+  }
 }
 
 export function createPaperBrokerAdapter(settings: PaperSettings): BrokerAdapter<PaperAccountState> {
@@ -150,20 +186,23 @@ export function createPaperBrokerAdapter(settings: PaperSettings): BrokerAdapter
     slippageJitterBps: settings.slippageJitterBps,
     latencyMs: settings.latencyMs,
     tickSize: settings.tickSize ?? DEFAULT_PAPER_BROKER_CONFIG.tickSize,
+    misLeverage: settings.misLeverage ?? DEFAULT_PAPER_BROKER_CONFIG.misLeverage,
   };
   // The simulator's config always comes from the settings, never from persisted state.
-  const simulator = (state: PaperAccountState): PaperBrokerState => ({ config, orders: state.orders });
+  const simulator = (state: PaperAccountState): PaperBrokerState => ({ config, orders: state.orders, positions: state.positions });
   const cashOf = (state: PaperAccountState, strategyId: string) => state.cash[strategyId] ?? settings.startingCash;
+  const freeOf = (state: PaperAccountState, strategyId: string) => freeCash(cashOf(state, strategyId), state.positions, strategyId, config.misLeverage);
 
-  /** Cash promised to the strategy's open BUY entries: unfilled value plus charges. */
+  /** Cash promised to the strategy's open entries: margin of their unfilled exposure plus charges. */
   function reservedBy(state: PaperAccountState, strategyId: string): number {
     let reserved = 0;
     for (const order of state.orders) {
-      if (order.strategyId !== strategyId || order.side !== 'BUY' || order.parentOrderId !== undefined) continue;
-      const price = state.reservePrices[order.orderId] ?? order.limitPrice ?? 0;
-      const remaining = order.quantity - order.filledQuantity;
-      if (price <= 0 || remaining <= 0) continue;
-      reserved += price * remaining + orderCharges(order.product, 'BUY', paise(price), remaining).total;
+      const reservation = state.reservations[order.orderId];
+      if (order.strategyId !== strategyId || isReduceOnly(order) || !reservation) continue;
+      const open = Math.min(order.quantity - order.filledQuantity, reservation.quantity);
+      if (open <= 0) continue;
+      const margin = marginFor(order.product, reservation.price * open, config.misLeverage);
+      reserved += margin + orderCharges(order.product, order.side, paise(reservation.price), open).total;
     }
     return reserved;
   }
@@ -171,88 +210,92 @@ export function createPaperBrokerAdapter(settings: PaperSettings): BrokerAdapter
   return {
     kind: 'paper',
 
-    initialState: () => ({ version: PAPER_STATE_VERSION, orders: [], cash: {}, reservePrices: {}, rng: {} }),
+    initialState: () => ({ version: PAPER_STATE_VERSION, orders: [], positions: {}, cash: {}, reservations: {}, rng: {} }),
 
     restore(saved) {
+      const version = typeof saved === 'object' && saved !== null ? (saved as { version?: unknown }).version : undefined;
+      if (version === 1) {
+        throw new Error(
+          "the paper trading engine's saved state is a version 1 paper account, which records no positions; exits and margin " +
+            `need them, so it cannot be upgraded: delete it to start a fresh version ${PAPER_STATE_VERSION} paper account`,
+        );
+      }
       if (!isPaperAccountState(saved)) {
         throw new Error(`the paper trading engine's saved state is not a version ${PAPER_STATE_VERSION} paper account`);
       }
       return saved;
     },
 
-    submit(state, request): BrokerStep<PaperAccountState> {
+    submit(state, request, context): BrokerStep<PaperAccountState> {
       const { validated, orderId } = request;
       const strategyId = validated.signal.strategyId;
       const result = submit(simulator(state), {
         validated,
         now: request.submittedAt,
         orderId,
-        availableCash: cashOf(state, strategyId) - reservedBy(state, strategyId),
+        availableCash: freeOf(state, strategyId) - reservedBy(state, strategyId),
         correlationId: request.correlationId,
+        ...(context.halted !== null ? { halted: context.halted } : {}),
       });
       if (result.outcome === 'rejected') {
         const report: ExecutionReport = { type: 'order_rejected', originId: orderId, data: result.rejection, order: rejectedRecord(request, result.rejection) };
         return { state, reports: [report] };
       }
       const order = result.state.orders.find((o) => o.orderId === orderId)!;
-      const reservePrices =
-        order.side === 'BUY' ? { ...state.reservePrices, [orderId]: reservePriceOf(validated, order) } : state.reservePrices;
+      const reservations =
+        result.addedQuantity > 0
+          ? { ...state.reservations, [orderId]: { price: reservePriceOf(validated, order), quantity: result.addedQuantity } }
+          : state.reservations;
       return {
-        state: { ...state, orders: result.state.orders, reservePrices },
+        state: { ...state, orders: result.state.orders, reservations },
         reports: [{ type: 'order_submitted', originId: orderId, data: result.order, order: record(order, 'OPEN') }],
       };
     },
 
-    onTick(state, tick: Tick, at) {
+    onTick(state, tick: Tick, at, context) {
       const token = tick.instrumentToken;
       const rngKey = String(token);
       const rng = mulberry32(state.rng[rngKey] ?? instrumentSeed(settings.seed, token));
       const rngBefore = rng.state();
       const availableCash: Record<string, number> = {};
       for (const order of state.orders) {
-        if (order.instrumentToken === token) availableCash[order.strategyId] = cashOf(state, order.strategyId);
+        if (order.instrumentToken === token) availableCash[order.strategyId] ??= freeOf(state, order.strategyId);
       }
-      const result = onTick(simulator(state), tick, at, rng, { availableCash });
+      const result = onTick(simulator(state), tick, at, rng, {
+        availableCash,
+        ...(context.halted !== null ? { halted: context.halted } : {}),
+      });
 
-      const reported = result.fills.length + result.rejections.length + result.cancellations.length + result.exits.length > 0;
+      const reported = result.events.length > 0;
       // Without reports the order list keeps its shape; only a stop may have been triggered.
       const triggered = !reported && result.state.orders.some((o, i) => o.triggered !== state.orders[i]!.triggered);
       const drew = rng.state() !== rngBefore;
       if (!reported && !triggered && !drew) return { state, reports: [] };
 
-      const before = new Map(state.orders.map((o) => [o.orderId, o]));
-      const after = new Map(result.state.orders.map((o) => [o.orderId, o]));
-      const progressed = new Map<string, PaperOrder>();
       const cash = { ...state.cash };
       const reports: ExecutionReport[] = [];
-      for (const fill of result.fills) {
-        const base = progressed.get(fill.orderId) ?? before.get(fill.orderId)!;
-        const value = fill.price * fill.quantity;
-        const order = { ...base, filledQuantity: fill.cumulativeQuantity, filledTurnover: base.filledTurnover + value };
-        progressed.set(fill.orderId, order);
-        const held = cash[fill.strategyId] ?? settings.startingCash;
-        cash[fill.strategyId] = held + (fill.side === 'BUY' ? -value : value) - fill.charges.total;
-        const status = fill.remainingQuantity === 0 ? 'COMPLETE' : 'OPEN';
-        reports.push({ type: 'order_filled', originId: originOf(order), data: fill, order: record(order, status) });
-      }
-      for (const rejection of result.rejections) {
-        const order = progressed.get(rejection.orderId) ?? before.get(rejection.orderId)!;
-        reports.push({ type: 'order_rejected', originId: originOf(order), data: rejection, order: record(order, 'REJECTED', rejection.reason) });
-      }
-      for (const cancellation of result.cancellations) {
-        const order = progressed.get(cancellation.orderId) ?? before.get(cancellation.orderId)!;
-        reports.push({ type: 'order_cancelled', originId: originOf(order), data: cancellation, order: record(order, 'CANCELLED', cancellation.reason) });
-      }
-      for (const exit of result.exits) {
-        const order = after.get(exit.orderId)!;
-        reports.push({ type: 'order_submitted', originId: originOf(order), data: exit, order: record(order, 'OPEN') });
+      for (const event of result.events) {
+        if (event.type === 'order_filled') {
+          const fill = event.data;
+          const value = fill.price * fill.quantity;
+          const held = cash[fill.strategyId] ?? settings.startingCash;
+          cash[fill.strategyId] = held + (fill.side === 'BUY' ? -value : value) - fill.charges.total;
+        }
+        const status = statusOf(event);
+        const reason = status === 'REJECTED' || status === 'CANCELLED' ? (event.data as { reason: string }).reason : null;
+        reports.push({ type: event.type, originId: originOf(event.order), data: event.data, order: record(event.order, status, reason) } as ExecutionReport);
       }
 
-      const reservePrices = Object.fromEntries(Object.entries(state.reservePrices).filter(([id]) => after.has(id)));
+      const open = new Set(result.state.orders.map((o) => o.orderId));
+      const reservations = Object.fromEntries(Object.entries(state.reservations).filter(([id]) => open.has(id)));
       const rngStates = drew ? { ...state.rng, [rngKey]: rng.state() } : state.rng;
-      return { state: { ...state, orders: result.state.orders, cash, reservePrices, rng: rngStates }, reports };
+      return {
+        state: { ...state, orders: result.state.orders, positions: result.state.positions, cash, reservations, rng: rngStates },
+        reports,
+      };
     },
 
-    watches: (state, instrumentToken) => state.orders.some((o) => o.instrumentToken === instrumentToken),
+    watches: (state, instrumentToken, at) =>
+      state.orders.some((o) => o.instrumentToken === instrumentToken) || Date.parse(at) >= nextSessionDeadline(state),
   };
 }

@@ -5,7 +5,12 @@
 //
 //   {ns}.signals.validated --submit--> order_submitted | order_rejected (e.g. insufficient cash)
 //   market.ticks ----------onTick----> order_filled (charges included) | order_rejected | order_cancelled
-//                                      | order_submitted (exits)
+//                                      | order_submitted (exits, square-offs)
+//
+// The kill switch (core/redis/kill-switch.ts) is read once per batch as processOnce's context:
+// while it is on, no order may add exposure (a validated signal that would is rejected, a resting
+// entry is cut to what it would close, and cancelled if that is nothing); exits, square-offs and
+// entries that reduce a position still go through.
 //
 // Determinism: the order id is derived from the signal event's id, and every output's id from
 // that order's id plus what it is (`order_filled:<fill id>`, `order_cancelled:<order id>`...), so
@@ -27,8 +32,9 @@ import { getLogger } from '../../core/logging';
 import { processOnce } from '../../core/pipeline/process-once';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { namespacedKey } from '../../core/redis/keys';
+import { readKillSwitch, type KillSwitchStatus } from '../../core/redis/kill-switch';
 import { HealthTracker, type StreamingService } from '../../core/service';
-import type { BrokerAdapter, ExecutionReport, OrderRecord } from './broker';
+import type { BrokerAdapter, ExecutionReport, OrderRecord, TradingContext } from './broker';
 import { createPaperBrokerAdapter, paperSettings, type PaperAccountState } from './paper-broker-adapter';
 import { insertFills, upsertOrders, type FillRow } from './store';
 
@@ -45,6 +51,12 @@ export interface TradingEngineDeps<S = PaperAccountState> extends StageDeps {
 }
 
 type Input = 'signal_validated' | 'tick_received';
+
+/** The reason orders are refused or cancelled with while the kill switch is on; null when off. */
+export function haltedReason(killSwitch: KillSwitchStatus): string | null {
+  if (!killSwitch.active) return null;
+  return `kill switch on: new exposure halted${killSwitch.reason ? ` (${killSwitch.reason})` : ''}`;
+}
 
 const isOfType = <T extends EventType>(envelope: Envelope, type: T): envelope is Envelope<T> => envelope.type === type;
 
@@ -66,20 +78,24 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
   const stateKey = brokerStateKey(namespace);
   let committed: S = broker.initialState();
 
-  function step(state: S, fresh: readonly ConsumedEvent<Input>[]): { state: S; reports: CausedReport[] } {
+  function step(state: S, fresh: readonly ConsumedEvent<Input>[], context: TradingContext): { state: S; reports: CausedReport[] } {
     const reports: CausedReport[] = [];
     for (const { envelope } of fresh) {
       let result;
       if (isOfType(envelope, 'signal_validated')) {
-        result = broker.submit(state, {
-          validated: envelope.data,
-          orderId: orderIdFor(envelope.id),
-          submittedAt: envelope.ts,
-          correlationId: envelope.correlationId,
-        });
+        result = broker.submit(
+          state,
+          {
+            validated: envelope.data,
+            orderId: orderIdFor(envelope.id),
+            submittedAt: envelope.ts,
+            correlationId: envelope.correlationId,
+          },
+          context,
+        );
       } else if (isOfType(envelope, 'tick_received')) {
-        if (!broker.watches(state, envelope.data.instrumentToken)) continue;
-        result = broker.onTick(state, envelope.data, envelope.ts);
+        if (!broker.watches(state, envelope.data.instrumentToken, envelope.ts)) continue;
+        result = broker.onTick(state, envelope.data, envelope.ts, context);
       } else {
         continue;
       }
@@ -116,12 +132,16 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
           key,
           envelope: createEvent({ ...base, type: report.type, data: report.data, id: derivedEventId(report.originId, `order_rejected:${report.data.orderId}`) }),
         };
-      case 'order_cancelled':
+      case 'order_cancelled': {
+        // A cut (the order stays OPEN, smaller) is named by the quantity it leaves, which only
+        // goes down, so each cut of an order has an id of its own.
+        const what = report.order.status === 'OPEN' ? `${report.data.orderId}:${report.order.quantity}` : report.data.orderId;
         return {
           topic: topics.ordersCancelled,
           key,
-          envelope: createEvent({ ...base, type: report.type, data: report.data, id: derivedEventId(report.originId, `order_cancelled:${report.data.orderId}`) }),
+          envelope: createEvent({ ...base, type: report.type, data: report.data, id: derivedEventId(report.originId, `order_cancelled:${what}`) }),
         };
+      }
     }
   }
 
@@ -147,9 +167,12 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       stage: TRADING_ENGINE,
       producer,
       events,
-      apply: (fresh) => {
+      // The kill switch, read once per batch and written ahead: a replay decides with what the
+      // first attempt read.
+      context: () => readKillSwitch(redis, namespace),
+      apply: (fresh, killSwitch) => {
         // Always from the committed state: a retried batch must not see its own failed attempt.
-        const result = step(committed, fresh);
+        const result = step(committed, fresh, { halted: haltedReason(killSwitch) });
         next = result.state;
         const at = now();
         messages = result.reports.map((caused) => toMessage(caused, at));
@@ -181,7 +204,11 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
     health: () => health.snapshot(),
     async start(signal) {
       const saved = await redis.get(stateKey);
-      committed = saved === null ? broker.initialState() : broker.restore(JSON.parse(saved));
+      try {
+        committed = saved === null ? broker.initialState() : broker.restore(JSON.parse(saved));
+      } catch (error) {
+        throw new Error(`${(error as Error).message} (Redis key ${stateKey})`, { cause: error });
+      }
       log.info({ resumed: saved !== null }, 'trading engine starting');
       await runStageLoop<Input>({
         kafka: deps.kafka,

@@ -1,7 +1,8 @@
 // The engine's Postgres rows: one `orders` row per order and one `fills` row per fill, written
 // in bulk (one statement per table per batch) and idempotently, so a replayed batch changes
-// nothing. An order row only moves forward: an OPEN row takes more fills or a final status; a
-// final row (COMPLETE, CANCELLED, REJECTED) is never rewritten.
+// nothing. An order row only moves forward: an OPEN row takes more fills, a smaller quantity (an
+// exit cut down to its position, the rest cancelled) or a final status; a final row (COMPLETE,
+// CANCELLED, REJECTED) is never rewritten.
 import type { BrokerNamespace } from '../../core/domain/namespace';
 import type { OrderFilled } from '../../core/domain/events';
 import type { Queryable } from '../../core/postgres/pool';
@@ -26,12 +27,14 @@ const UPSERT_ORDERS = `
       filled_quantity integer, average_price_paise bigint, parent_order_id text, correlation_id uuid,
       failure_reason text, submitted_at timestamptz)
   on conflict (namespace, order_id) do update set
+    quantity = excluded.quantity,
     status = excluded.status,
     filled_quantity = excluded.filled_quantity,
     average_price_paise = excluded.average_price_paise,
     failure_reason = excluded.failure_reason,
     updated_at = now()
-  where o.status = 'OPEN' and (excluded.status <> 'OPEN' or excluded.filled_quantity > o.filled_quantity)`;
+  where o.status = 'OPEN'
+    and (excluded.status <> 'OPEN' or excluded.filled_quantity > o.filled_quantity or excluded.quantity < o.quantity)`;
 
 const INSERT_FILLS = `
   insert into fills (

@@ -26,7 +26,7 @@ describe('paper broker: market orders', () => {
   it('fills a BUY at the next tick, with slippage against the trader, rounded to the tick size', () => {
     const state = submitted(broker(), { side: 'BUY', quantity: 10 });
     expect(state.orders).toHaveLength(1);
-    // 250010 x 1.001 = 250260.01 -> nearest 5 paise: 250260
+    // 250010 x 1.001 = 250260.01 -> up to the next 5 paise: 250265
     const result = tick(state, 250_010);
     expect(result.fills).toEqual([
       {
@@ -38,11 +38,11 @@ describe('paper broker: market orders', () => {
         product: 'MIS',
         fillId: 'o1-1',
         quantity: 10,
-        price: 250_260,
+        price: 250_265,
         cumulativeQuantity: 10,
         remainingQuantity: 0,
-        // turnover 2,502,600: brokerage 0.03% = 750.78 -> 751; exchange 74.33 -> 74; SEBI 2.5026 -> 3;
-        // stamp 0.003% = 75.078 -> 75; GST 18% x (751 + 74 + 3 = 828) = 149.04 -> 149;
+        // turnover 2,502,650: brokerage 0.03% = 750.795 -> 751; exchange 74.33 -> 74; SEBI 2.50265 -> 3;
+        // stamp 0.003% = 75.0795 -> 75; GST 18% x (751 + 74 + 3 = 828) = 149.04 -> 149;
         // total 751 + 74 + 3 + 75 + 149 = 1052
         charges: { brokerage: 751, stt: 0, exchangeTransaction: 74, sebi: 3, stampDuty: 75, gst: 149, total: 1052 },
         filledAt: T1,
@@ -55,8 +55,8 @@ describe('paper broker: market orders', () => {
   it('fills a SELL lower, and ignores ticks of other instruments', () => {
     const state = submitted(broker(), { side: 'SELL', quantity: 10 });
     expect(tick(state, 100_000, T1, { instrumentToken: 2_885, tradingsymbol: 'TCS' }).fills).toEqual([]);
-    // 250010 x 0.999 = 249759.99 -> 249760
-    expect(tick(state, 250_010).fills[0]).toMatchObject({ side: 'SELL', price: 249_760 });
+    // 250010 x 0.999 = 249759.99 -> down to 249755
+    expect(tick(state, 250_010).fills[0]).toMatchObject({ side: 'SELL', price: 249_755 });
   });
 });
 
@@ -173,22 +173,21 @@ describe('paper broker: take-profit and stop-loss exits', () => {
 });
 
 describe('paper broker: rejections', () => {
-  it('rejects a BUY the available cash cannot pay for, at submission', () => {
-    const result = submit(broker(), { validated: makeValidated(makeSignal({ quantity: 10 })), now: T0, orderId: 'o1', availableCash: 2_500_000 });
-    // 10 x ₹2,500 = ₹25,000 plus charges on 2,500,000 paise: brokerage 750, exchange 74.25 -> 74,
-    // SEBI 2.5 -> 3, stamp 75, GST 18% x 827 = 148.86 -> 149; total 1051 -> needs ₹25,010.51
+  it('rejects a CNC BUY the available cash cannot pay for, at submission', () => {
+    const result = submit(broker(), { validated: makeValidated(makeSignal({ quantity: 10, product: 'CNC' })), now: T0, orderId: 'o1', availableCash: 2_500_000 });
+    // 10 x ₹2,500 = ₹25,000 plus delivery charges on 2,500,000 paise: no brokerage, STT 0.1% = ₹25,
+    // exchange 74.25 -> 74, SEBI 2.5 -> 3, stamp 0.015% = 375, GST 18% x 77 = 13.86 -> 14; total 2966
     expect(result).toMatchObject({ outcome: 'rejected', rejection: { orderId: 'o1', quantity: 10, rejectedAt: T0 } });
-    expect(result.outcome === 'rejected' && result.rejection.reason).toBe('insufficient cash: order needs ₹25010.51, available ₹25000.00');
-    // a SELL needs no cash
-    expect(submit(broker(), { validated: makeValidated(makeSignal({ side: 'SELL' })), now: T0, orderId: 'o2', availableCash: 0 }).outcome).toBe('submitted');
+    expect(result.outcome === 'rejected' && result.rejection.reason).toBe('insufficient cash: order needs ₹25029.66, available ₹25000.00');
   });
 
-  it('rejects an entry whose fill the cash cannot pay for, with its unfilled quantity', () => {
+  it('rejects an entry whose fill the margin cannot pay for, with its unfilled quantity', () => {
     const state = submitted(broker(), { quantity: 10 });
-    const result = onTick(state, makeTick(250_000), T1, mulberry32(1), { availableCash: { 'momentum-1': 1_000_000 } });
+    // 10 x 250250 / 5 = ₹5,005 of MIS margin plus charges, against ₹4,000
+    const result = onTick(state, makeTick(250_000), T1, mulberry32(1), { availableCash: { 'momentum-1': 400_000 } });
     expect(result.fills).toEqual([]);
     expect(result.rejections).toMatchObject([{ orderId: 'o1', quantity: 10 }]);
-    expect(result.rejections[0]!.reason).toMatch(/insufficient cash: fill needs/);
+    expect(result.rejections[0]!.reason).toMatch(/insufficient margin: fill needs ₹50\d\d\.\d\d, available ₹4000\.00/);
     expect(result.state.orders).toEqual([]);
   });
 
@@ -272,7 +271,7 @@ describe('paper broker: latency', () => {
     expect(early.fills).toEqual([]);
     state = early.state;
     const due = onTick(state, makeTick(250_010), at(1_500), mulberry32(1));
-    expect(due.fills).toMatchObject([{ orderId: 'o1', quantity: 10, price: 250_260, filledAt: at(1_500) }]);
+    expect(due.fills).toMatchObject([{ orderId: 'o1', quantity: 10, price: 250_265, filledAt: at(1_500) }]);
   });
 
   it('delays the exits too: they are submitted at the entry fill and wait their own latency', () => {
@@ -287,5 +286,79 @@ describe('paper broker: latency', () => {
   it('without latency an order is live for the next tick whatever its timestamp', () => {
     const state = submitted(broker(), { side: 'BUY', quantity: 10 });
     expect(onTick(state, makeTick(250_010), at(-60_000), mulberry32(1)).fills).toHaveLength(1);
+  });
+});
+
+describe('paper broker: exits are reduce-only', () => {
+  const entry = { side: 'BUY' as const, quantity: 10, takeProfitPrice: 255_000, stopLossPrice: 245_000 };
+
+  it('cancels the exits when the strategy closes the position itself, so a later trigger opens nothing', () => {
+    const filled = tick(submitted(broker(), entry), 250_000);
+    const closing = tick(submitted(filled.state, { side: 'SELL', quantity: 10 }, 'o2'), 250_500, T2);
+    expect(closing.fills.map((f) => f.orderId)).toEqual(['o2']);
+    expect(closing.cancellations.map((c) => [c.orderId, c.quantity, c.reason])).toEqual([
+      ['o1-tp', 10, 'position closed: o2 filled'],
+      ['o1-sl', 10, 'position closed: o2 filled'],
+    ]);
+    expect(closing.state.orders).toEqual([]);
+    const fall = tick(closing.state, 244_000, T3);
+    expect(fall.fills).toEqual([]);
+  });
+
+  it('cuts the exits down to what is left of a position another order reduced, and never flips it', () => {
+    const filled = tick(submitted(broker(), entry), 250_000);
+    const reduced = tick(submitted(filled.state, { side: 'SELL', quantity: 6 }, 'o2'), 250_500, T2);
+    expect(reduced.cancellations.map((c) => [c.orderId, c.quantity, c.reason])).toEqual([
+      ['o1-tp', 6, 'position reduced to 4 by o2'],
+      ['o1-sl', 6, 'position reduced to 4 by o2'],
+    ]);
+    expect(reduced.state.orders.map((o) => [o.orderId, o.quantity])).toEqual([
+      ['o1-tp', 4],
+      ['o1-sl', 4],
+    ]);
+    const stopped = tick(reduced.state, 244_000, T3);
+    expect(stopped.fills.map((f) => [f.orderId, f.quantity])).toEqual([['o1-sl', 4]]);
+    expect(stopped.state.positions).toEqual({});
+  });
+
+  it('in one tick, an entry ahead of the exits reduces the position and the take-profit fills only the rest', () => {
+    let state = submitted(broker(), entry);
+    state = submitted(state, { side: 'SELL', quantity: 6, orderType: 'LIMIT', limitPrice: 251_000 }, 'o2');
+    state = tick(state, 250_000).state; // o1 fills; o2 rests ahead of the exits placed now
+    const rally = tick(state, 256_000, T2);
+    expect(rally.fills.map((f) => [f.orderId, f.quantity])).toEqual([
+      ['o2', 6],
+      ['o1-tp', 4],
+    ]);
+    expect(rally.cancellations.map((c) => [c.orderId, c.quantity, c.reason])).toEqual([
+      ['o1-tp', 6, 'position reduced to 4 by o2'],
+      ['o1-sl', 6, 'position reduced to 4 by o2'],
+      ['o1-sl', 4, 'one-cancels-other: o1-tp filled'],
+    ]);
+    expect(rally.state.orders).toEqual([]);
+    expect(rally.state.positions).toEqual({});
+  });
+});
+
+describe('paper broker: one-cancels-other after a partial fill', () => {
+  const entry = { side: 'BUY' as const, quantity: 10, takeProfitPrice: 255_000, stopLossPrice: 245_000 };
+
+  it('shrinks the other exit to what is still open, and cancels it only when the position is closed', () => {
+    const filled = tick(submitted(broker(), entry), 250_000);
+    const bid = (quantity: number) => ({ depth: { buy: [{ price: 256_000, quantity, orders: 1 }], sell: [] } });
+    const partial = tick(filled.state, 256_000, T2, bid(4));
+    expect(partial.fills.map((f) => [f.orderId, f.quantity])).toEqual([['o1-tp', 4]]);
+    expect(partial.cancellations.map((c) => [c.orderId, c.quantity, c.reason])).toEqual([
+      ['o1-sl', 4, 'one-cancels-other: o1-tp filled 4, 6 left open'],
+    ]);
+    expect(partial.state.orders.map((o) => [o.orderId, o.quantity - o.filledQuantity])).toEqual([
+      ['o1-tp', 6],
+      ['o1-sl', 6],
+    ]);
+    // The rest of the position is still protected by the stop.
+    const stopped = tick(partial.state, 244_000, T3);
+    expect(stopped.fills.map((f) => [f.orderId, f.quantity])).toEqual([['o1-sl', 6]]);
+    expect(stopped.cancellations.map((c) => [c.orderId, c.quantity, c.reason])).toEqual([['o1-tp', 6, 'one-cancels-other: o1-sl filled']]);
+    expect(stopped.state.orders).toEqual([]);
   });
 });

@@ -1,65 +1,69 @@
 // The paper fill model: a deterministic simulated exchange. Its state (open orders and their fill
-// progress) is plain JSON; every step is a pure function of (state, input), with randomness only
-// from the seeded Rng the caller passes, so the same seed and ticks give the same fills.
+// progress, and the positions its fills built) is plain JSON; every step is a pure function of
+// (state, input), with randomness only from the seeded Rng the caller passes, so the same seed and
+// ticks give the same fills.
 //
 // - MARKET orders fill on the next tick of their instrument processed after submission, at its
-//   last price moved by slippage against the trader, rounded to the tick size.
+//   last price moved by slippage against the trader, rounded to the tick size away from the
+//   trader and at least one tick worse than the last price (see slippedPrice).
 // - LIMIT orders wait for a tick that crosses them; SL / SL-M wait for their trigger, then act as
 //   LIMIT / MARKET. A triggered stop stays triggered.
 // - With a latency configured, an order (exits included) ignores the ticks stamped before its
 //   submission time + latency: it has not reached the exchange yet.
 // - A full-mode tick's depth on the opposite side caps each fill; the rest stays open for later
 //   ticks. Orders on the same tick share the depth in submission order.
-// - When an entry carrying take-profit / stop-loss prices is completely filled (or fails after a
-//   partial fill), its exits are placed for the filled quantity: a LIMIT at the take-profit and an
-//   SL-M at the stop-loss, one-cancels-other. Like Zerodha's OCO GTT, the first fill of either
-//   leg cancels the other, reported as an order cancellation with the reason. Exits are
-//   never checked against cash: closing a position must not be blocked.
+// - Positions per strategy, instrument and product come from the broker's own fills
+//   (paper-positions.ts), and so do the margin rules: an entry's part that adds exposure needs
+//   margin (MIS: value / leverage; CNC: the value) at submission and again at each fill; a CNC
+//   sell beyond the CNC holding is refused (no CNC short selling).
+// - When an entry carrying take-profit / stop-loss prices ends with something filled (completely,
+//   or rejected, cancelled or expired after a partial fill), its exits are placed at the end of
+//   that tick for the filled quantity, capped at the position left: a LIMIT at the take-profit
+//   and an SL-M at the stop-loss, one-cancels-other.
+// - Exits (and square-off orders) are reduce-only and never checked against cash: closing a
+//   position must not be blocked. After every fill, each of them is cut down to what it can
+//   still close of its position, so it never opens or flips one:
+//     - a fill of one leg shrinks the other leg to what the filled leg still has open (the pair
+//       protects the same shares); when the leg is complete the other is cancelled, like
+//       Zerodha's OCO GTT;
+//     - any fill that reduced the position (the strategy's own opposite entry, another exit)
+//       cuts every exit of that position to the position left, and cancels it once it is flat.
+//   A cut is reported as an order cancellation of the excess while the order stays open with the
+//   smaller quantity (there is no modification event in the catalogue; this is what a modify
+//   down amounts to); a cancellation that ends the order carries all its unfilled quantity.
+// - While the kill switch is on (`halted`), entries are reduce-only too: a resting entry is cut to
+//   what it would close of its position, and cancelled if that is nothing; exits still fill.
+// - The trading day (paper-session.ts): entries are day orders, cancelled at the close
+//   ("expired at market close"); at the auto square-off time open MIS entries and exits are
+//   cancelled and each open MIS position gets a MARKET order closing it, with an id derived from
+//   strategy, instrument and date, filled from the next tick of its instrument like any order.
+//   Both happen on the first tick (of any instrument) at or after that time.
 // - Charges per fill come from charges.ts, as the fill's share of its order's charges.
-import type { OrderCancelled, OrderFilled, OrderRejected, OrderSubmitted, SignalValidated, Tick } from '../events';
-import { add, formatRupees, paise, times, type Paise } from '../money';
-import { fillCharges, orderCharges } from './charges';
+import type { SignalValidated } from '../events';
+import { paise } from '../money';
+import { orderCharges } from './charges';
+import { DEFAULT_PAPER_BROKER_CONFIG, type PaperBrokerConfig } from './paper-execution';
 import {
-  availableQuantity,
-  consumeDepth,
-  DEFAULT_PAPER_BROKER_CONFIG,
-  depthOf,
-  executionPrice,
-  reachedExchange,
-  stopTriggered,
-  type PaperBrokerConfig,
-} from './paper-execution';
-import type { Rng } from './rng';
+  cancellation,
+  exitsFor,
+  positionKeyOf,
+  rejection,
+  submittedData,
+  type OrderCancelledDraft,
+  type OrderRejectedDraft,
+  type OrderSubmittedDraft,
+  type PaperBrokerState,
+  type PaperOrder,
+} from './paper-orders';
+import { addedQuantity, holdingsReason, marginFor, reducible, rupeesText } from './paper-positions';
+import { squareOffMs, squareOffText, tradingDate } from './paper-session';
 
 export { DEFAULT_PAPER_BROKER_CONFIG, type PaperBrokerConfig } from './paper-execution';
-
-export type OrderSubmittedDraft = OrderSubmitted;
-export type OrderFilledDraft = OrderFilled;
-export type OrderRejectedDraft = OrderRejected;
-export type OrderCancelledDraft = OrderCancelled;
-
-export interface PaperOrder extends OrderSubmitted {
-  stopLossPrice?: number;
-  takeProfitPrice?: number;
-  /** The other leg of a one-cancels-other exit pair. */
-  ocoSiblingId?: string;
-  /** Correlation id of the trade this order belongs to, carried to its fills and exits. */
-  correlationId?: string;
-  triggered: boolean;
-  filledQuantity: number;
-  /** Sum of price x quantity of the fills so far, in paise. */
-  filledTurnover: number;
-  fillCount: number;
-}
-
-export interface PaperBrokerState {
-  config: PaperBrokerConfig;
-  /** Open orders in submission order. */
-  orders: PaperOrder[];
-}
+export * from './paper-orders';
+export { nextSessionDeadline, onTick, type TickOptions, type TickResult } from './paper-tick';
 
 export function createPaperBroker(config: Partial<PaperBrokerConfig> = {}): PaperBrokerState {
-  return { config: { ...DEFAULT_PAPER_BROKER_CONFIG, ...config }, orders: [] };
+  return { config: { ...DEFAULT_PAPER_BROKER_CONFIG, ...config }, orders: [], positions: {} };
 }
 
 export interface SubmitInput {
@@ -67,48 +71,22 @@ export interface SubmitInput {
   now: string;
   /** Chosen by the caller, deterministically (e.g. derived from the signal event id). */
   orderId: string;
-  /** Cash the strategy can spend; omit to skip the cash check. */
+  /** Cash the strategy can put into new exposure (free cash less reservations); omit to skip the check. */
   availableCash?: number;
   correlationId?: string;
+  /** Set while the kill switch is on, to the reason given: only orders that reduce a position pass. */
+  halted?: string;
 }
 
 export type SubmitResult =
-  | { state: PaperBrokerState; outcome: 'submitted'; order: OrderSubmittedDraft }
+  | {
+      state: PaperBrokerState;
+      outcome: 'submitted';
+      order: OrderSubmittedDraft;
+      /** The part of the order that adds exposure: what the account reserves margin for. */
+      addedQuantity: number;
+    }
   | { state: PaperBrokerState; outcome: 'rejected'; rejection: OrderRejectedDraft };
-
-const identity = (o: PaperOrder) => ({
-  orderId: o.orderId,
-  strategyId: o.strategyId,
-  instrumentToken: o.instrumentToken,
-  tradingsymbol: o.tradingsymbol,
-  side: o.side,
-  product: o.product,
-});
-
-/** The OrderSubmitted data of an order (without the simulator's bookkeeping). */
-export function submittedData(o: PaperOrder): OrderSubmittedDraft {
-  const data: OrderSubmittedDraft = { ...identity(o), quantity: o.quantity, orderType: o.orderType, submittedAt: o.submittedAt };
-  if (o.limitPrice !== undefined) data.limitPrice = o.limitPrice;
-  if (o.triggerPrice !== undefined) data.triggerPrice = o.triggerPrice;
-  if (o.parentOrderId !== undefined) data.parentOrderId = o.parentOrderId;
-  return data;
-}
-
-const rejection = (o: PaperOrder, quantity: number, reason: string, at: string): OrderRejectedDraft => ({
-  ...identity(o),
-  quantity,
-  reason,
-  rejectedAt: at,
-});
-
-const cancellation = (o: PaperOrder, quantity: number, reason: string, at: string): OrderCancelledDraft => ({
-  ...identity(o),
-  quantity,
-  reason,
-  cancelledAt: at,
-});
-
-const rupeesText = (amount: number) => `₹${formatRupees(paise(amount))}`;
 
 function invalidReason(order: PaperOrder, tickSize: number): string | null {
   if (!Number.isSafeInteger(order.quantity) || order.quantity <= 0) return `invalid quantity ${order.quantity}`;
@@ -128,7 +106,7 @@ function invalidReason(order: PaperOrder, tickSize: number): string | null {
 /** Accepts a validated signal as an open order, or rejects it with a reason. Idempotent per orderId. */
 export function submit(state: PaperBrokerState, input: SubmitInput): SubmitResult {
   const existing = state.orders.find((o) => o.orderId === input.orderId);
-  if (existing) return { state, outcome: 'submitted', order: submittedData(existing) };
+  if (existing) return { state, outcome: 'submitted', order: submittedData(existing), addedQuantity: 0 };
   const { signal, approvedQuantity, approvedPrice } = input.validated;
   const order: PaperOrder = {
     orderId: input.orderId,
@@ -161,20 +139,34 @@ export function submit(state: PaperBrokerState, input: SubmitInput): SubmitResul
     const reported = Number.isSafeInteger(approvedQuantity) && approvedQuantity > 0 ? approvedQuantity : 1;
     return { state, outcome: 'rejected', rejection: rejection(order, reported, invalid, input.now) };
   }
-  if (order.side === 'BUY' && input.availableCash !== undefined) {
-    const price = paise(order.limitPrice ?? approvedPrice);
-    const needed = add(times(price, order.quantity), orderCharges(order.product, 'BUY', price, order.quantity).total as Paise);
+  const refuse = (reason: string): SubmitResult => ({ state, outcome: 'rejected', rejection: rejection(order, order.quantity, reason, input.now) });
+  const date = tradingDate(input.now);
+  if (order.product === 'MIS' && Date.parse(input.now) >= squareOffMs(date)) {
+    return refuse(`auto square-off: MIS orders are not accepted after ${squareOffText(date)}`);
+  }
+  const position = state.positions[positionKeyOf(order)];
+  const added = addedQuantity(position, order.side, order.quantity);
+  if (added > 0 && input.halted !== undefined) return refuse(input.halted);
+  if (added > 0 && order.product === 'CNC' && order.side === 'SELL') return refuse(holdingsReason(order.quantity, reducible(position, 'SELL')));
+  if (added > 0 && input.availableCash !== undefined) {
+    const price = order.limitPrice ?? approvedPrice;
+    const needed = marginFor(order.product, price * added, state.config.misLeverage) + orderCharges(order.product, order.side, paise(price), order.quantity).total;
     if (needed > input.availableCash) {
-      const reason = `insufficient cash: order needs ${rupeesText(needed)}, available ${rupeesText(input.availableCash)}`;
-      return { state, outcome: 'rejected', rejection: rejection(order, order.quantity, reason, input.now) };
+      const kind = order.product === 'MIS' ? 'margin' : 'cash';
+      return refuse(`insufficient ${kind}: order needs ${rupeesText(needed)}, available ${rupeesText(input.availableCash)}`);
     }
   }
-  return { state: { ...state, orders: [...state.orders, order] }, outcome: 'submitted', order: submittedData(order) };
+  return {
+    state: { ...state, orders: [...state.orders, order] },
+    outcome: 'submitted',
+    order: submittedData(order),
+    addedQuantity: added,
+  };
 }
 
 /**
  * Cancels an open order; the cancellation carries the unfilled quantity. A partially filled entry
- * still gets its exits for the filled part. Null when the order is not open.
+ * still gets its exits for the filled part (capped at the position left). Null when not open.
  */
 export function cancel(
   state: PaperBrokerState,
@@ -184,145 +176,12 @@ export function cancel(
 ): { state: PaperBrokerState; cancellation: OrderCancelledDraft; exits: OrderSubmittedDraft[] } | null {
   const order = state.orders.find((o) => o.orderId === orderId);
   if (!order) return null;
-  const exits = order.parentOrderId === undefined && order.filledQuantity > 0 ? exitsFor(order, order.filledQuantity, now) : [];
+  const exitSide = order.side === 'BUY' ? 'SELL' : 'BUY';
+  const exitQuantity = Math.min(order.filledQuantity, reducible(state.positions[positionKeyOf(order)], exitSide));
+  const exits = order.parentOrderId === undefined && exitQuantity > 0 ? exitsFor(order, exitQuantity, now) : [];
   return {
     state: { ...state, orders: [...state.orders.filter((o) => o.orderId !== orderId), ...exits] },
     cancellation: cancellation(order, order.quantity - order.filledQuantity, reason, now),
     exits: exits.map(submittedData),
-  };
-}
-
-export interface TickOptions {
-  /** strategy id -> cash available for BUY entries; strategies absent here are not checked. */
-  availableCash?: Record<string, number>;
-}
-
-export interface TickResult {
-  state: PaperBrokerState;
-  fills: OrderFilledDraft[];
-  rejections: OrderRejectedDraft[];
-  cancellations: OrderCancelledDraft[];
-  exits: OrderSubmittedDraft[];
-  /** orderId -> correlation id, for every order in this result that has one. */
-  correlationIds: Record<string, string>;
-}
-
-function exitsFor(entry: PaperOrder, quantity: number, now: string): PaperOrder[] {
-  const side = entry.side === 'BUY' ? 'SELL' : 'BUY';
-  const base = {
-    strategyId: entry.strategyId,
-    instrumentToken: entry.instrumentToken,
-    tradingsymbol: entry.tradingsymbol,
-    side,
-    product: entry.product,
-    quantity,
-    parentOrderId: entry.orderId,
-    submittedAt: now,
-    triggered: false,
-    filledQuantity: 0,
-    filledTurnover: 0,
-    fillCount: 0,
-    ...(entry.correlationId !== undefined ? { correlationId: entry.correlationId } : {}),
-  } as const;
-  const exits: PaperOrder[] = [];
-  const takeProfitId = `${entry.orderId}-tp`;
-  const stopLossId = `${entry.orderId}-sl`;
-  const both = entry.takeProfitPrice !== undefined && entry.stopLossPrice !== undefined;
-  if (entry.takeProfitPrice !== undefined) {
-    exits.push({ ...base, orderId: takeProfitId, orderType: 'LIMIT', limitPrice: entry.takeProfitPrice, ...(both ? { ocoSiblingId: stopLossId } : {}) });
-  }
-  if (entry.stopLossPrice !== undefined) {
-    exits.push({ ...base, orderId: stopLossId, orderType: 'SL-M', triggerPrice: entry.stopLossPrice, ...(both ? { ocoSiblingId: takeProfitId } : {}) });
-  }
-  return exits;
-}
-
-/** Runs one tick against the open orders of its instrument. */
-export function onTick(state: PaperBrokerState, tick: Tick, now: string, rng: Rng, options: TickOptions = {}): TickResult {
-  const { config } = state;
-  const depth = depthOf(tick);
-  const cash = { ...(options.availableCash ?? {}) };
-  const fills: OrderFilledDraft[] = [];
-  const rejections: OrderRejectedDraft[] = [];
-  const cancellations: OrderCancelledDraft[] = [];
-  const placed: PaperOrder[] = [];
-  const closed = new Set<string>();
-  const correlationIds: Record<string, string> = {};
-  const note = (o: PaperOrder) => {
-    if (o.correlationId !== undefined) correlationIds[o.orderId] = o.correlationId;
-  };
-  const placeExits = (entry: PaperOrder, quantity: number) => {
-    const exits = exitsFor(entry, quantity, now);
-    exits.forEach(note);
-    placed.push(...exits);
-  };
-
-  const orders = state.orders.map((order) => {
-    if (order.instrumentToken !== tick.instrumentToken || closed.has(order.orderId)) return order;
-    if (!reachedExchange(order.submittedAt, now, config.latencyMs)) return order;
-    const current: PaperOrder = { ...order, triggered: order.triggered || stopTriggered(order, tick.lastPrice) };
-    const price = executionPrice(current, tick, config, rng);
-    if (price === null) return current;
-    const remaining = current.quantity - current.filledQuantity;
-    const quantity = Math.min(remaining, availableQuantity(current, depth));
-    if (quantity <= 0) return current;
-
-    const turnover = times(price, quantity);
-    const charges = fillCharges(current.product, current.side, paise(current.filledTurnover), turnover);
-    const isEntry = current.parentOrderId === undefined;
-    const strategyCash = cash[current.strategyId];
-    if (current.side === 'BUY' && isEntry && strategyCash !== undefined && turnover + charges.total > strategyCash) {
-      const reason = `insufficient cash: fill needs ${rupeesText(turnover + charges.total)}, available ${rupeesText(strategyCash)}`;
-      rejections.push(rejection(current, remaining, reason, now));
-      note(current);
-      closed.add(current.orderId);
-      if (current.filledQuantity > 0) placeExits(current, current.filledQuantity);
-      return current;
-    }
-    if (strategyCash !== undefined) {
-      cash[current.strategyId] = current.side === 'BUY' ? strategyCash - turnover - charges.total : strategyCash + turnover - charges.total;
-    }
-    consumeDepth(current, depth, quantity);
-
-    const filled: PaperOrder = {
-      ...current,
-      filledQuantity: current.filledQuantity + quantity,
-      filledTurnover: current.filledTurnover + turnover,
-      fillCount: current.fillCount + 1,
-    };
-    fills.push({
-      ...identity(filled),
-      fillId: `${filled.orderId}-${filled.fillCount}`,
-      quantity,
-      price,
-      cumulativeQuantity: filled.filledQuantity,
-      remainingQuantity: filled.quantity - filled.filledQuantity,
-      charges,
-      filledAt: now,
-    });
-    note(filled);
-    if (filled.ocoSiblingId !== undefined && !closed.has(filled.ocoSiblingId)) {
-      const sibling = state.orders.find((o) => o.orderId === filled.ocoSiblingId);
-      if (sibling) {
-        closed.add(sibling.orderId);
-        note(sibling);
-        cancellations.push(cancellation(sibling, sibling.quantity - sibling.filledQuantity, `one-cancels-other: ${filled.orderId} filled`, now));
-      }
-    }
-    if (filled.filledQuantity === filled.quantity) {
-      closed.add(filled.orderId);
-      if (isEntry) placeExits(filled, filled.quantity);
-    }
-    return filled;
-  });
-
-  const open = orders.filter((o) => !closed.has(o.orderId));
-  return {
-    state: { ...state, orders: [...open, ...placed] },
-    fills,
-    rejections,
-    cancellations,
-    exits: placed.map(submittedData),
-    correlationIds,
   };
 }

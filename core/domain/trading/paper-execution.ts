@@ -3,7 +3,6 @@
 import type { Tick } from '../events';
 import { paise, type Paise } from '../money';
 import { nextInt, type Rng } from './rng';
-import { offsetByBps } from './prices';
 
 export interface PaperBrokerConfig {
   /** Slippage of market executions (MARKET, triggered SL-M), in bps against the trader. */
@@ -14,6 +13,8 @@ export interface PaperBrokerConfig {
   tickSize: number;
   /** How long after its submission an order reaches the exchange, in ms of tick time; 0 = at once. */
   latencyMs: number;
+  /** MIS (intraday) exposure needs its value divided by this as margin (see paper-positions.ts). */
+  misLeverage: number;
 }
 
 export const DEFAULT_PAPER_BROKER_CONFIG: PaperBrokerConfig = Object.freeze({
@@ -21,6 +22,7 @@ export const DEFAULT_PAPER_BROKER_CONFIG: PaperBrokerConfig = Object.freeze({
   slippageJitterBps: 0,
   tickSize: 5,
   latencyMs: 0,
+  misLeverage: 5,
 });
 
 /**
@@ -48,13 +50,34 @@ export function stopTriggered(order: ExecutableOrder, lastPrice: number): boolea
   return order.side === 'BUY' ? lastPrice >= trigger : lastPrice <= trigger;
 }
 
-/** Market price moved against the trader: buys pay more, sells receive less. */
+/**
+ * Market price moved against the trader: buys pay more, sells receive less. The moved price is
+ * rounded to the tick size away from the trader (buys up, sells down), and with any slippage at
+ * all it is at least one tick worse than the last price: rounding to the nearest tick would give
+ * a ₹10 stock no slippage at 5 bps (1000 x 1.0005 = 1000.5 paise, a tenth of a 5-paise tick).
+ */
 export function slippedPrice(lastPrice: Paise, side: 'BUY' | 'SELL', config: PaperBrokerConfig, rng: Rng): Paise {
   const jitter = config.slippageJitterBps > 0 ? nextInt(rng, 0, config.slippageJitterBps) : 0;
   const bps = config.slippageBps + jitter;
-  const moved = offsetByBps(lastPrice, side === 'BUY' ? bps : -bps, paise(config.tickSize));
-  return moved > 0 ? moved : paise(config.tickSize);
+  if (bps <= 0) return lastPrice;
+  const tick = BigInt(config.tickSize);
+  const last = BigInt(lastPrice);
+  // Exact integer arithmetic: price x (10000 ± bps) / 10000, in whole ticks.
+  const scaled = last * BigInt(side === 'BUY' ? 10_000 + bps : 10_000 - bps);
+  const unit = 10_000n * tick;
+  if (side === 'BUY') {
+    const ticks = ceilDiv(scaled, unit);
+    const oneTickUp = ceilDiv(last, tick) + 1n;
+    return paise(Number(ticks > oneTickUp ? ticks : oneTickUp) * config.tickSize);
+  }
+  const ticks = floorDiv(scaled, unit);
+  const oneTickDown = floorDiv(last, tick) - 1n;
+  const moved = Number(ticks < oneTickDown ? ticks : oneTickDown) * config.tickSize;
+  return paise(moved > 0 ? moved : config.tickSize);
 }
+
+const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
+const ceilDiv = (a: bigint, b: bigint) => -floorDiv(-a, b);
 
 /**
  * The price this tick executes the order at, or null if it does not execute now. `triggered`
