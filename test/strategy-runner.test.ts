@@ -1,15 +1,17 @@
 // The strategy runner against the real broker, Redis and Postgres: scripted ticks through real
 // strategies rows, signals read back from the real output topic. Every test has its own topics
-// (a unique prefix), consumer group, Redis database and Postgres database.
+// (a unique prefix), consumer group, Redis database and Postgres database. The test answers the
+// runner's signals itself where a case needs it (a rejection, a fill, a cancellation on the
+// prefixed topics), with the ids the risk manager and the engine derive.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { LevelWithSilent } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEvent, type Envelope, type OrderFilled } from '../core/domain/events';
-import { derivedEventId } from '../core/domain/ids';
-import { dlqTopic, marketTicksTopic, namespaceTopics, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
+import { createEvent, type Envelope, type OrderFilled, type Signal } from '../core/domain/events';
+import { derivedEventId, orderIdFor, riskDecisionId } from '../core/domain/ids';
+import { dlqTopic, marketTicksTopic, namespaceTopics, stageInputs, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
 import { NO_CHARGES } from '../core/domain/trading/charges';
 import { makeTick } from '../core/domain/trading/testing';
 import { createKafka } from '../core/kafka/client';
@@ -21,7 +23,7 @@ import { migrateDatabase } from '../core/postgres/migrate';
 import { createPool, type Pool } from '../core/postgres/pool';
 import { createRedis } from '../core/redis/client';
 import { createStrategyRunnerService, type StrategyRunnerService } from '../services/strategy-runner/service';
-import { runnerStateKey } from '../services/strategy-runner/state';
+import { runnerPendingKey, runnerPositionsKey, runnerStateKey } from '../services/strategy-runner/state';
 import { claimRedisDatabase, createTestDatabase, testConfig, type TestDatabase } from './support/stack';
 import { waitFor } from './support/temporal';
 import { releaseBroker } from './support/topics';
@@ -61,6 +63,8 @@ interface ReadMessage {
 interface Pipeline {
   topics: NamespaceTopics;
   ticksTopic: string;
+  /** What the runner consumes (the one table of stage inputs). */
+  inputs: string[];
   groupId: string;
   /** Everything read so far from the signals topic and the input DLQs. */
   received: ReadMessage[];
@@ -91,7 +95,8 @@ async function pipeline(label: string): Promise<Pipeline> {
   const prefix = `${run}-${label}.`;
   const topics = namespaceTopics(NS, prefix);
   const ticksTopic = marketTicksTopic(prefix);
-  const wanted = new Set([ticksTopic, topics.signalsRaw, topics.ordersFilled].flatMap((t) => [t, dlqTopic(t)]));
+  const inputs = stageInputs(topics, ticksTopic)['strategy-runner'].map((input) => input.topic);
+  const wanted = new Set([...inputs, topics.signalsRaw].flatMap((t) => [t, dlqTopic(t)]));
   const specs = topicSpecs([NS], prefix).filter((spec) => wanted.has(spec.name));
   await bootstrapTopics(kafka, specs);
   topicsCreated.push(...specs.map((spec) => spec.name));
@@ -117,7 +122,7 @@ async function pipeline(label: string): Promise<Pipeline> {
     },
   });
   readers.push(reader);
-  return { topics, ticksTopic, groupId, received };
+  return { topics, ticksTopic, inputs, groupId, received };
 }
 
 function startRunner(p: Pipeline): { service: StrategyRunnerService; stop(): Promise<void> } {
@@ -162,8 +167,49 @@ async function sendTicks(p: Pipeline, ticks: Envelope<'tick_received'>[]) {
 
 /** Waits until the runner committed everything on its inputs, then reads every signal. */
 async function signalsAfterCatchUp(p: Pipeline): Promise<ReadMessage[]> {
-  await waitFor(() => caughtUp(p.groupId, [p.ticksTopic, p.topics.ordersFilled]), 'the runner to catch up');
+  await waitFor(() => caughtUp(p.groupId, p.inputs), 'the runner to catch up');
   return readAll(p, p.topics.signalsRaw);
+}
+
+/** The signal a tick caused for a strategy (read once the runner caught up). */
+async function signalOf(p: Pipeline, cause: Envelope<'tick_received'>, strategyId: string): Promise<Envelope<'signal_generated'>> {
+  const signals = await signalsAfterCatchUp(p);
+  const found = signals.find((m) => m.envelope.causationId === cause.id && (m.envelope.data as Signal).strategyId === strategyId);
+  if (!found) throw new Error(`no signal of ${strategyId} caused by tick ${cause.id}`);
+  return found.envelope as Envelope<'signal_generated'>;
+}
+
+/** The order the engine would place for a signal: its id goes through the risk decision's. */
+const orderOf = (signal: Envelope<'signal_generated'>) => orderIdFor(riskDecisionId(signal.id));
+const keyOf = (signal: Signal) => `${signal.strategyId}:${signal.instrumentToken}`;
+
+/** Answers for the risk manager and the engine, produced onto the pipeline's topics. */
+async function rejectSignal(p: Pipeline, signal: Envelope<'signal_generated'>) {
+  const envelope = createEvent({
+    type: 'signal_rejected',
+    source: 'test-risk',
+    namespace: NS,
+    data: { signal: signal.data, checks: [{ rule: 'max_order_value', passed: false, detail: 'test' }], failedRules: ['max_order_value'] },
+    cause: signal,
+    id: riskDecisionId(signal.id),
+  });
+  await producer.send(p.topics.signalsRejected, keyOf(signal.data), envelope);
+}
+
+async function fillOrder(p: Pipeline, signal: Envelope<'signal_generated'>) {
+  const { strategyId, instrumentToken, tradingsymbol, side, product, quantity, referencePrice } = signal.data;
+  const orderId = orderOf(signal);
+  const fill: OrderFilled = {
+    orderId, strategyId, instrumentToken, tradingsymbol, side, product, fillId: `${orderId}-1`, quantity, price: referencePrice,
+    cumulativeQuantity: quantity, remainingQuantity: 0, charges: NO_CHARGES, filledAt: new Date().toISOString(),
+  };
+  await producer.send(p.topics.ordersFilled, keyOf(signal.data), createEvent({ type: 'order_filled', source: 'test-engine', namespace: NS, data: fill, cause: signal }));
+}
+
+async function cancelOrder(p: Pipeline, signal: Envelope<'signal_generated'>) {
+  const { strategyId, instrumentToken, tradingsymbol, side, product, quantity } = signal.data;
+  const data = { orderId: orderOf(signal), strategyId, instrumentToken, tradingsymbol, side, product, quantity, reason: 'cancelled by the test', cancelledAt: new Date().toISOString() };
+  await producer.send(p.topics.ordersCancelled, keyOf(signal.data), createEvent({ type: 'order_cancelled', source: 'test-engine', namespace: NS, data, cause: signal }));
 }
 
 /** Signal summaries in the order of the ticks that caused them. */
@@ -222,7 +268,12 @@ describe('strategy runner', () => {
     const reliance = [100_000, 100_000, 100_000, 100_000, 100_600, 100_600, 100_600, 100_600, 100_000].map((price) => tick(RELIANCE, price));
     const hdfc = [99_000, 99_100, 99_200, 99_300].map((price) => tick(HDFCBANK, price));
     const ticks = [...reliance, ...hdfc, tick(INFY, 150_000)];
-    await sendTicks(p, ticks);
+    await sendTicks(p, ticks.slice(0, 5));
+    // Both BUYs are rejected: nothing is held or pending when the price turns.
+    await rejectSignal(p, await signalOf(p, ticks[3]!, 'demo'));
+    await rejectSignal(p, await signalOf(p, ticks[4]!, 'mom_rel'));
+    await signalsAfterCatchUp(p);
+    await sendTicks(p, ticks.slice(5));
     const signals = await signalsAfterCatchUp(p);
 
     expect(runner.service.strategies().active).toEqual(['demo', 'mom_rel']);
@@ -230,7 +281,7 @@ describe('strategy runner', () => {
     expect(summarize(signals, ticks)).toEqual([
       { tick: 3, strategy: 'demo', side: 'BUY', quantity: 1 }, // the demo's 4th RELIANCE tick
       { tick: 4, strategy: 'mom_rel', side: 'BUY', quantity: 2 }, // +60 bps over 3 ticks
-      { tick: 7, strategy: 'demo', side: 'SELL', quantity: 1 },
+      // tick 7: the demo's SELL view holds nothing and may not short: no signal
       { tick: 8, strategy: 'mom_rel', side: 'SELL', quantity: 2 }, // -60 bps: a short, allowShort
       { tick: 12, strategy: 'demo', side: 'BUY', quantity: 1 }, // the demo's 4th HDFCBANK tick
     ]);
@@ -254,13 +305,13 @@ describe('strategy runner', () => {
     await sendTicks(p, ticks.slice(0, 5));
     expect(summarize(await signalsAfterCatchUp(p), ticks)).toEqual([{ tick: 4, strategy: 'mom_rel', side: 'BUY', quantity: 2 }]);
 
-    const fill: OrderFilled = {
-      orderId: 'order-1', strategyId: 'mom_rel', instrumentToken: RELIANCE.token, tradingsymbol: RELIANCE.symbol, side: 'BUY',
-      product: 'MIS', fillId: 'order-1-1', quantity: 2, price: 100_600, cumulativeQuantity: 2, remainingQuantity: 0,
-      charges: NO_CHARGES, filledAt: new Date().toISOString(),
-    };
-    await producer.send(p.topics.ordersFilled, 'mom_rel:738561', createEvent({ type: 'order_filled', source: 'test', namespace: NS, data: fill }));
+    const buy = await signalOf(p, ticks[4]!, 'mom_rel');
+    expect(Object.keys(await redis.hgetall(runnerPendingKey(NS)))).toEqual([orderOf(buy)]);
+    await fillOrder(p, buy);
     await waitFor(() => caughtUp(p.groupId, [p.topics.ordersFilled]), 'the fill to be booked');
+    // Filled: held, no longer pending.
+    expect(await redis.hgetall(runnerPositionsKey(NS))).toEqual({ 'mom_rel:738561': '2' });
+    expect(await redis.hlen(runnerPendingKey(NS))).toBe(0);
     await sendTicks(p, ticks.slice(5));
     // Long 2 from the fill: the fall closes it (without the fill, shorting is not allowed: no signal).
     expect(summarize(await signalsAfterCatchUp(p), ticks)).toEqual([
@@ -277,18 +328,21 @@ describe('strategy runner', () => {
     const runner = startRunner(p);
     const ticks = [tick(RELIANCE, 100_000), tick(RELIANCE, 100_100), tick(RELIANCE, 100_200)];
     await sendTicks(p, [ticks[0]!]);
-    await signalsAfterCatchUp(p);
+    // a's BUY is rejected, b's (below) fills: neither is pending when a starts again.
+    await rejectSignal(p, await signalOf(p, ticks[0]!, 'a'));
 
     await setActive('a', false);
     await addStrategy('b', 'low_frequency_demo', [RELIANCE.token], everyTick);
     await waitFor(async () => runner.service.strategies().active.join() === 'b', 'the runner to see the change');
     await sendTicks(p, [ticks[1]!]);
+    await fillOrder(p, await signalOf(p, ticks[1]!, 'b'));
     await signalsAfterCatchUp(p);
 
     await setActive('a', true);
     await waitFor(async () => runner.service.strategies().active.join() === 'a,b', 'the runner to see a again');
     await sendTicks(p, [ticks[2]!]);
-    // Switched on again, a starts afresh (BUY first) while b continues (its second signal, SELL).
+    // Switched on again, a starts afresh (BUY first) while b continues (its second view, SELL,
+    // closing the BUY that filled).
     expect(summarize(await signalsAfterCatchUp(p), ticks)).toEqual([
       { tick: 0, strategy: 'a', side: 'BUY', quantity: 1 },
       { tick: 1, strategy: 'b', side: 'BUY', quantity: 1 },
@@ -299,8 +353,11 @@ describe('strategy runner', () => {
   });
 
   it('resumes from its saved state after a restart, and emits nothing again for replayed ticks', async () => {
-    await addStrategy('mom_rel', 'momentum', [RELIANCE.token], { lookbackTicks: 3, thresholdBps: 50, quantity: 2, allowShort: true });
-    await addStrategy('demo', 'low_frequency_demo', [RELIANCE.token], { everyTicks: 3, quantity: 1 });
+    // Nothing answers the signals, so each strategy's first one stays pending and blocks the rest:
+    // both first signal after the split (momentum at 10 compares with the price at 2, the demo's
+    // 7th tick is 6), so they show the state resumed.
+    await addStrategy('mom_rel', 'momentum', [RELIANCE.token], { lookbackTicks: 8, thresholdBps: 50, quantity: 2, allowShort: true });
+    await addStrategy('demo', 'low_frequency_demo', [RELIANCE.token], { everyTicks: 7, quantity: 1 });
     const prices = [100_000, 100_000, 100_000, 100_700, 100_700, 100_700, 100_700, 100_000, 100_000, 100_000, 100_700, 100_700, 100_000, 99_000];
     const ticks = prices.map((price) => tick(RELIANCE, price));
     const comparable = (signals: ReadMessage[]) =>
@@ -331,11 +388,57 @@ describe('strategy runner', () => {
     // Replay: the group's offsets back to the start, the same ticks delivered again. Nothing new
     // is emitted and the saved state does not move.
     const savedState = await redis.hgetall(runnerStateKey(NS));
+    const savedPending = await redis.hgetall(runnerPendingKey(NS));
+    expect(Object.keys(savedPending)).toHaveLength(2);
     await admin.resetOffsets({ groupId: restarted.groupId, topic: restarted.ticksTopic, earliest: true });
     const replaying = startRunner(restarted);
     expect(comparable(await signalsAfterCatchUp(restarted))).toEqual(expected);
     expect(replaying.service.health().processed).toBe(ticks.length);
     expect(await redis.hgetall(runnerStateKey(NS))).toEqual(savedState);
+    expect(await redis.hgetall(runnerPendingKey(NS))).toEqual(savedPending);
+    await replaying.stop();
+  });
+
+  it('emits no second BUY while a LIMIT BUY is pending, across a restart and a replay, and buys again once it is cancelled', async () => {
+    const p = await pipeline('pending');
+    await addStrategy('mom', 'momentum', [RELIANCE.token], { lookbackTicks: 1, thresholdBps: 50, quantity: 5, orderType: 'LIMIT' });
+    // Every other tick rises by about 60 bps: a new up edge each time (flat in between).
+    const prices = [100_000, 100_600, 100_600, 101_200, 101_200, 101_800, 101_800, 102_400];
+    const ticks = prices.map((price) => tick(RELIANCE, price));
+    const field = `mom:${RELIANCE.token}`;
+
+    const first = startRunner(p);
+    await sendTicks(p, ticks.slice(0, 4));
+    const buy = await signalOf(p, ticks[1]!, 'mom');
+    expect(buy.data).toMatchObject({ side: 'BUY', quantity: 5, orderType: 'LIMIT', limitPrice: 100_600 });
+    // The edge at 3 is no second entry: the first BUY rests unfilled.
+    expect(summarize(await signalsAfterCatchUp(p), ticks)).toEqual([{ tick: 1, strategy: 'mom', side: 'BUY', quantity: 5 }]);
+    const pending = await redis.hgetall(runnerPendingKey(NS));
+    expect(Object.keys(pending)).toEqual([orderOf(buy)]);
+    expect(JSON.parse(pending[orderOf(buy)]!)).toEqual({ field, side: 'BUY', quantity: 5, signalId: buy.id });
+    await first.stop();
+
+    // A restart resumes the pending BUY: the edge at 5 is no entry either.
+    const second = startRunner(p);
+    await sendTicks(p, ticks.slice(4, 6));
+    expect(summarize(await signalsAfterCatchUp(p), ticks)).toEqual([{ tick: 1, strategy: 'mom', side: 'BUY', quantity: 5 }]);
+    await second.stop();
+
+    // A replay of every tick from the start decides nothing new and leaves the pending order as it was.
+    await admin.resetOffsets({ groupId: p.groupId, topic: p.ticksTopic, earliest: true });
+    const replaying = startRunner(p);
+    expect(summarize(await signalsAfterCatchUp(p), ticks)).toEqual([{ tick: 1, strategy: 'mom', side: 'BUY', quantity: 5 }]);
+    expect(await redis.hgetall(runnerPendingKey(NS))).toEqual(pending);
+
+    // Cancelled unfilled: nothing pending, and the next up edge (7) is an entry again.
+    await cancelOrder(p, buy);
+    await signalsAfterCatchUp(p);
+    expect(await redis.hlen(runnerPendingKey(NS))).toBe(0);
+    await sendTicks(p, ticks.slice(6));
+    expect(summarize(await signalsAfterCatchUp(p), ticks)).toEqual([
+      { tick: 1, strategy: 'mom', side: 'BUY', quantity: 5 },
+      { tick: 7, strategy: 'mom', side: 'BUY', quantity: 5 },
+    ]);
     await replaying.stop();
   });
 

@@ -95,8 +95,12 @@ export function stageInputs(topics: NamespaceTopics, ticksTopic: string) {
   return {
     'strategy-runner': [
       { topic: ticksTopic, types: ['tick_received'] },
-      // Fills give the runner the positions its strategies see.
+      // Fills give the runner the positions its strategies see; with the answers to its signals
+      // (a rejection, an order's rejection or cancellation) they end what is pending.
       { topic: topics.ordersFilled, types: ['order_filled'] },
+      { topic: topics.signalsRejected, types: ['signal_rejected'] },
+      { topic: topics.ordersRejected, types: ['order_rejected'] },
+      { topic: topics.ordersCancelled, types: ['order_cancelled'] },
     ],
     'risk-manager': [
       { topic: topics.signalsRaw, types: ['signal_generated'] },

@@ -13,8 +13,13 @@
 //   state keeps each batch a pure function of committed state: a replayed batch re-emits exactly
 //   the signals it emitted before, with the same ids. Reading the portfolio manager's hot state
 //   instead would let a replay see a position that moved on meanwhile.
+// - Strategies are also told what is pending: each signal the runner emits is pending from that
+//   moment, under the order id the engine will give it, until the risk manager rejects it
+//   ({ns}.signals.rejected), its order fills ({ns}.orders.filled, by the fills' quantity), or its
+//   order is rejected or cancelled ({ns}.orders.rejected / .cancelled). Pending orders are part of
+//   the same committed state, so a replayed batch sees exactly what its first attempt saw.
 import { createEvent, type Envelope } from '../../core/domain/events';
-import { derivedEventId } from '../../core/domain/ids';
+import { derivedEventId, orderIdFor, riskDecisionId } from '../../core/domain/ids';
 import { strategyInstrumentKey, stageInputs } from '../../core/domain/topics';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventMessage, EventProducer } from '../../core/kafka/producer';
@@ -34,7 +39,10 @@ export interface StrategyRunnerService extends StreamingService {
   strategies(): { active: string[]; invalid: InvalidStrategy[] };
 }
 
-type Input = 'tick_received' | 'order_filled';
+type Input = 'tick_received' | 'order_filled' | 'signal_rejected' | 'order_rejected' | 'order_cancelled';
+
+/** The order the trading engine places for a signal: through the risk manager's decision on it. */
+const orderOfSignal = (signalEventId: string) => orderIdFor(riskDecisionId(signalEventId));
 
 export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyRunnerService {
   const { namespace, redis, topics } = deps;
@@ -68,7 +76,12 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
       const field = stateField(id, tick.data.instrumentToken);
       let step;
       try {
-        step = strategy.onTick(batch.stateOf(field, id, fingerprint), tick.data, { position: batch.positionOf(field) });
+        const pending = batch.pendingOf(field);
+        step = strategy.onTick(batch.stateOf(field, id, fingerprint), tick.data, {
+          position: batch.positionOf(field),
+          pendingBuy: pending.buy,
+          pendingSell: pending.sell,
+        });
       } catch (error) {
         // A strategy that throws must not stop the others: it skips this tick, state unchanged.
         if (!failing.has(id)) log.error({ err: error, strategyId: id, tickId: tick.id }, `strategy ${id} failed on a tick`);
@@ -86,8 +99,33 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
           id: derivedEventId(tick.id, index === 0 ? id : `${id}#${index}`),
           now: now(),
         });
+        batch.signalEmitted(orderOfSignal(envelope.id), {
+          field: stateField(signal.strategyId, signal.instrumentToken),
+          side: signal.side,
+          quantity: signal.quantity,
+          signalId: envelope.id,
+        });
         outputs.push({ topic: topics.signalsRaw, key: strategyInstrumentKey(signal.strategyId, signal.instrumentToken), envelope });
       });
+    }
+  }
+
+  function applyEvent(envelope: Envelope<Input>, set: StrategySet, batch: RunnerBatch, outputs: EventMessage[]): void {
+    switch (envelope.type) {
+      case 'tick_received':
+        return runTick(envelope as Envelope<'tick_received'>, set, batch, outputs);
+      case 'order_filled': {
+        const fill = (envelope as Envelope<'order_filled'>).data;
+        const field = stateField(fill.strategyId, fill.instrumentToken);
+        return batch.orderFilled(fill.orderId, field, fill.side, fill.quantity, fill.remainingQuantity);
+      }
+      case 'signal_rejected':
+        // Caused by the raw signal; without a cause it names no signal of ours.
+        if (envelope.causationId) batch.orderEnded(orderOfSignal(envelope.causationId));
+        return;
+      case 'order_rejected':
+      case 'order_cancelled':
+        return batch.orderEnded((envelope as Envelope<'order_rejected' | 'order_cancelled'>).data.orderId);
     }
   }
 
@@ -106,14 +144,7 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
       apply: (fresh) => {
         batch = committed.begin(resets);
         const outputs: EventMessage[] = [];
-        for (const { envelope } of fresh) {
-          if (envelope.type === 'tick_received') {
-            runTick(envelope as Envelope<'tick_received'>, set, batch, outputs);
-          } else {
-            const fill = (envelope as Envelope<'order_filled'>).data;
-            batch.addToPosition(stateField(fill.strategyId, fill.instrumentToken), fill.side === 'BUY' ? fill.quantity : -fill.quantity);
-          }
-        }
+        for (const { envelope } of fresh) applyEvent(envelope, set, batch, outputs);
         signals = outputs.length;
         const working = batch;
         return { outputs, persist: (multi) => working.persist(multi) };

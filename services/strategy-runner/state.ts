@@ -5,7 +5,16 @@
 //                                                        "state": <the strategy type's state> }
 //   {ns}:strategy-runner:positions  HASH field -> signed quantity held (shares), summed from
 //                                                 {ns}.orders.filled
+//   {ns}:strategy-runner:pending    HASH order id -> JSON { "field", "side", "quantity",
+//                                                           "signalId" }: the unfilled rest of
+//                                                 each order a signal of the runner asked for
 //   (plus the dedup marks {ns}:dedup:strategy-runner:<event id> written by processOnce)
+//
+// A pending order is keyed by the id the trading engine will give it, derived from the signal's
+// event id (orderIdFor(riskDecisionId(signalId))), so its fills, rejection and cancellation find
+// it, and so does the risk manager's rejection of the signal (whose cause is the signal). It ends
+// only by one of those answers: a signal that never gets one stays pending, and keeps its
+// strategy from entering that instrument again, until it is removed by hand (HDEL of its order id).
 //
 // A batch works on an overlay of the committed state; its changes go into the batch's MULTI
 // (persist) and reach the committed state only once that MULTI succeeded (commit), so a batch
@@ -19,6 +28,7 @@ export const STRATEGY_RUNNER = 'strategy-runner';
 
 export const runnerStateKey = (ns: BrokerNamespace) => namespacedKey(ns, STRATEGY_RUNNER, 'state');
 export const runnerPositionsKey = (ns: BrokerNamespace) => namespacedKey(ns, STRATEGY_RUNNER, 'positions');
+export const runnerPendingKey = (ns: BrokerNamespace) => namespacedKey(ns, STRATEGY_RUNNER, 'pending');
 
 /** `strategyId:instrumentToken`, the same text as the signal's message key. */
 export const stateField = strategyInstrumentKey;
@@ -29,18 +39,73 @@ export interface StoredStrategyState {
   state: unknown;
 }
 
+/** The unfilled rest of an order that one of the runner's signals asked for. */
+export interface PendingOrder {
+  /** `strategyId:instrumentToken`. */
+  field: string;
+  side: 'BUY' | 'SELL';
+  /** Shares not filled yet; always positive (a fully filled order is no longer pending). */
+  quantity: number;
+  /** The signal's event id, for whoever reads Redis. */
+  signalId: string;
+}
+
+export interface PendingQuantity {
+  buy: number;
+  sell: number;
+}
+
+const NOTHING_PENDING: PendingQuantity = Object.freeze({ buy: 0, sell: 0 });
+
+function parsePending(text: string): PendingOrder {
+  const parsed = JSON.parse(text) as Partial<PendingOrder>;
+  const { field, side, quantity, signalId } = parsed;
+  if (typeof field !== 'string' || (side !== 'BUY' && side !== 'SELL') || !Number.isSafeInteger(quantity) || quantity! <= 0 || typeof signalId !== 'string') {
+    throw new Error('not a pending order { field, side, quantity > 0, signalId }');
+  }
+  return { field, side, quantity: quantity!, signalId };
+}
+
+function totalsOf(orders: ReadonlyMap<string, PendingOrder>): Map<string, PendingQuantity> {
+  const totals = new Map<string, PendingQuantity>();
+  for (const order of orders.values()) totals.set(order.field, adjusted(totals.get(order.field) ?? NOTHING_PENDING, order, 1));
+  return totals;
+}
+
+/** `total` with `order`'s quantity added (sign 1) or removed (sign -1). */
+function adjusted(total: PendingQuantity, order: PendingOrder, sign: 1 | -1): PendingQuantity {
+  const delta = sign * order.quantity;
+  return order.side === 'BUY' ? { buy: total.buy + delta, sell: total.sell } : { buy: total.buy, sell: total.sell + delta };
+}
+
+/** What the runner's state is built from; load() reads it from Redis. */
+export interface RunnerStateContents {
+  states?: ReadonlyMap<string, StoredStrategyState>;
+  positions?: ReadonlyMap<string, number>;
+  pending?: ReadonlyMap<string, PendingOrder>;
+}
+
 export class RunnerState {
-  private constructor(
+  private readonly states: Map<string, StoredStrategyState>;
+  private readonly positions: Map<string, number>;
+  private readonly pending: PendingBook;
+
+  constructor(
     private readonly namespace: BrokerNamespace,
-    private readonly states: Map<string, StoredStrategyState>,
-    private readonly positions: Map<string, number>,
-  ) {}
+    contents: RunnerStateContents = {},
+  ) {
+    this.states = new Map(contents.states);
+    this.positions = new Map(contents.positions);
+    const orders = new Map(contents.pending);
+    this.pending = { orders, totals: totalsOf(orders) };
+  }
 
   /** What the last committed batch left in Redis; unreadable entries restart from scratch. */
   static async load(redis: Redis, namespace: BrokerNamespace, onCorrupt: (field: string, error: Error) => void): Promise<RunnerState> {
-    const [storedStates, storedPositions] = await Promise.all([
+    const [storedStates, storedPositions, storedPending] = await Promise.all([
       redis.hgetall(runnerStateKey(namespace)),
       redis.hgetall(runnerPositionsKey(namespace)),
+      redis.hgetall(runnerPendingKey(namespace)),
     ]);
     const states = new Map<string, StoredStrategyState>();
     for (const [field, text] of Object.entries(storedStates)) {
@@ -58,11 +123,19 @@ export class RunnerState {
       if (Number.isSafeInteger(quantity)) positions.set(field, quantity);
       else onCorrupt(field, new Error(`position ${JSON.stringify(text)} is not a whole number`));
     }
-    return new RunnerState(namespace, states, positions);
+    const pending = new Map<string, PendingOrder>();
+    for (const [orderId, text] of Object.entries(storedPending)) {
+      try {
+        pending.set(orderId, parsePending(text));
+      } catch (error) {
+        onCorrupt(orderId, error as Error);
+      }
+    }
+    return new RunnerState(namespace, { states, positions, pending });
   }
 
-  get size(): { states: number; positions: number } {
-    return { states: this.states.size, positions: this.positions.size };
+  get size(): { states: number; positions: number; pending: number } {
+    return { states: this.states.size, positions: this.positions.size, pending: this.pending.orders.size };
   }
 
   /**
@@ -70,18 +143,28 @@ export class RunnerState {
    * state is deleted with the batch (a strategy switched off, or switched on again, warms up anew).
    */
   begin(resetStrategies: ReadonlySet<string>): RunnerBatch {
-    return new RunnerBatch(this.namespace, this.states, this.positions, resetStrategies);
+    return new RunnerBatch(this.namespace, this.states, this.positions, this.pending, resetStrategies);
   }
+}
+
+/** Pending orders by order id, and their sums per field (what strategies are told). */
+interface PendingBook {
+  orders: Map<string, PendingOrder>;
+  totals: Map<string, PendingQuantity>;
 }
 
 export class RunnerBatch {
   private readonly stateChanges = new Map<string, StoredStrategyState>();
   private readonly positionChanges = new Map<string, number>();
+  /** order id -> its new rest, or null once it is no longer pending. */
+  private readonly pendingChanges = new Map<string, PendingOrder | null>();
+  private readonly pendingTotalChanges = new Map<string, PendingQuantity>();
 
   constructor(
     private readonly namespace: BrokerNamespace,
     private readonly states: Map<string, StoredStrategyState>,
     private readonly positions: Map<string, number>,
+    private readonly pending: PendingBook,
     private readonly resetStrategies: ReadonlySet<string>,
   ) {}
 
@@ -106,6 +189,45 @@ export class RunnerBatch {
     this.positionChanges.set(field, this.positionOf(field) + signedQuantity);
   }
 
+  /** Shares of the field's signals not filled yet and not ended. */
+  pendingOf(field: string): PendingQuantity {
+    return this.pendingTotalChanges.get(field) ?? this.pending.totals.get(field) ?? NOTHING_PENDING;
+  }
+
+  private pendingOrder(orderId: string): PendingOrder | undefined {
+    const changed = this.pendingChanges.get(orderId);
+    return changed === null ? undefined : (changed ?? this.pending.orders.get(orderId));
+  }
+
+  private setPendingOrder(orderId: string, next: PendingOrder | null): void {
+    const previous = this.pendingOrder(orderId);
+    if (previous) this.pendingTotalChanges.set(previous.field, adjusted(this.pendingOf(previous.field), previous, -1));
+    if (next) this.pendingTotalChanges.set(next.field, adjusted(this.pendingOf(next.field), next, 1));
+    this.pendingChanges.set(orderId, next);
+  }
+
+  /** A signal the runner emitted: its order is pending from now on. */
+  signalEmitted(orderId: string, order: PendingOrder): void {
+    this.setPendingOrder(orderId, order);
+  }
+
+  /**
+   * A fill of any order of the field: the position moves; an order the runner asked for is
+   * pending for less, and not at all once the venue reports nothing remaining.
+   */
+  orderFilled(orderId: string, field: string, side: 'BUY' | 'SELL', quantity: number, remainingQuantity: number): void {
+    this.addToPosition(field, side === 'BUY' ? quantity : -quantity);
+    const order = this.pendingOrder(orderId);
+    if (!order) return; // an exit or square-off the engine placed: never pending
+    const rest = order.quantity - quantity;
+    this.setPendingOrder(orderId, rest > 0 && remainingQuantity > 0 ? { ...order, quantity: rest } : null);
+  }
+
+  /** The signal was rejected, or its order rejected or cancelled: whatever had not filled never will. */
+  orderEnded(orderId: string): void {
+    if (this.pendingOrder(orderId)) this.setPendingOrder(orderId, null);
+  }
+
   private resetFields(): string[] {
     if (this.resetStrategies.size === 0) return [];
     return [...this.states.keys()].filter((field) => this.resetStrategies.has(strategyOfField(field)));
@@ -122,6 +244,12 @@ export class RunnerBatch {
     if (this.positionChanges.size > 0) {
       multi.hset(runnerPositionsKey(this.namespace), Object.fromEntries(this.positionChanges));
     }
+    const ended = [...this.pendingChanges].filter(([, order]) => order === null).map(([orderId]) => orderId);
+    const open = [...this.pendingChanges].filter((entry): entry is [string, PendingOrder] => entry[1] !== null);
+    if (ended.length > 0) multi.hdel(runnerPendingKey(this.namespace), ...ended);
+    if (open.length > 0) {
+      multi.hset(runnerPendingKey(this.namespace), Object.fromEntries(open.map(([orderId, order]) => [orderId, JSON.stringify(order)])));
+    }
   }
 
   /** Call once the batch's MULTI succeeded. */
@@ -129,5 +257,13 @@ export class RunnerBatch {
     for (const field of this.resetFields()) this.states.delete(field);
     for (const [field, stored] of this.stateChanges) this.states.set(field, stored);
     for (const [field, quantity] of this.positionChanges) this.positions.set(field, quantity);
+    for (const [orderId, order] of this.pendingChanges) {
+      if (order) this.pending.orders.set(orderId, order);
+      else this.pending.orders.delete(orderId);
+    }
+    for (const [field, total] of this.pendingTotalChanges) {
+      if (total.buy === 0 && total.sell === 0) this.pending.totals.delete(field);
+      else this.pending.totals.set(field, total);
+    }
   }
 }

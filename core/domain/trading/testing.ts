@@ -1,6 +1,7 @@
 // Builders for unit tests of the trading domain: valid ticks and signals with sensible defaults.
 import { signalData, tickData, type Signal, type SignalValidated, type Tick } from '../events';
 import type { LoadedStrategy } from './strategies/registry';
+import type { StrategyContext } from './strategies/types';
 
 export const RELIANCE = 738_561;
 
@@ -51,17 +52,29 @@ export function makeValidated(signal: Signal, approvedPrice = signal.limitPrice 
   return { signal, approvedQuantity: signal.quantity, approvedPrice, checks: [] };
 }
 
-/** Feeds a price series to a loaded strategy; returns each signal with the index of its tick. */
+/** A strategy context: `position` held, and what is pending (nothing unless given). */
+export const held = (position: number, pending: { buy?: number; sell?: number } = {}): StrategyContext => ({
+  position,
+  pendingBuy: pending.buy ?? 0,
+  pendingSell: pending.sell ?? 0,
+});
+
+type ContextGiven = number | StrategyContext;
+
+/**
+ * Feeds a price series to a loaded strategy; returns each signal with the index of its tick.
+ * `context` is what the strategy is told at each tick: a number is a position with nothing pending.
+ */
 export function runPrices(
   strategy: LoadedStrategy,
   prices: readonly number[],
-  position: number | ((index: number) => number) = 0,
+  context: ContextGiven | ((index: number) => ContextGiven) = 0,
 ): { index: number; signal: Signal }[] {
   let state: unknown;
   const emitted: { index: number; signal: Signal }[] = [];
   prices.forEach((price, index) => {
-    const held = typeof position === 'function' ? position(index) : position;
-    const step = strategy.onTick(state, makeTick(price), { position: held });
+    const given = typeof context === 'function' ? context(index) : context;
+    const step = strategy.onTick(state, makeTick(price), typeof given === 'number' ? held(given) : given);
     // Round-trip through JSON as a runner keeping state in Redis would.
     state = JSON.parse(JSON.stringify(step.state));
     for (const signal of step.signals) emitted.push({ index, signal: signalData.parse(signal) });

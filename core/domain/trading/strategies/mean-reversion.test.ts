@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runPrices } from '../testing';
+import { held, runPrices } from '../testing';
 import { loadStrategy } from './registry';
 
 const load = (parameters: Record<string, unknown> = {}) =>
@@ -33,6 +33,19 @@ describe('mean reversion strategy', () => {
       [8, 'BUY', 5],
       [11, 'SELL', 5],
     ]);
+  });
+
+  it('neither sells a pending BUY nor sells twice while its exit is pending', () => {
+    // The BUY at 8 rests unfilled: the SELL view at 11 has nothing held to sell.
+    const resting = runPrices(load(), PRICES, (index) => (index > 8 ? held(0, { buy: 5 }) : 0));
+    expect(resting.map((s) => [s.index, s.signal.side])).toEqual([[8, 'BUY']]);
+    // Held 5: the SELL view at 11 exits them, unless a SELL of 5 is pending already.
+    expect(runPrices(load(), PRICES, 5).map((s) => [s.index, s.signal.side, s.signal.quantity])).toEqual([[11, 'SELL', 5]]);
+    expect(runPrices(load(), PRICES, held(5, { sell: 5 }))).toEqual([]);
+  });
+
+  it('does not buy below the band while a BUY is already pending', () => {
+    expect(runPrices(load(), PRICES.slice(0, 10), held(0, { buy: 5 }))).toEqual([]);
   });
 
   it('needs both conditions: band alone or RSI alone is not enough', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runPrices } from '../testing';
+import { held, runPrices } from '../testing';
 import { loadStrategy } from './registry';
 
 const load = (parameters: Record<string, unknown>) =>
@@ -64,6 +64,23 @@ describe('momentum strategy', () => {
   it('does not buy again while already long', () => {
     const prices = [100_000, 100_000, 100_000, 101_000];
     expect(runPrices(load({}), prices, 10)).toEqual([]);
+  });
+
+  it('does not buy a second time while its first BUY is pending, on a new edge either', () => {
+    const prices = [100_000, 100_000, 100_000, 101_000, 101_000, 101_000, 101_000, 102_100];
+    // Flat, the BUYs at 3 and 7 both open (see 'fires again on a new edge'); with the first
+    // resting unfilled from index 4 on, the second edge is no entry.
+    const signals = runPrices(load({ orderType: 'LIMIT' }), prices, (index) => (index > 3 ? held(0, { buy: 10 }) : 0));
+    expect(signals.map((s) => [s.index, s.signal.side])).toEqual([[3, 'BUY']]);
+  });
+
+  it('sells only what is held net of the exits already pending', () => {
+    const prices = [100_000, 100_000, 100_000, 99_000];
+    expect(runPrices(load({}), prices, held(25, { sell: 25 }))).toEqual([]);
+    const signals = runPrices(load({}), prices, held(25, { sell: 10 }));
+    expect(signals.map((s) => [s.index, s.signal.side, s.signal.quantity])).toEqual([[3, 'SELL', 15]]);
+    // A pending BUY is not a holding: nothing to sell, and no short beside it.
+    expect(runPrices(load({ allowShort: true }), prices, held(0, { buy: 10 }))).toEqual([]);
   });
 
   it('places a LIMIT at the last price when configured', () => {

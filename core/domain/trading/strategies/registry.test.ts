@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeTick, RELIANCE } from '../testing';
+import { held, makeTick, RELIANCE } from '../testing';
 import { loadStrategy, StrategyConfigError, STRATEGY_TYPES } from './registry';
 
 const config = (overrides: Record<string, unknown> = {}) => ({
@@ -61,17 +61,17 @@ describe('strategy registry', () => {
   it('ignores ticks of other instruments', () => {
     const loaded = loadStrategy(config());
     const state = loaded.initialState();
-    const step = loaded.onTick(state, makeTick(100_000, { instrumentToken: 256_265, tradingsymbol: 'NIFTY 50' }), { position: 0 });
+    const step = loaded.onTick(state, makeTick(100_000, { instrumentToken: 256_265, tradingsymbol: 'NIFTY 50' }), held(0));
     expect(step).toEqual({ state, signals: [] });
   });
 
   it('updates state but emits nothing for a non-tradable tick or an inactive strategy', () => {
     const active = loadStrategy(config());
-    const index = active.onTick(undefined, makeTick(100_000, { tradable: false }), { position: 0 });
+    const index = active.onTick(undefined, makeTick(100_000, { tradable: false }), held(0));
     expect(index.signals).toEqual([]);
     expect(index.state).toEqual({ ticksSeen: 1, nextSide: 'SELL' });
     const inactive = loadStrategy(config({ isActive: false }));
-    expect(inactive.onTick(undefined, makeTick(100_000), { position: 0 }).signals).toEqual([]);
-    expect(active.onTick(undefined, makeTick(100_000), { position: 0 }).signals).toHaveLength(1);
+    expect(inactive.onTick(undefined, makeTick(100_000), held(0)).signals).toEqual([]);
+    expect(active.onTick(undefined, makeTick(100_000), held(0)).signals).toHaveLength(1);
   });
 });

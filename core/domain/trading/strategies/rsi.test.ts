@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runPrices } from '../testing';
+import { held, runPrices } from '../testing';
 import { loadStrategy } from './registry';
 
 const load = (parameters: Record<string, unknown> = {}) =>
@@ -27,6 +27,13 @@ describe('rsi strategy', () => {
     // +100 x 3 -> RSI 100; then -100: gain 66.7, loss 33.3, RS 2 -> RSI 66.7 < 70: SELL
     const signals = runPrices(load(), [10_000, 10_100, 10_200, 10_300, 10_200], 7);
     expect(signals.map((s) => [s.index, s.signal.side, s.signal.quantity])).toEqual([[4, 'SELL', 7]]);
+  });
+
+  it('does not buy while a BUY is pending, nor sell beyond what is held net of pending exits', () => {
+    expect(runPrices(load(), [10_000, 9_900, 9_800, 9_700, 9_800], held(0, { buy: 3 }))).toEqual([]);
+    const up = [10_000, 10_100, 10_200, 10_300, 10_200];
+    expect(runPrices(load(), up, held(7, { sell: 7 }))).toEqual([]);
+    expect(runPrices(load(), up, held(7, { sell: 2 })).map((s) => [s.index, s.signal.side, s.signal.quantity])).toEqual([[4, 'SELL', 5]]);
   });
 
   it('does not fire on entering the zone, nor while RSI stays on one side', () => {

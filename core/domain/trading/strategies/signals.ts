@@ -1,8 +1,12 @@
-// Turning a strategy's directional view into a signal draft. Strategies are position-aware:
-//   - BUY opens a long of `quantity` when flat, or covers the whole short when short; nothing when
-//     already long (adding to a position is left to a new edge after it closes).
-//   - SELL closes the whole long when long, or opens a short of `quantity` when flat and
-//     `allowShort` is set; nothing otherwise.
+// Turning a strategy's directional view into a signal draft. Strategies are position-aware, and
+// they count what is pending (signalled, not filled, not ended) as well as what is held:
+//   - BUY opens a long of `quantity` when flat with nothing pending, or covers the short held net
+//     of the covers already pending; nothing when long, or while an entry is pending (a second
+//     entry beside a resting one would double the position if both fill).
+//   - SELL closes the long held net of the exits already pending, or opens a short of `quantity`
+//     when flat with nothing pending and `allowShort` is set; nothing otherwise.
+// A pending entry is never sold (or covered) before it fills: if it never fills, that exit would
+// open a position the other way.
 // Only opening signals carry stop-loss / take-profit prices: an exit needs no exits of its own.
 import type { Tick } from '../../events';
 import { paise, type Paise } from '../../money';
@@ -17,17 +21,20 @@ export interface Intent {
   opening: boolean;
 }
 
-/** What a BUY or SELL view means for the current position; null when it calls for no order. */
+/** What a BUY or SELL view means for the position and what is pending; null when it calls for no order. */
 export function intentFor(direction: Direction, parameters: CommonParameters, context: StrategyContext): Intent | null {
-  const position = context.position;
-  if (direction === 'BUY') {
-    if (position < 0) return { side: 'BUY', quantity: -position, opening: false };
-    if (position === 0) return { side: 'BUY', quantity: parameters.quantity, opening: true };
-    return null;
+  const { position, pendingBuy, pendingSell } = context;
+  if (position === 0) {
+    if (pendingBuy > 0 || pendingSell > 0) return null;
+    if (direction === 'BUY') return { side: 'BUY', quantity: parameters.quantity, opening: true };
+    return parameters.allowShort ? { side: 'SELL', quantity: parameters.quantity, opening: true } : null;
   }
-  if (position > 0) return { side: 'SELL', quantity: position, opening: false };
-  if (position === 0 && parameters.allowShort) return { side: 'SELL', quantity: parameters.quantity, opening: true };
-  return null;
+  if (direction === 'BUY') {
+    const uncovered = -position - pendingBuy;
+    return uncovered > 0 ? { side: 'BUY', quantity: uncovered, opening: false } : null;
+  }
+  const unsold = position - pendingSell;
+  return unsold > 0 ? { side: 'SELL', quantity: unsold, opening: false } : null;
 }
 
 export interface SignalText {

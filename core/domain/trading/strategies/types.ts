@@ -23,12 +23,25 @@ export type StrategyConfig = z.infer<typeof strategyConfigSchema>;
  */
 export type SignalDraft = Signal;
 
+/**
+ * What the runner knows of this strategy's trading in the tick's instrument. A strategy decides on
+ * both the position and what is pending: an order resting on the book is not held yet, but it
+ * will be, so a second entry beside it would double the position, and a second exit beside a
+ * pending one would sell what is already being sold.
+ */
 export interface StrategyContext {
   /**
-   * Signed quantity this strategy holds in the tick's instrument, as the portfolio reports it
-   * (positive long, negative short, 0 flat).
+   * Signed quantity held, summed from the strategy's fills (positive long, negative short, 0
+   * flat). Includes the fills of exits and square-offs the engine placed on its own.
    */
   readonly position: number;
+  /**
+   * Shares of this strategy's BUY (SELL) signals that have not filled yet and whose order has not
+   * ended: from the signal until its rejection, its order's rejection or cancellation, or the
+   * fills of its whole quantity. Never negative.
+   */
+  readonly pendingBuy: number;
+  readonly pendingSell: number;
 }
 
 /** Parameters every strategy type accepts besides its own. */
