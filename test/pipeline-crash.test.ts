@@ -50,7 +50,11 @@ async function outcomeOf(pipeline: PipelineHarness): Promise<Outcome> {
       fillRows: rows[0]!.count,
       portfolios: [...books.values()]
         .map(currentView)
-        .map(({ asOf: _asOf, ...figures }) => figures)
+        // Fill sequences are offsets: a replay's duplicate fills shift them, and nothing else.
+        .map(({ asOf: _asOf, positions, ...figures }) => ({
+          ...figures,
+          positions: positions.map(({ fillSequence: _sequence, ...position }) => position),
+        }))
         .sort((a, b) => a.strategyId.localeCompare(b.strategyId)),
       dailyTrades: risk.dailyTrades,
     };

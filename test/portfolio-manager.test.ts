@@ -220,7 +220,9 @@ const momentumView = (asOf: string) => ({
   realizedPnl: 25_400,
   unrealizedPnl: -24_900,
   chargesPaid: 3_110,
-  positions: [{ instrumentToken: INFY, quantity: 18, averagePrice: 150_383, lastPrice: 149_000, realizedPnl: 25_400, unrealizedPnl: -24_900 }],
+  // fillSequence: the offset of its third fill; momentum-1:INFY and rsi-1:RELIANCE are keys of
+  // different partitions (murmur2 % 6 = 4 and 0), so each position's fills start at offset 0.
+  positions: [{ instrumentToken: INFY, quantity: 18, averagePrice: 150_383, lastPrice: 149_000, realizedPnl: 25_400, unrealizedPnl: -24_900, fillSequence: 2 }],
   asOf,
 });
 const rsiView = (asOf: string) => ({
@@ -229,7 +231,7 @@ const rsiView = (asOf: string) => ({
   realizedPnl: 0,
   unrealizedPnl: 6_000,
   chargesPaid: 790,
-  positions: [{ instrumentToken: RELIANCE, quantity: -5, averagePrice: 251_200, lastPrice: 250_000, realizedPnl: 0, unrealizedPnl: 6_000 }],
+  positions: [{ instrumentToken: RELIANCE, quantity: -5, averagePrice: 251_200, lastPrice: 250_000, realizedPnl: 0, unrealizedPnl: 6_000, fillSequence: 0 }],
   asOf,
 });
 
@@ -312,7 +314,8 @@ describe('portfolio manager', () => {
       realizedPnl: 18_500,
       unrealizedPnl: 0,
       chargesPaid: 4_864,
-      positions: [{ instrumentToken: INFY, quantity: 0, averagePrice: 0, lastPrice: 149_000, realizedPnl: 18_500, unrealizedPnl: 0 }],
+      // Offsets 0-2: the day's fills, 3-5: their replay (skipped), 6: this one.
+      positions: [{ instrumentToken: INFY, quantity: 0, averagePrice: 0, lastPrice: 149_000, realizedPnl: 18_500, unrealizedPnl: 0, fillSequence: 6 }],
       asOf: at(20_000).toISOString(),
     });
     // Flat again: cash - start = 13,636 = realized 18,500 - charges 4,864.

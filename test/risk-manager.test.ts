@@ -265,7 +265,8 @@ describe('risk rules', () => {
   it("max_daily_loss_per_strategy: the portfolio's loss stops new positions, not exits", async () => {
     const snapshot: PnlSnapshot = {
       strategyId: 'loser', cash: 0, realizedPnl: -1_100_000, unrealizedPnl: -50_000, chargesPaid: 0, asOf: TODAY.toISOString(),
-      positions: [{ instrumentToken: RELIANCE, quantity: 2, averagePrice: 275_000, lastPrice: 250_000, realizedPnl: -1_100_000, unrealizedPnl: -50_000 }],
+      // The portfolio booked a fill this risk manager never saw (sequence 0): it takes the position.
+      positions: [{ instrumentToken: RELIANCE, quantity: 2, averagePrice: 275_000, lastPrice: 250_000, realizedPnl: -1_100_000, unrealizedPnl: -50_000, fillSequence: 0 }],
     };
     await producer.send(p.topics.pnlSnapshots, 'loser', createEvent({ type: 'pnl_snapshot', source: 'test', namespace: NS, data: snapshot }));
     await waitFor(async () => (await savedView('loser'))?.realizedPnl === -1_100_000, 'the snapshot to reach the risk state');
