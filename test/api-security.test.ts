@@ -3,7 +3,6 @@
 // rate limit answers 429, the token can be switched off for local development, and Temporal not
 // answering is 503 while readiness names it. No workflow runs here: Temporal is a dead address.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,21 +10,10 @@ import type { Config } from '../core/config/load';
 import { Resources } from '../core/resources';
 import { buildApi } from '../api/server';
 import { testConfig } from './support/stack';
-import { rawRequest } from './support/api';
+import { freePort, rawRequest } from './support/api';
 
 const TOKEN = randomBytes(32).toString('base64url');
 const FRIEND = 'https://desk.example:8443';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** A client whose server is not there, failing at once rather than after the SDK's retries. */
 function deadTemporal(): Client {

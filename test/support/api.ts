@@ -1,6 +1,7 @@
 // Calling the API in tests: fastify's inject with the Host the API answers to and the bearer
 // token, every answer's body kept so a test can search all of them for secrets at the end.
 import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Config } from '../../core/config/load';
 
@@ -41,5 +42,17 @@ export function rawRequest(
     });
     request.on('error', reject);
     request.end(options.body);
+  });
+}
+
+/** A TCP port free right now on 127.0.0.1, for an API that must know its own port (the Host check). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
   });
 }
