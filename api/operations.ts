@@ -10,8 +10,10 @@ import {
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { Config } from '../core/config/load';
-import { NAMESPACE_SERVICES, type BrokerNamespace, type ServiceName } from '../core/domain/namespace';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BROKER_NAMESPACES, NAMESPACE_SERVICES, type BrokerNamespace, type ServiceName } from '../core/domain/namespace';
 import {
+  restartServiceSignal,
   shutdownSignal,
   startupWorkflowId,
   statusQuery,
@@ -142,6 +144,71 @@ export async function submitRequestToken(client: Client, namespace: BrokerNamesp
     }
     throw error;
   }
+}
+
+export interface NamespaceTokenResult extends TokenSubmissionResult {
+  readonly namespace: BrokerNamespace;
+}
+
+/**
+ * Hands the request_token to every namespace waiting for one, and answers each one's result
+ * (none waiting: an empty list). A request_token works once, so it goes through the first waiting
+ * namespace's `submitRequestToken` update only: once that one stored the session, the others pick
+ * it up by themselves (their startup polls for a stored session) and this waits to see them do so;
+ * when it was refused, the reason holds for the others too.
+ */
+export async function submitRequestTokenToWaiting(
+  client: Client,
+  token: string,
+  options: { pickUpTimeoutMs?: number } = {},
+): Promise<NamespaceTokenResult[]> {
+  const waiting: BrokerNamespace[] = [];
+  for (const namespace of BROKER_NAMESPACES) {
+    const status = await readStatus(client, namespace).catch((error: unknown) => {
+      if (error instanceof NotRunningError) return undefined;
+      throw error;
+    });
+    if (status?.execution === 'RUNNING' && status.phase === 'awaiting-auth') waiting.push(namespace);
+  }
+  const [first, ...others] = waiting;
+  if (!first) return [];
+  const result = await submitRequestToken(client, first, token);
+  const results: NamespaceTokenResult[] = [{ namespace: first, ...result }];
+  for (const namespace of others) {
+    if (!result.accepted) {
+      results.push({ namespace, accepted: false, message: `${result.message} (not sent again: a request_token works once)` });
+      continue;
+    }
+    const pickedUp = await waitForPhaseChange(client, namespace, 'awaiting-auth', options.pickUpTimeoutMs ?? 15_000);
+    results.push({
+      namespace,
+      accepted: true,
+      message: pickedUp
+        ? `uses the session the '${first}' login stored`
+        : `the session the '${first}' login stored is picked up within seconds (still waiting when this answered)`,
+    });
+  }
+  return results;
+}
+
+async function waitForPhaseChange(client: Client, namespace: BrokerNamespace, phase: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const status = await readStatus(client, namespace).catch(() => undefined);
+    if (status && status.phase !== phase) return true;
+    await sleep(500);
+  }
+  return false;
+}
+
+/** Asks the running namespace's startup workflow to restart one of its services. */
+export async function restartService(client: Client, namespace: BrokerNamespace, service: ServiceName): Promise<void> {
+  const status = await readStatus(client, namespace);
+  if (status.execution !== 'RUNNING' || status.phase !== 'running') {
+    throw new NotRunningError(`'${namespace}' is not running its services (phase ${status.phase})`);
+  }
+  await assertWorkerPolling(client);
+  await startupHandle(client, namespace).signal(restartServiceSignal, service);
 }
 
 /**

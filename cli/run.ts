@@ -42,7 +42,12 @@ export async function runApplication(config: Config, options: { namespace: Broke
   const start = await startNamespace(client, namespace);
   say(`${start.started ? 'Started' : 'Attached to'} workflow ${start.workflowId}`);
   say(`  Web UI: ${webUiWorkflowUrl(config, startupWorkflowId(namespace))}`);
-  if (api) say(`  API:    ${api.url}/api/namespaces/${namespace}/status`);
+  if (api) {
+    say(`  API:    ${api.url}/api/v1/namespaces/${namespace}/status   (docs: ${api.url}/docs)`);
+    // Printed once, here, for the user to copy; it never goes to a log.
+    if (api.generatedToken) say(`  API token for this run (API__TOKEN unset): ${api.token}`);
+    else if (!api.token) say('  API token: none (AUTH__ENABLE_USER_AUTH=false)');
+  }
   say('  Ctrl-C stops the namespace cleanly.');
 
   let stopping: Promise<void> | undefined;
@@ -116,7 +121,7 @@ async function watch(client: Client, namespace: BrokerNamespace, isStopping: () 
 async function promptForToken(client: Client, namespace: BrokerNamespace, status: StartupStatus) {
   say(`Log in to Zerodha: ${status.loginUrl}`);
   say(`Then send the request_token before ${status.authDeadline}:`);
-  say(`  alpha-panda auth --namespace ${namespace} --request-token <token>   (or POST /api/namespaces/${namespace}/request-token)`);
+  say(`  alpha-panda auth --namespace ${namespace} --request-token <token>   (or POST /api/v1/auth/request-token)`);
   if (!process.stdin.isTTY) return;
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {

@@ -30,12 +30,14 @@ export function registerAppCommands(program: Command): void {
 
   program
     .command('api')
-    .description('serve the HTTP API (status, login URL, request_token, stop)')
+    .description('serve the HTTP API under /api/v1 (OpenAPI at /openapi.json; bearer token API__TOKEN, generated when unset)')
     .action(async () => {
       const config = setUp();
       const client = await connectClient(config);
-      const { url } = await startApi(config, client);
-      process.stdout.write(`API listening on ${url}\n`);
+      const { url, token, generatedToken } = await startApi(config, client);
+      process.stdout.write(`API listening on ${url} (OpenAPI: ${url}/openapi.json, docs: ${url}/docs)\n`);
+      // Printed once for the user to copy; never logged.
+      if (generatedToken) process.stdout.write(`API token for this start (API__TOKEN unset): ${token}\n`);
     });
 
   program

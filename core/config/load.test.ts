@@ -66,6 +66,40 @@ describe('parseConfig', () => {
     for (const problem of error.problems) expect(problem.message).toContain('required when ZERODHA__ENABLED=true');
   });
 
+  it('refuses the API without its token while Zerodha is enabled and the API listens beyond loopback', () => {
+    const zerodha = {
+      ZERODHA__ENABLED: 'true',
+      ZERODHA__API_KEY: 'kite-key',
+      ZERODHA__API_SECRET: 'kite-secret',
+      SECURITY__ENCRYPTION_KEY: 'ab'.repeat(32),
+      AUTH__ENABLE_USER_AUTH: 'false',
+    };
+    const error = configError({ ...zerodha, API__HOST: '0.0.0.0' });
+    expect(error.problems).toEqual([{ variable: 'AUTH__ENABLE_USER_AUTH', message: expect.stringContaining('API__HOST is loopback') }]);
+    for (const host of ['127.0.0.1', '::1', 'localhost']) {
+      expect(parseConfig({ ...zerodha, API__HOST: host }).auth.enableUserAuth).toBe(false);
+    }
+    expect(parseConfig({ AUTH__ENABLE_USER_AUTH: 'false', API__HOST: '0.0.0.0' }).auth.enableUserAuth).toBe(false);
+  });
+
+  it('reads the API token, origins and hosts, and never echoes a short token', () => {
+    const token = 'x'.repeat(40);
+    const config = parseConfig({
+      API__TOKEN: token,
+      API__CORS_ORIGINS: 'https://desk.example:8443,http://10.0.0.5:3000',
+      API__ALLOWED_HOSTS: 'Trading-Box:8000',
+    });
+    expect(config.api).toMatchObject({
+      token,
+      corsOrigins: ['https://desk.example:8443', 'http://10.0.0.5:3000'],
+      allowedHosts: ['trading-box:8000'],
+      rateLimitPerMinute: 600,
+    });
+    const error = configError({ API__TOKEN: 'short-secret' });
+    expect(error.problems).toEqual([{ variable: 'API__TOKEN', message: expect.stringContaining('32-256') }]);
+    expect(error.message).not.toContain('short-secret');
+  });
+
   it('accepts Zerodha when all three are given', () => {
     const config = parseConfig({
       ZERODHA__ENABLED: 'true',

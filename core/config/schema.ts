@@ -30,6 +30,22 @@ const hostPortList = z
   .regex(/^[^\s:,]+:\d{1,5}(,[^\s:,]+:\d{1,5})*$/, { error: 'expected host:port[,host:port...]' })
   .transform((value) => value.split(','));
 
+const originList = z
+  .string()
+  .regex(/^(https?:\/\/[^\s/,]+(,https?:\/\/[^\s/,]+)*)?$/, { error: 'expected scheme://host[:port][,scheme://host[:port]...]' })
+  .transform((value) => (value === '' ? [] : value.split(',').map((origin) => new URL(origin).origin)));
+
+const hostList = z
+  .string()
+  .regex(/^([^\s/,]+(,[^\s/,]+)*)?$/, { error: 'expected host[:port][,host[:port]...]' })
+  .transform((value) => (value === '' ? [] : value.toLowerCase().split(',')));
+
+/** Long enough that guessing it within the rate limit is hopeless. */
+const apiToken = z.string().regex(/^[\x21-\x7e]{32,256}$/, { error: 'expected 32-256 printable characters without spaces' });
+
+/** Hosts that only this machine can reach. */
+export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'] as const;
+
 /** A 32-byte key given as 64 hex characters (for AES-256-GCM). */
 const encryptionKey = z
   .string()
@@ -86,7 +102,14 @@ export const configSchema = z
         uiPort: port.default(8233),
       })
       .prefault({}),
-    auth: z.object({ timeoutSeconds: positiveInt.default(300) }).prefault({}),
+    auth: z
+      .object({
+        timeoutSeconds: positiveInt.default(300),
+        // The HTTP API's bearer token (API__TOKEN). Off only for local development: refused below
+        // when Zerodha is enabled and the API listens beyond loopback.
+        enableUserAuth: booleanFlag.default(true),
+      })
+      .prefault({}),
     calendar: z
       .object({
         // A directory of market calendar year files (nse-<year>.json, the format of
@@ -94,7 +117,21 @@ export const configSchema = z
         dir: z.string().default(''),
       })
       .prefault({}),
-    api: z.object({ host: z.string().min(1).default('127.0.0.1'), port: port.default(8000) }).prefault({}),
+    api: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(8000),
+        // Bearer token of every API route but health, readiness and the Kite callback; empty:
+        // `alpha-panda run` and `alpha-panda api` generate one per start and print it once.
+        token: z.union([z.literal(''), apiToken]).default(''),
+        // Browser origins (scheme://host[:port]) other than the API's own that may call it (CORS).
+        corsOrigins: originList.default([]),
+        // Host names (host or host:port) the API answers to besides API__HOST, localhost and
+        // 127.0.0.1 with its port, e.g. the machine's name behind a reverse proxy.
+        allowedHosts: hostList.default([]),
+        rateLimitPerMinute: positiveInt.default(600),
+      })
+      .prefault({}),
     marketFeed: z
       .object({
         // Comma-separated instrument tokens the feed publishes; empty means every seeded instrument.
@@ -170,6 +207,13 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     if (!config.zerodha.enabled) return;
+    if (!config.auth.enableUserAuth && !(LOOPBACK_HOSTS as readonly string[]).includes(config.api.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'enableUserAuth'],
+        message: `may be false with ZERODHA__ENABLED=true only while API__HOST is loopback (${LOOPBACK_HOSTS.join(', ')}), not ${config.api.host}`,
+      });
+    }
     for (const [key, value] of [
       ['apiKey', config.zerodha.apiKey],
       ['apiSecret', config.zerodha.apiSecret],
