@@ -35,6 +35,7 @@ export class FakeKiteTicker {
   private readonly book: FakeQuoteBook;
   private readonly timer: NodeJS.Timeout;
   private connectionCount = 0;
+  private refusedCount = 0;
 
   constructor(
     private readonly state: FakeKiteState,
@@ -52,10 +53,11 @@ export class FakeKiteTicker {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
   }
 
-  /** Connections opened since start, and those open now. */
-  stats(): { opened: number; open: number; subscribed: number[] } {
+  /** Connections opened and handshakes refused since start, and the connections open now. */
+  stats(): { opened: number; refused: number; open: number; subscribed: number[] } {
     return {
       opened: this.connectionCount,
+      refused: this.refusedCount,
       open: this.connections.size,
       subscribed: [...this.connections].map((connection) => connection.modes.size),
     };
@@ -128,7 +130,10 @@ export class FakeKiteTicker {
     const apiKey = url.searchParams.get('api_key') ?? '';
     const accessToken = url.searchParams.get('access_token') ?? '';
     const authorized = this.state.authorize(apiKey, accessToken);
-    if (!authorized.ok) return refuse(socket, 403, 'Forbidden', authorized.errorType, authorized.message);
+    if (!authorized.ok) {
+      this.refusedCount += 1;
+      return refuse(socket, 403, 'Forbidden', authorized.errorType, authorized.message);
+    }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const connection: Connection = { socket: ws, apiKey, accessToken, modes: new Map() };
       this.connections.add(connection);
