@@ -8,6 +8,7 @@ import { registerControlCommands } from './commands/control';
 import { registerDataCommands } from './commands/data';
 import { registerFakeKiteCommands } from './commands/fake-kite';
 import { registerInfraCommands } from './commands/infra';
+import { registerInstrumentCommands } from './commands/instruments';
 import { registerRiskCommands } from './commands/risk';
 // (subcommand registrations: one import per line, kept sorted)
 
@@ -23,6 +24,7 @@ registerControlCommands(program);
 registerDataCommands(program);
 registerFakeKiteCommands(program);
 registerInfraCommands(program);
+registerInstrumentCommands(program);
 registerRiskCommands(program);
 // (subcommand registration calls)
 

@@ -38,6 +38,7 @@ function zerodhaEnvironment(fake: FakeKite): Record<string, string> {
     ZERODHA__API_SECRET: API_SECRET,
     ZERODHA__API_ROOT: fake.url,
     ZERODHA__LOGIN_ROOT: fake.loginUrl,
+    ZERODHA__TICKER_ROOT: fake.tickerUrl,
     SECURITY__ENCRYPTION_KEY: randomBytes(32).toString('hex'),
   };
 }

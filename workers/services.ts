@@ -9,6 +9,7 @@ import { consumerGroup, type BrokerNamespace } from '../core/domain/namespace';
 import { marketTicksTopic, namespaceTopics, stageInputs, type ConsumingStage, type NamespaceTopics } from '../core/domain/topics';
 import { Resources } from '../core/resources';
 import type { StreamingService } from '../core/service';
+import { createKiteMarketFeed } from '../services/market-feed/kite-feed';
 import { createSimulatedMarketFeed } from '../services/market-feed/service';
 import { createPipelineMonitorService } from '../services/pipeline-monitor/service';
 import { createPortfolioManagerService } from '../services/portfolio-manager/service';
@@ -38,7 +39,14 @@ export function createServiceFactory(
   const groupPrefix = options.groupPrefix ?? config.redpanda.topicPrefix;
   return (namespace, service) => {
     if (service === 'market-feed') {
-      return createSimulatedMarketFeed({ config, kafka: resources.kafka(), postgres: resources.postgres(), ticksTopic: marketTicksTopic(prefix) });
+      const feedDeps = { config, kafka: resources.kafka(), postgres: resources.postgres(), ticksTopic: marketTicksTopic(prefix) };
+      // With Zerodha enabled the shared feed is Kite's, whichever namespace starts it. Before the
+      // first login it waits for a stored session (its health says so) rather than falling back
+      // to simulated prices, which must never reach the topic the live account trades on.
+      if (config.zerodha.enabled) {
+        return createKiteMarketFeed({ ...feedDeps, isMarketOpen: (at) => isMarketOpen(at, marketCalendarFor(config)) });
+      }
+      return createSimulatedMarketFeed(feedDeps);
     }
     const deps = {
       config,

@@ -1,5 +1,5 @@
 // `alpha-panda fake-kite`: runs the fake Kite Connect server for manual runs without a Zerodha
-// account. Point the platform at it with the two variables it prints.
+// account. Point the platform at it with the variables it prints.
 import type { Command } from 'commander';
 import { loadConfigOrExit } from '../../core/config/load';
 import { startFakeKite } from '../../scripts/fake-kite/server';
@@ -21,7 +21,7 @@ interface FakeKiteCommandOptions {
 export function registerFakeKiteCommands(program: Command): void {
   program
     .command('fake-kite')
-    .description('run a fake Kite Connect API (login page, session token, profile) for development and tests')
+    .description('run a fake Kite Connect API (login page, session token, profile, instruments, websocket ticker) for development and tests')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '5010')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--api-key <key>', 'API key the fake accepts (default: ZERODHA__API_KEY, else a development key)')
@@ -57,6 +57,7 @@ export function registerFakeKiteCommands(program: Command): void {
           'point the platform at it with:',
           `  ZERODHA__API_ROOT=${fake.url}`,
           `  ZERODHA__LOGIN_ROOT=${fake.loginUrl}`,
+          `  ZERODHA__TICKER_ROOT=${fake.tickerUrl}`,
           `log in at ${fake.loginUrl}?v=3&api_key=${encodeURIComponent(apiKey)}`,
           'Ctrl-C stops it',
           '',

@@ -142,6 +142,9 @@ export const configSchema = z
           .transform((value) => (value === '' ? [] : value.split(',').map(Number))),
         ticksPerSecond: positiveInt.default(10),
         seed: nonNegativeInt.default(42),
+        // The live feed counts as dead when no tick arrived for this long while the market is
+        // open; its health then fails and the supervisor restarts it.
+        staleMs: positiveInt.default(30_000),
       })
       .prefault({}),
     paper: z

@@ -17,13 +17,18 @@ export const product = z.enum(['MIS', 'CNC']);
 
 const depthLevel = z.object({ price: paiseAmount, quantity: z.number().int().min(0), orders: z.number().int().min(0) });
 
-/** A Kite full-mode tick; prices in paise, times with their zone. */
+/**
+ * A Kite tick; prices in paise, times with their zone. Currency segments quote in fractions of a
+ * paisa (NSE's to 10^-7 rupee, BSE's to 10^-4): their ticks set `priceScale`, and every price of
+ * such a tick is an exact integer of 1/priceScale paise. Absent means 1: plain paise.
+ */
 export const tickData = z.object({
   instrumentToken,
   tradingsymbol: z.string().min(1),
   exchange: z.string().min(1),
   mode: z.enum(['ltp', 'quote', 'full']),
   tradable: z.boolean(),
+  priceScale: z.number().int().positive().optional(),
   lastPrice: positivePaise,
   lastTradedQuantity: z.number().int().min(0),
   averageTradedPrice: paiseAmount,

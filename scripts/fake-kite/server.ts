@@ -3,11 +3,14 @@
 // account (`alpha-panda fake-kite`). Routes live in ./routes, one module per area of the API.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sendError } from './kite-http';
-import { CONTROL_PREFIX, registerControlRoutes } from './routes/control';
+import { DEFAULT_FAKE_INSTRUMENTS, type FakeInstrument } from './instruments';
+import { CONTROL_PREFIX, registerControlRoutes, registerTickerControlRoutes } from './routes/control';
+import { registerInstrumentRoutes } from './routes/instruments';
 import { registerLoginRoutes } from './routes/login';
 import { registerSessionRoutes } from './routes/session';
 import { registerUserRoutes } from './routes/user';
 import { FakeKiteState, type FakeKiteStateOptions } from './state';
+import { FakeKiteTicker } from './ticker';
 
 export interface FakeKiteOptions extends FakeKiteStateOptions {
   /** 0 picks a free port. */
@@ -15,6 +18,11 @@ export interface FakeKiteOptions extends FakeKiteStateOptions {
   host?: string;
   /** Where the login page sends the browser, like the redirect URL registered with Kite. */
   redirectUrl?: string;
+  /** The instrument master served at /instruments and quoted by the ticker. */
+  instruments?: readonly FakeInstrument[];
+  /** How often the ticker sends quotes or heartbeats; Kite's second by default. */
+  tickerIntervalMs?: number;
+  tickerSeed?: number;
 }
 
 export interface FakeKite {
@@ -22,9 +30,12 @@ export interface FakeKite {
   readonly url: string;
   /** The login page, for `ZERODHA__LOGIN_ROOT`. */
   readonly loginUrl: string;
+  /** The websocket ticker, for `ZERODHA__TICKER_ROOT` / KiteTicker's `root`. */
+  readonly tickerUrl: string;
   readonly state: FakeKiteState;
+  readonly ticker: FakeKiteTicker;
   issueRequestToken(): string;
-  /** Ends every live access token, as Kite does at 06:00 IST. Returns how many ended. */
+  /** Ends every live access token, as Kite does at 06:00 IST (their ticker connections close). Returns how many ended. */
   expireAccessTokens(): number;
   isAccessTokenActive(accessToken: string): boolean;
   /** Calls to Kite's routes so far, e.g. `callCount('POST /session/token')`. */
@@ -32,7 +43,10 @@ export interface FakeKite {
   close(): Promise<void>;
 }
 
-export function buildFakeKiteApp(state: FakeKiteState, options: { redirectUrl?: string } = {}): FastifyInstance {
+export function buildFakeKiteApp(
+  state: FakeKiteState,
+  options: { redirectUrl?: string; instruments?: readonly FakeInstrument[]; ticker?: FakeKiteTicker } = {},
+): FastifyInstance {
   const app = Fastify({ logger: false });
 
   // Kite's clients post form-encoded bodies; fastify parses only JSON by itself.
@@ -55,13 +69,19 @@ export function buildFakeKiteApp(state: FakeKiteState, options: { redirectUrl?: 
   registerSessionRoutes(app, state);
   registerUserRoutes(app, state);
   registerLoginRoutes(app, state, { redirectUrl: options.redirectUrl });
+  registerInstrumentRoutes(app, state, options.instruments ?? DEFAULT_FAKE_INSTRUMENTS);
   registerControlRoutes(app, state);
+  if (options.ticker) registerTickerControlRoutes(app, options.ticker);
   return app;
 }
 
 export async function startFakeKite(options: FakeKiteOptions): Promise<FakeKite> {
   const state = new FakeKiteState(options);
-  const app = buildFakeKiteApp(state, { redirectUrl: options.redirectUrl });
+  const instruments = options.instruments ?? DEFAULT_FAKE_INSTRUMENTS;
+  const ticker = new FakeKiteTicker(state, { instruments, intervalMs: options.tickerIntervalMs, seed: options.tickerSeed });
+  const app = buildFakeKiteApp(state, { redirectUrl: options.redirectUrl, instruments, ticker });
+  // Kite's ticker answers at the root of its own host; here it shares the API's server and port.
+  ticker.attach(app.server);
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });
   const address = app.server.address();
@@ -70,11 +90,16 @@ export async function startFakeKite(options: FakeKiteOptions): Promise<FakeKite>
   return {
     url,
     loginUrl: `${url}/connect/login`,
+    tickerUrl: url.replace(/^http/, 'ws') + '/',
     state,
+    ticker,
     issueRequestToken: () => state.issueRequestToken(),
     expireAccessTokens: () => state.expireAccessTokens(),
     isAccessTokenActive: (accessToken) => state.isAccessTokenActive(accessToken),
     callCount: (route) => state.callCount(route),
-    close: () => app.close(),
+    close: async () => {
+      await ticker.close();
+      await app.close();
+    },
   };
 }

@@ -85,6 +85,7 @@ export class FakeKiteState {
   private readonly requestTokens = new Map<string, RequestTokenRecord>();
   private readonly accessTokens = new Map<string, AccessTokenRecord>();
   private readonly callCounts = new Map<string, number>();
+  private readonly endedListeners: Array<() => void> = [];
 
   constructor(options: FakeKiteStateOptions) {
     this.apiKey = options.apiKey;
@@ -136,6 +137,7 @@ export class FakeKiteState {
     const authorized = this.authorize(apiKey, accessToken);
     if (!authorized.ok) return authorized;
     authorized.session.endedBy = 'logout';
+    this.notifyEnded();
     return { ok: true };
   }
 
@@ -147,7 +149,17 @@ export class FakeKiteState {
       session.endedBy = 'expired';
       expired++;
     }
+    if (expired > 0) this.notifyEnded();
     return expired;
+  }
+
+  /** Called whenever access tokens stop working (logout, expiry), so live connections can end too. */
+  onAccessTokensEnded(listener: () => void): void {
+    this.endedListeners.push(listener);
+  }
+
+  private notifyEnded(): void {
+    for (const listener of this.endedListeners) listener();
   }
 
   isAccessTokenActive(accessToken: string): boolean {

@@ -78,7 +78,11 @@ async function loadInstruments(pool: Pool, tokens: readonly number[]): Promise<S
     last_price_paise: string | null;
   }>(
     `select instrument_token, tradingsymbol, exchange, tick_size_paise, last_price_paise
-       from instruments where cardinality($1::int[]) = 0 or instrument_token = any($1::int[])
+       from instruments
+      -- Simulated prices move in whole paise: instruments quoted finer (currency) or not traded
+      -- (indices) from the synced instrument master are left out.
+      where tick_size_paise is not null and lot_size > 0
+        and (cardinality($1::int[]) = 0 or instrument_token = any($1::int[]))
       order by instrument_token`,
     [tokens],
   );
