@@ -39,7 +39,7 @@ export function createServiceFactory(
   const groupPrefix = options.groupPrefix ?? config.redpanda.topicPrefix;
   return (namespace, service) => {
     if (service === 'market-feed') {
-      const feedDeps = { config, kafka: resources.kafka(), postgres: resources.postgres(), ticksTopic: marketTicksTopic(prefix) };
+      const feedDeps = { config, kafka: resources.kafka(), postgres: resources.postgres(), redis: resources.redis(), ticksTopic: marketTicksTopic(prefix) };
       // With Zerodha enabled the shared feed is Kite's, whichever namespace starts it. Before the
       // first login it waits for a stored session (its health says so) rather than falling back
       // to simulated prices, which must never reach the topic the live account trades on.

@@ -1,6 +1,9 @@
 // The market feed in mock mode: publishes simulated ticks for the configured instruments to
-// market.ticks at a steady rate, keyed by instrument token, until its signal aborts.
+// market.ticks at a steady rate, keyed by instrument token, until its signal aborts. After every
+// batch it saves the simulator's state in Redis (`shared:market-feed:simulator`, keyed by the
+// ticks topic), so a restart carries on from the last prices it published.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Config } from '../../core/config/load';
@@ -9,7 +12,8 @@ import { paise } from '../../core/domain/money';
 import { createEventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { HealthTracker, type StreamingService } from '../../core/service';
-import { MarketSimulator, type SimulatedInstrument } from './simulator';
+import { namespacedKey } from '../../core/redis/keys';
+import { MarketSimulator, type SimulatedInstrument, type SimulatorState } from './simulator';
 
 /** Used when the instrument row carries no last price. */
 const DEFAULT_START_PRICE = paise(100_000);
@@ -22,8 +26,18 @@ export interface MarketFeedDeps {
   postgres: Pool;
   /** market.ticks (a prefixed twin in tests). */
   ticksTopic: string;
+  /** Where the simulator's state is saved; without it a restart begins the seeded path again. */
+  redis?: Redis;
   now?: () => Date;
 }
+
+/** The simulator's saved state and the next instrument of its round robin. */
+interface SavedFeed {
+  simulator: SimulatorState;
+  next: number;
+}
+
+export const simulatorStateKey = (ticksTopic: string) => namespacedKey('shared', 'market-feed', 'simulator', ticksTopic);
 
 export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingService {
   const health = new HealthTracker();
@@ -35,11 +49,15 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
     health: () => health.snapshot(),
     async start(signal) {
       const instruments = await loadInstruments(deps.postgres, deps.config.marketFeed.instruments);
-      const simulator = new MarketSimulator(instruments, deps.config.marketFeed.seed);
+      const stateKey = simulatorStateKey(deps.ticksTopic);
+      const savedText = deps.redis ? await deps.redis.get(stateKey) : null;
+      const saved = savedText === null ? undefined : (JSON.parse(savedText) as SavedFeed);
+      const simulator = new MarketSimulator(instruments, deps.config.marketFeed.seed, saved?.simulator);
+      const firstIndex = saved?.next ?? 0;
       const producer = createEventProducer(deps.kafka);
       await producer.connect();
       health.setState('running', `${instruments.length} instruments at ${deps.config.marketFeed.ticksPerSecond} ticks/s`);
-      log.info({ instruments: instruments.length, rate: deps.config.marketFeed.ticksPerSecond }, 'simulated feed started');
+      log.info({ instruments: instruments.length, rate: deps.config.marketFeed.ticksPerSecond, resumed: saved !== undefined }, 'simulated feed started');
       const rate = deps.config.marketFeed.ticksPerSecond;
       const startedAt = Date.now();
       let sent = 0;
@@ -51,12 +69,15 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
             continue;
           }
           const batch = Array.from({ length: Math.min(due, MAX_BATCH) }, (_, i) => {
-            const tick = simulator.tick(sent + i, now());
+            const tick = simulator.tick(firstIndex + sent + i, now());
             const envelope = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick });
             return { topic: deps.ticksTopic, key: String(tick.instrumentToken), envelope };
           });
           await producer.sendBatch(batch);
           sent += batch.length;
+          // After the send: a crash in between makes the restart walk that batch's path again
+          // (new ticks at the same prices), never jump back to the opening prices.
+          await deps.redis?.set(stateKey, JSON.stringify({ simulator: simulator.state(), next: firstIndex + sent } satisfies SavedFeed));
           health.recordProcessed(batch.length);
         }
       } finally {

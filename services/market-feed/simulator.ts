@@ -1,6 +1,8 @@
 // Simulated market data for mock mode: a seeded random walk per instrument that produces ticks in
 // the shape of Kite's full mode (last price, volume, OHLC, 5-level depth, zoned timestamps), with
-// every price on the instrument's tick size. Pure: same seed and clock, same ticks.
+// every price on the instrument's tick size. Pure: same seed and clock, same ticks. Its whole state
+// (each walk and the generator) can be saved and resumed, so a restarted feed carries on from the
+// prices it last published instead of starting the seeded path again from the opening prices.
 import { formatIst } from '../../core/domain/market-hours';
 import { roundToTick, type Paise } from '../../core/domain/money';
 import type { Tick } from '../../core/domain/events';
@@ -15,18 +17,19 @@ export interface SimulatedInstrument {
 }
 
 /** mulberry32: a small, fast PRNG with a 32-bit state, plenty for simulated prices. */
-export function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): (() => number) & { state(): number } {
   let state = seed >>> 0;
-  return () => {
+  const next = () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
+  return Object.assign(next, { state: () => state });
 }
 
-interface WalkState {
+export interface WalkState {
   price: number;
   open: number;
   high: number;
@@ -39,20 +42,38 @@ interface WalkState {
 const STEP_FRACTION = 0.0005;
 const DEPTH_LEVELS = 5;
 
+/** Everything the simulator needs to carry on where it stopped (plain JSON). */
+export interface SimulatorState {
+  /** The generator's state. */
+  random: number;
+  /** instrument token -> its walk. */
+  walks: Record<string, WalkState>;
+}
+
 export class MarketSimulator {
-  private readonly random: () => number;
+  private readonly random: ReturnType<typeof seededRandom>;
   private readonly walks = new Map<number, WalkState>();
 
+  /** `resume`: a saved state; instruments it does not know start from their start price. */
   constructor(
     private readonly instruments: readonly SimulatedInstrument[],
     seed: number,
+    resume?: SimulatorState,
   ) {
     if (instruments.length === 0) throw new Error('the simulator needs at least one instrument');
-    this.random = seededRandom(seed);
+    this.random = seededRandom(resume?.random ?? seed);
     for (const instrument of instruments) {
       const start = instrument.startPrice;
-      this.walks.set(instrument.instrumentToken, { price: start, open: start, high: start, low: start, volume: 0, turnover: 0 });
+      const saved = resume?.walks[String(instrument.instrumentToken)];
+      this.walks.set(instrument.instrumentToken, saved ? { ...saved } : { price: start, open: start, high: start, low: start, volume: 0, turnover: 0 });
     }
+  }
+
+  /** The state to resume from, as of the last tick produced. */
+  state(): SimulatorState {
+    const walks: Record<string, WalkState> = {};
+    for (const [token, walk] of this.walks) walks[String(token)] = { ...walk };
+    return { random: this.random.state(), walks };
   }
 
   /** The next tick of the instrument at position `index` (round-robin over the list). */
