@@ -41,6 +41,7 @@ export function createServiceRunnerActivities(deps: ActivityDeps) {
       const stop = new AbortController();
       const onCancel = () => stop.abort();
       context.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+      deps.workerStopping?.addEventListener('abort', onCancel, { once: true });
       const startedAt = deps.now();
       let stall: string | undefined;
       let noticeStall: (() => void) | undefined;
@@ -77,10 +78,15 @@ export function createServiceRunnerActivities(deps: ActivityDeps) {
       } finally {
         clearInterval(timer);
         context.cancellationSignal.removeEventListener('abort', onCancel);
+        deps.workerStopping?.removeEventListener('abort', onCancel);
       }
       if (context.cancellationSignal.aborted) {
         log.info(instance.health(), 'service stopped on request');
         throw new CancelledFailure('service stopped on request');
+      }
+      if (deps.workerStopping?.aborted) {
+        log.info(instance.health(), 'service stopped: worker shutting down');
+        throw ApplicationFailure.retryable('worker shutting down: the service stopped so that another worker takes it over', 'WorkerShutdown');
       }
       log.warn('service returned without being asked to stop');
     },

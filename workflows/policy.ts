@@ -17,6 +17,11 @@ export const SERVICE_HEARTBEAT_TIMEOUT_MS = 5_000;
 export const SERVICE_HEARTBEAT_INTERVAL_MS = 1_000;
 export const STICKY_SCHEDULE_TO_START_MS = 2_000;
 /**
+ * A heartbeat older than this shows the service as `stalled` in status reads (three missed
+ * beats), before Temporal's timeout ends the run.
+ */
+export const HEARTBEAT_STALE_MS = 3 * SERVICE_HEARTBEAT_INTERVAL_MS;
+/**
  * A service whose consuming loop has not polled, handled or retried for this long is stuck (not
  * idle: an idle loop still polls every few seconds): its activity fails and it is restarted.
  * Longer than any single I/O call may take (each is bounded by a timeout) plus a retry delay.
