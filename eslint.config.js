@@ -1,6 +1,7 @@
-// Lint: typescript-eslint's recommended rules (syntactic only, to stay fast), plus the rule that
-// keeps workflow code deterministic: workflows import @temporalio/workflow, the pure domain model
-// and activities as types, never Node built-ins or I/O clients.
+// Lint: typescript-eslint's recommended rules, one type-aware rule (no floating promises: a
+// promise nobody awaits or catches loses its error, and in a workflow its ordering), plus the rule
+// that keeps workflow code deterministic: workflows import @temporalio/workflow, the pure domain
+// model and activities as types, never Node built-ins or I/O clients.
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
@@ -26,6 +27,11 @@ const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_'));
 export default tseslint.config(
   { ignores: ['node_modules/', '.data/', 'logs/', 'coverage/'] },
   ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
   {
     // A leading underscore marks a binding that is deliberately unused (a destructured field
     // dropped on purpose, a parameter an interface requires).

@@ -12,4 +12,10 @@ export interface ActivityDeps {
   readonly resources: Resources;
   readonly createService: ServiceFactory;
   readonly now: () => Date;
+  /**
+   * Aborts when this worker is shutting down: services stop at once (flushing and committing) so
+   * that their supervisors restart them on another worker, rather than running on through the
+   * worker's grace time and being cut off at its end.
+   */
+  readonly workerStopping?: AbortSignal;
 }

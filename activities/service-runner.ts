@@ -1,35 +1,92 @@
 // Runs one streaming service inside a long-running activity: heartbeats its health as progress
-// (visible as heartbeat details in the Web UI), and stops it cleanly when the activity is cancelled.
-import { CancelledFailure, Context } from '@temporalio/activity';
+// (visible as heartbeat details in the Web UI) while the service shows it is alive, fails the
+// activity when the service is stuck, and stops it cleanly when the activity is cancelled.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { BrokerNamespace, ServiceName } from '../core/domain/namespace';
 import { getLogger } from '../core/logging';
+import type { ServiceHealth } from '../core/service';
+import { DEFAULT_STALL_AFTER_MS, SERVICE_HEARTBEAT_INTERVAL_MS, SERVICE_STALLED_FAILURE } from '../workflows/policy';
 import type { ActivityDeps } from './deps';
 
-/** Well inside the supervisor's 30-second heartbeat timeout, and how fast a cancellation arrives. */
-const HEARTBEAT_INTERVAL_MS = 1_000;
+/** A stuck service gets this long to stop after it is told to, before the activity gives up on it. */
+const STALLED_STOP_GRACE_MS = 5_000;
+
+/**
+ * How long a running service has gone without a liveness beat, or null while it is alive (or not
+ * yet running: connecting is bounded by the clients' own timeouts).
+ */
+export function stalledForMs(health: ServiceHealth, startedAt: Date, now: Date, stallAfterMs: number): number | null {
+  if (health.state !== 'running') return null;
+  const last = Math.max(startedAt.getTime(), health.lastBeatAt ? Date.parse(health.lastBeatAt) : 0);
+  const silent = now.getTime() - last;
+  return silent > stallAfterMs ? silent : null;
+}
 
 export function createServiceRunnerActivities(deps: ActivityDeps) {
   return {
-    async runService({ namespace, service }: { namespace: BrokerNamespace; service: ServiceName }): Promise<void> {
+    async runService({
+      namespace,
+      service,
+      stallAfterMs = DEFAULT_STALL_AFTER_MS,
+    }: {
+      namespace: BrokerNamespace;
+      service: ServiceName;
+      stallAfterMs?: number;
+    }): Promise<void> {
       const context = Context.current();
       const log = getLogger('application').child({ namespace, service });
       const instance = deps.createService(namespace, service);
-      // Heartbeats also carry cancellation to the activity: without them a shutdown never arrives.
-      const beat = () => context.heartbeat(instance.health());
+      // The service stops on cancellation, or when we find it stuck.
+      const stop = new AbortController();
+      const onCancel = () => stop.abort();
+      context.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+      deps.workerStopping?.addEventListener('abort', onCancel, { once: true });
+      const startedAt = deps.now();
+      let stall: string | undefined;
+      let noticeStall: (() => void) | undefined;
+      const stalled = new Promise<void>((resolve) => (noticeStall = resolve));
+      // Heartbeats carry the service's health, and cancellation back to the activity: without them
+      // a shutdown never arrives. A stuck service is not heartbeated for: it fails instead.
+      const beat = () => {
+        const health = instance.health();
+        const silent = stalledForMs(health, startedAt, deps.now(), stallAfterMs);
+        if (silent !== null && stall === undefined) {
+          stall = `service stalled: no progress for ${Math.round(silent / 1000)} s (last liveness beat ${health.lastBeatAt ?? 'never'})`;
+          log.error(health, stall);
+          stop.abort();
+          noticeStall?.();
+        }
+        context.heartbeat(health);
+      };
       beat();
-      const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
+      const timer = setInterval(beat, SERVICE_HEARTBEAT_INTERVAL_MS);
       log.info({ attempt: context.info.attempt }, 'service starting');
+      const running = instance.start(stop.signal);
       try {
-        await instance.start(context.cancellationSignal);
+        await Promise.race([running, stalled]);
+        if (stall !== undefined) {
+          // Give the stuck service a moment to let go of its consumer and connections; a service
+          // that is truly wedged is left behind (its consumer's session expires on the broker).
+          const settled = await Promise.race([running.then(() => true, () => true), sleep(STALLED_STOP_GRACE_MS, false)]);
+          if (!settled) log.error({ graceMs: STALLED_STOP_GRACE_MS }, 'stalled service did not stop; abandoning it');
+          throw ApplicationFailure.nonRetryable(stall, SERVICE_STALLED_FAILURE, instance.health());
+        }
       } catch (error) {
         log.error({ err: error }, 'service failed');
         throw error;
       } finally {
         clearInterval(timer);
+        context.cancellationSignal.removeEventListener('abort', onCancel);
+        deps.workerStopping?.removeEventListener('abort', onCancel);
       }
       if (context.cancellationSignal.aborted) {
         log.info(instance.health(), 'service stopped on request');
         throw new CancelledFailure('service stopped on request');
+      }
+      if (deps.workerStopping?.aborted) {
+        log.info(instance.health(), 'service stopped: worker shutting down');
+        throw ApplicationFailure.retryable('worker shutting down: the service stopped so that another worker takes it over', 'WorkerShutdown');
       }
       log.warn('service returned without being asked to stop');
     },

@@ -9,6 +9,8 @@ import {
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import proto from '@temporalio/proto';
+import { tsToDate } from '@temporalio/common/lib/time';
+import { observedState } from '../core/domain/lifecycle';
 import type { Config } from '../core/config/load';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BROKER_NAMESPACES, NAMESPACE_SERVICES, type BrokerNamespace, type ServiceName } from '../core/domain/namespace';
@@ -28,6 +30,7 @@ import {
   type SupervisorStatus,
   type TokenSubmissionResult,
 } from '../workflows/definitions';
+import { HEARTBEAT_STALE_MS } from '../workflows/policy';
 
 const { temporal } = proto;
 
@@ -106,6 +109,8 @@ export interface ServiceReport extends SupervisorStatus {
   workflowId: string;
   /** The service's last heartbeat: messages processed, offsets, last event time. */
   progress: unknown;
+  /** When Temporal last heard the service's activity heartbeat (ISO), null before the first. */
+  lastHeartbeatAt: string | null;
 }
 
 /** Live status of each supervisor of a namespace (and the shared feed), straight from them. */
@@ -120,7 +125,11 @@ export async function readServices(client: Client, namespace: BrokerNamespace): 
         const pending = description.raw.pendingActivities?.[0];
         const details = pending?.heartbeatDetails?.payloads?.[0];
         const progress = details ? client.options.loadedDataConverter.payloadConverter.fromPayload(details) : null;
-        return { ...status, workflowId, progress };
+        const heartbeat = pending?.lastHeartbeatTime ? tsToDate(pending.lastHeartbeatTime) : null;
+        // The supervisor learns of a dead worker or a wedged service only when Temporal times the
+        // activity out; the heartbeat's age tells it at once (see observedState).
+        const state = observedState(status.state, heartbeat, new Date(), HEARTBEAT_STALE_MS);
+        return { ...status, state, workflowId, progress, lastHeartbeatAt: heartbeat?.toISOString() ?? null };
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return undefined;
         throw error;

@@ -13,6 +13,7 @@ import { seedDatabase } from '../core/postgres/seed';
 import { connectClient, readServices, readStatus, startNamespace, stopNamespace, submitRequestToken, webUiWorkflowUrl } from '../api/operations';
 import { startApi } from '../api/server';
 import { installRuntime } from '../workers/runtime';
+import { Resources } from '../core/resources';
 import { createServiceFactory } from '../workers/services';
 import { createWorker } from '../workers/worker';
 import { startupWorkflowId, type StartupPhase, type StartupStatus } from '../workflows/definitions';
@@ -31,7 +32,9 @@ export async function runApplication(config: Config, options: { namespace: Broke
   await prepareDatabase(config, namespace);
 
   installRuntime({ handleSignals: false });
-  const worker = await createWorker({ config, createService: createServiceFactory(config) });
+  // One set of connections for activities and services, closed together when the worker stops.
+  const resources = new Resources(config);
+  const worker = await createWorker({ config, resources, createService: createServiceFactory(config, resources) });
   const workerDone = worker.run();
   const client = await connectClient(config);
   const api = await startApi(config, client).catch((error: Error) => {
@@ -73,7 +76,7 @@ export async function runApplication(config: Config, options: { namespace: Broke
   // The namespace may show `stopped` before the shared feed has been stopped: our worker runs it.
   await stopping;
   await api?.app.close();
-  worker.worker.shutdown();
+  worker.shutdown();
   await workerDone;
   await client.connection.close();
   say(outcome === 'failed' ? 'Startup failed (see above).' : 'Stopped.');

@@ -13,6 +13,12 @@ export interface ServiceHealth {
   readonly lastOffsets: Readonly<Record<string, string>>;
   /** When the service last handled (or, for the feed, published) an event. */
   readonly lastEventAt: string | null;
+  /**
+   * Liveness: when the service's loop last showed it is not stuck: it polled its inputs (even
+   * with nothing to read), handled a batch, retried, or sampled. An idle service keeps beating;
+   * a wedged one stops, and its activity fails so the supervisor restarts it.
+   */
+  readonly lastBeatAt: string | null;
   readonly detail?: string;
 }
 
@@ -29,6 +35,7 @@ export class HealthTracker {
   private processed = 0;
   private deadLettered = 0;
   private lastEventAt: string | null = null;
+  private lastBeatAt: string | null = null;
   private readonly lastOffsets: Record<string, string> = {};
   private detail: string | undefined;
 
@@ -40,6 +47,12 @@ export class HealthTracker {
   recordProcessed(count: number, at: Date = new Date()): void {
     this.processed += count;
     if (count > 0) this.lastEventAt = at.toISOString();
+    this.recordBeat();
+  }
+
+  /** The loop went round (wall-clock time: liveness is about this process, not event time). */
+  recordBeat(): void {
+    this.lastBeatAt = new Date().toISOString();
   }
 
   recordDeadLettered(count: number): void {
@@ -57,6 +70,7 @@ export class HealthTracker {
       deadLettered: this.deadLettered,
       lastOffsets: { ...this.lastOffsets },
       lastEventAt: this.lastEventAt,
+      lastBeatAt: this.lastBeatAt,
       ...(this.detail ? { detail: this.detail } : {}),
     };
   }

@@ -6,7 +6,10 @@ import { MIGRATIONS_DIR, migrateDatabase } from '../core/postgres/migrate';
 import { createPool, withTransaction, type Pool } from '../core/postgres/pool';
 import { seedDatabase } from '../core/postgres/seed';
 import { SEED_INSTRUMENTS, SEED_STRATEGIES } from '../core/postgres/seed-data';
-import { createTestDatabase, type TestDatabase } from './support/stack';
+import { createTestDatabase, testConfig, type TestDatabase } from './support/stack';
+
+/** The configured database: the timeouts are per session, any database shows them. */
+const configuredDatabaseUrl = () => testConfig().database.postgresUrl;
 
 const migrationNames = readdirSync(MIGRATIONS_DIR)
   .filter((file) => file.endsWith('.js'))
@@ -114,6 +117,21 @@ describe('migrations', () => {
     ).rejects.toThrow('abandon');
     const { rows } = await pool.query('select count(*) as n from instruments where tradingsymbol = $1', [id]);
     expect(rows[0]!.n).toBe(0);
+  });
+});
+
+describe('query timeouts', () => {
+  it('bound every statement: 10 s by default, and a slow one fails instead of hanging', async () => {
+    const base = createPool({ database: { postgresUrl: configuredDatabaseUrl() } }, { max: 1 });
+    const short = createPool({ database: { postgresUrl: configuredDatabaseUrl() } }, { max: 1, statementTimeoutMs: 200 });
+    try {
+      expect((await base.query<{ statement_timeout: string }>('show statement_timeout')).rows[0]?.statement_timeout).toBe('10s');
+      const started = Date.now();
+      await expect(short.query('select pg_sleep(5)')).rejects.toMatchObject({ code: '57014' });
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await Promise.all([base.end(), short.end()]);
+    }
   });
 });
 

@@ -6,6 +6,10 @@ import type { Config } from '../core/config/load';
 import { getLogger } from '../core/logging';
 import { Resources } from '../core/resources';
 import { TASK_QUEUE } from '../workflows/definitions';
+import { STICKY_SCHEDULE_TO_START_MS } from '../workflows/policy';
+
+/** A worker told to stop exits within this (plus closing its connections). */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -29,26 +33,40 @@ export interface RunningWorker {
   connection: NativeConnection;
   /** Resolves when the worker has drained and every connection is closed. */
   run(): Promise<void>;
+  /** Stops the services running here at once, then drains the worker (run() resolves). */
+  shutdown(): void;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { config } = options;
   const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
   const resources = options.resources ?? new Resources(config);
-  const activities = createActivities({ config, resources, createService: options.createService, now: () => new Date() });
+  const stopping = new AbortController();
+  const activities = createActivities({
+    config,
+    resources,
+    createService: options.createService,
+    now: () => new Date(),
+    workerStopping: stopping.signal,
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    // Streaming services run as long activities; on shutdown they get this long to flush and commit.
-    shutdownGraceTime: '15 seconds',
+    // Streaming services run as long activities. shutdown() stops them at once; this bounds how
+    // long they may take to flush and commit, and run() gives up on them a little later.
+    shutdownGraceTime: SHUTDOWN_GRACE_MS,
+    shutdownForceTime: SHUTDOWN_GRACE_MS + 2_000,
     // Cancellation reaches an activity with its next heartbeat; keep that within a second or two
     // so a shutdown or restart request does not wait on the default throttle (up to 24 s here).
     maxHeartbeatThrottleInterval: '1 second',
     defaultHeartbeatThrottleInterval: '1 second',
     maxConcurrentActivityTaskExecutions: 50,
+    // After a worker dies, its workflows' next tasks wait this long on its sticky queue before any
+    // other worker may take them (default 10 s): part of the failover budget (workflows/policy.ts).
+    stickyQueueScheduleToStartTimeout: STICKY_SCHEDULE_TO_START_MS,
   });
   return {
     worker,
@@ -58,9 +76,14 @@ export async function createWorker(options: WorkerOptions): Promise<RunningWorke
       try {
         await worker.run();
       } finally {
+        stopping.abort();
         await resources.close();
         if (!options.connection) await connection.close();
       }
+    },
+    shutdown() {
+      stopping.abort();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
     },
   };
 }

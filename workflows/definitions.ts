@@ -2,7 +2,10 @@
 // search attributes. Workflows, the worker, the CLI and the API all import these names from here.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
+import type { ServiceState } from '../core/domain/lifecycle';
 import type { BrokerNamespace, ServiceName } from '../core/domain/namespace';
+
+export type { ServiceState } from '../core/domain/lifecycle';
 
 export const TASK_QUEUE = 'alpha-panda';
 
@@ -33,8 +36,6 @@ export interface CheckResult {
   readonly detail: string;
 }
 
-export type ServiceState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'failed';
-
 export interface SupervisorStatus {
   readonly service: ServiceName;
   readonly namespace: BrokerNamespace;
@@ -60,6 +61,10 @@ export interface StartupInput {
   readonly namespace: BrokerNamespace;
   /** Set by continue-as-new: the application is already running; skip straight to supervision. */
   readonly resume?: { readonly checks: readonly CheckResult[]; readonly services: StartupStatus['services'] };
+  /** Set by continue-as-new when a shutdown arrived meanwhile: the new run stops at once. */
+  readonly pendingShutdown?: boolean;
+  /** Test switch: how long a shutdown waits for the services to stop (default 2 minutes). */
+  readonly stopTimeoutMs?: number;
 }
 
 /** What a supervisor reports to the startup workflow of its namespace when its state changes. */
@@ -75,6 +80,10 @@ export interface SupervisorInput {
   readonly service: ServiceName;
   /** Carried across continue-as-new so restarts keep counting. */
   readonly restarts?: number;
+  /** Carried across continue-as-new: a shutdown that arrived meanwhile is not lost. */
+  readonly pendingShutdown?: boolean;
+  /** How long the service may go without a liveness beat before it counts as stalled (ms). */
+  readonly stallAfterMs?: number;
   readonly lastError?: string | null;
   /** Test switch: continue-as-new after this many service runs even if Temporal does not suggest it. */
   readonly continueAsNewAfterRuns?: number;

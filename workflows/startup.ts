@@ -54,6 +54,9 @@ const initOptions: ActivityOptions = {
 };
 const init = proxyActivities<Activities>(initOptions);
 
+/** How long a shutdown waits for every supervisor to report its service stopped. */
+const STOP_TIMEOUT_MS = 120_000;
+
 /** While waiting for a token, look this often for a session another namespace stored meanwhile. */
 const SESSION_POLL_MS = 5_000;
 
@@ -69,7 +72,10 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
     services: { ...(input.resume?.services ?? {}) } as Record<string, StartupStatus['services'][string]>,
     failure: null as string | null,
   };
-  let shutdownRequested = false;
+  let shutdownRequested = input.pendingShutdown ?? false;
+  /** Namespace services whose supervisors this run started (the ones to stop if startup fails). */
+  const started: ServiceName[] = [];
+  const stopTimeoutMs = input.stopTimeoutMs ?? STOP_TIMEOUT_MS;
   const pendingTokens: string[] = [];
   const restartRequests: ServiceName[] = [];
   let authenticated = false;
@@ -141,12 +147,24 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
       if (outcome === 'timed-out') return fail(authTimeoutMessage(namespace, timeoutSeconds), 'AuthTimedOut');
     }
 
-    enter('initializing');
-    await init.runMigrations.executeWithOptions({ ...initOptions, summary: 'Apply database migrations' }, []);
-    await init.bootstrapTopics.executeWithOptions({ ...initOptions, summary: 'Create Kafka topics' }, []);
+    if (shutdownRequested) return stop();
 
-    enter('starting-services');
-    await startSupervisors();
+    try {
+      enter('initializing');
+      await init.runMigrations.executeWithOptions({ ...initOptions, summary: 'Apply database migrations' }, []);
+      await init.bootstrapTopics.executeWithOptions({ ...initOptions, summary: 'Create Kafka topics' }, []);
+      if (shutdownRequested) return stop();
+
+      enter('starting-services');
+      await startSupervisors();
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      // Whatever was started must not run on unsupervised by a failed startup.
+      const failedPhase = status.phase;
+      const stuck = await stopSupervisors(started);
+      const left = stuck.length > 0 ? `; ${stuckMessage(stuck)}` : started.length > 0 ? `; stopped ${started.join(', ')}` : '';
+      return fail(`Startup of '${namespace}' failed while ${failedPhase}: ${rootMessage(error)}${left}`, 'StartupFailed');
+    }
   }
 
   enter('running');
@@ -156,11 +174,18 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
     for (const service of restartRequests.splice(0)) {
       await getExternalWorkflowHandle(supervisorWorkflowId(namespace, service)).signal(restartServiceSignal, service);
     }
+    // The signals above await the server: a shutdown may have arrived meanwhile.
+    if (shutdownRequested) break;
     if (workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof startupWorkflow>({ namespace, resume: { checks: status.checks, services: status.services } });
+      await continueAsNew<typeof startupWorkflow>({
+        ...input,
+        resume: { checks: status.checks, services: status.services },
+        pendingShutdown: shutdownRequested,
+      });
     }
   }
-  await stopSupervisors();
+  const stuck = await stopSupervisors(NAMESPACE_SERVICES);
+  if (stuck.length > 0) return fail(`Shutdown of '${namespace}' incomplete: ${stuckMessage(stuck)}`, 'StopTimedOut');
   return stop();
 
   async function runHealthChecks(): Promise<void> {
@@ -252,6 +277,7 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
           staticSummary: `${service} (${shared ? 'shared' : namespace})`,
         });
         status.services[service] = { workflowId, state: 'starting' };
+        if (!shared) started.push(service);
       } catch (error) {
         // The shared feed is already running for the other namespace (or this is a replay after a
         // worker crash): attach to it instead of starting a duplicate.
@@ -259,12 +285,18 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
         status.services[service] = { workflowId, state: 'running' };
       }
       publishDetails();
+      // A shutdown that arrived meanwhile: start no more; the caller stops what was started.
+      if (shutdownRequested) return;
     }
   }
 
-  async function stopSupervisors(): Promise<void> {
-    enterStopping();
-    for (const service of NAMESPACE_SERVICES) {
+  /**
+   * Signals the supervisors of `services` to stop and waits for them to report it; returns the
+   * services that did not stop in time (they may still be running: the caller fails loudly).
+   */
+  async function stopSupervisors(services: readonly ServiceName[]): Promise<ServiceName[]> {
+    enterStopping(services);
+    for (const service of services) {
       try {
         await getExternalWorkflowHandle(supervisorWorkflowId(namespace, service)).signal(shutdownSignal);
       } catch (error) {
@@ -273,14 +305,21 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
         status.services[service] = { workflowId: supervisorWorkflowId(namespace, service), state: 'stopped' };
       }
     }
-    await condition(
-      () => NAMESPACE_SERVICES.every((service) => ['stopped', 'failed'].includes(status.services[service]?.state ?? 'stopped')),
-      '2 minutes',
+    const settled = (service: ServiceName) => ['stopped', 'failed'].includes(status.services[service]?.state ?? 'stopped');
+    await condition(() => services.every(settled), stopTimeoutMs);
+    return services.filter((service) => !settled(service));
+  }
+
+  function stuckMessage(stuck: readonly ServiceName[]): string {
+    const states = stuck.map((service) => `${service} (${status.services[service]?.state ?? 'unknown'})`);
+    return (
+      `services did not stop within ${Math.round(stopTimeoutMs / 1000)} seconds: ${states.join(', ')}. ` +
+      `They may still be running: check their supervisors (${stuck.map((service) => supervisorWorkflowId(namespace, service)).join(', ')}) in the Web UI.`
     );
   }
 
-  function enterStopping() {
-    for (const service of NAMESPACE_SERVICES) {
+  function enterStopping(services: readonly ServiceName[]) {
+    for (const service of services) {
       const current = status.services[service];
       if (current && current.state !== 'stopped') status.services[service] = { ...current, state: 'stopping' };
     }

@@ -3,6 +3,8 @@
 // before its history grows large.
 import {
   ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -11,10 +13,13 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  TimeoutFailure,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { transitionTo } from '../core/domain/lifecycle';
 import {
   restartServiceSignal,
   serviceStateSignal,
@@ -24,12 +29,19 @@ import {
   type SupervisorInput,
   type SupervisorStatus,
 } from './definitions';
-import { restartBackoffMs, HEALTHY_RUN_MS } from './policy';
+import {
+  restartBackoffMs,
+  DEFAULT_STALL_AFTER_MS,
+  SERVICE_STALLED_FAILURE,
+  HEALTHY_RUN_MS,
+  SERVICE_HEARTBEAT_TIMEOUT_MS,
+} from './policy';
 
 const runOptions: ActivityOptions = {
-  // The service runs until cancelled; a missed heartbeat means its worker died.
+  // The service runs until cancelled; a missed heartbeat means its worker died or the service
+  // stopped making progress (the activity heartbeats only while it does).
   startToCloseTimeout: '3650 days',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: SERVICE_HEARTBEAT_TIMEOUT_MS,
   // Restarts are the supervisor's job (with its own backoff and counting), not the activity's.
   retry: { maximumAttempts: 1 },
   // Wait for the service to flush and commit before the supervisor moves on.
@@ -47,7 +59,7 @@ export async function serviceSupervisorWorkflow(input: SupervisorInput): Promise
     lastError: input.lastError ?? null,
     runningSince: null as string | null,
   };
-  let shutdownRequested = false;
+  let shutdownRequested = input.pendingShutdown ?? false;
   let restartRequested = false;
   let currentRun: CancellationScope | undefined;
   let consecutiveFailures = 0;
@@ -56,7 +68,10 @@ export async function serviceSupervisorWorkflow(input: SupervisorInput): Promise
   setHandler(supervisorStatusQuery, () => ({ ...status }));
   setHandler(shutdownSignal, () => {
     shutdownRequested = true;
-    currentRun?.cancel();
+    if (currentRun) {
+      currentRun.cancel();
+      void transition('stopping');
+    }
   });
   setHandler(restartServiceSignal, () => {
     restartRequested = true;
@@ -64,14 +79,19 @@ export async function serviceSupervisorWorkflow(input: SupervisorInput): Promise
   });
 
   while (!shutdownRequested) {
+    await transition('running');
+    // The report above awaits the server: a shutdown or restart may have arrived meanwhile. The
+    // check and the start happen in one step, so from here on the handlers see `currentRun`.
+    if (shutdownRequested) break;
+    restartRequested = false;
     const startedAt = Date.now();
     status.runningSince = new Date(startedAt).toISOString();
-    await transition('running');
+    let stalled = false;
+    currentRun = new CancellationScope();
     try {
-      currentRun = new CancellationScope();
       await currentRun.run(() =>
         runService.executeWithOptions({ ...runOptions, summary: `${service} (${service === 'market-feed' ? 'shared' : namespace})` }, [
-          { namespace, service },
+          { namespace, service, stallAfterMs: input.stallAfterMs ?? DEFAULT_STALL_AFTER_MS },
         ]),
       );
       // A service only returns on its own when it has nothing to do; treat it like a failure so it comes back.
@@ -82,6 +102,7 @@ export async function serviceSupervisorWorkflow(input: SupervisorInput): Promise
         consecutiveFailures = 0;
       } else {
         status.lastError = describe(error);
+        stalled = isStall(error);
         consecutiveFailures = Date.now() - startedAt >= HEALTHY_RUN_MS ? 1 : consecutiveFailures + 1;
       }
     } finally {
@@ -91,43 +112,61 @@ export async function serviceSupervisorWorkflow(input: SupervisorInput): Promise
     runs += 1;
     if (shutdownRequested) break;
     status.restarts += 1;
+    // A stall is shown as such before the restart, so the status and the Web UI tell what happened.
+    if (stalled) await transition('stalled');
     await transition('restarting');
+    if (shutdownRequested) break;
     if (restartRequested) {
       restartRequested = false;
     } else {
-      // Sleep through the backoff, but wake at once for a shutdown.
-      await condition(() => shutdownRequested, restartBackoffMs(consecutiveFailures), {
+      // Sleep through the backoff, but wake at once for a shutdown or a restart request.
+      await condition(() => shutdownRequested || restartRequested, restartBackoffMs(consecutiveFailures), {
         summary: `Backoff before restart ${status.restarts} of ${service}`,
       });
       if (shutdownRequested) break;
     }
     const forced = input.continueAsNewAfterRuns !== undefined && runs >= input.continueAsNewAfterRuns;
     if (workflowInfo().continueAsNewSuggested || forced) {
-      await continueAsNew<typeof serviceSupervisorWorkflow>({ ...input, restarts: status.restarts, lastError: status.lastError });
+      // Checked in the same step as continuing: nothing can arrive in between, and what arrives
+      // with the same task makes the server refuse the continuation, so the next try sees it.
+      if (shutdownRequested) break;
+      await continueAsNew<typeof serviceSupervisorWorkflow>({
+        ...input,
+        restarts: status.restarts,
+        lastError: status.lastError,
+        pendingShutdown: shutdownRequested,
+      });
     }
   }
+  // Broke out while the service was (about to be) running: say it is stopping before it is stopped.
+  if (status.state === 'running' || status.state === 'stalled') await transition('stopping');
   await transition('stopped');
   return { ...status };
 
+  /** Moves to `state` (refusing a transition the lifecycle does not allow) and reports it. */
   async function transition(state: ServiceState): Promise<void> {
     if (status.state === state) return;
-    status.state = state;
+    status.state = transitionTo(status.state, state);
     const error = status.lastError ? `\n\nLast error: ${status.lastError}` : '';
     setCurrentDetails(`**${service}** (${namespace}) — **${state}**, restarts: ${status.restarts}${error}`);
+    const report = { service, state, restarts: status.restarts, lastError: status.lastError };
     for (const workflowId of input.reportTo ?? []) {
       try {
-        await getExternalWorkflowHandle(workflowId).signal(serviceStateSignal, {
-          service,
-          state,
-          restarts: status.restarts,
-          lastError: status.lastError,
-        });
+        await getExternalWorkflowHandle(workflowId).signal(serviceStateSignal, report);
       } catch (error) {
         // The startup workflow may not be running (the feed reports to both namespaces): not our concern.
         if (isCancellation(error)) throw error;
       }
     }
   }
+}
+
+/** The run ended because the service stopped making progress or its worker stopped heartbeating. */
+function isStall(error: unknown): boolean {
+  if (!(error instanceof ActivityFailure)) return false;
+  const cause = error.cause;
+  if (cause instanceof TimeoutFailure) return cause.timeoutType === TimeoutType.HEARTBEAT;
+  return cause instanceof ApplicationFailure && cause.type === SERVICE_STALLED_FAILURE;
 }
 
 function describe(error: unknown): string {

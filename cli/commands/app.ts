@@ -6,6 +6,7 @@ import { loadConfigOrExit, type Config } from '../../core/config/load';
 import { configureLogging, getLogger } from '../../core/logging';
 import { connectClient } from '../../api/operations';
 import { startApi } from '../../api/server';
+import { Resources } from '../../core/resources';
 import { installRuntime } from '../../workers/runtime';
 import { createServiceFactory } from '../../workers/services';
 import { createWorker } from '../../workers/worker';
@@ -19,11 +20,20 @@ export function registerAppCommands(program: Command): void {
     .description('host the workflows and activities on the alpha-panda task queue (stops gracefully on SIGINT/SIGTERM)')
     .action(async () => {
       const config = setUp();
-      installRuntime();
-      const running = await createWorker({ config, createService: createServiceFactory(config) });
+      // SIGINT/SIGTERM stop the services at once (they flush and commit, and their supervisors
+      // move them to another worker), then the worker drains and every connection is closed.
+      installRuntime({ handleSignals: false });
+      // One set of connections for the activities and the services, closed together when the
+      // worker stops (services built on a set of their own kept the process alive after it).
+      const resources = new Resources(config);
+      const running = await createWorker({ config, resources, createService: createServiceFactory(config, resources) });
+      const stop = (signal: NodeJS.Signals) => {
+        getLogger().info({ signal }, 'worker stopping');
+        running.shutdown();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       getLogger().info({ taskQueue: running.worker.options.taskQueue, namespace: config.temporal.namespace }, 'worker started');
-      // The Temporal runtime turns SIGINT/SIGTERM into a graceful shutdown: activities are
-      // cancelled, services flush and commit, then run() resolves.
       await running.run();
       getLogger().info('worker stopped');
     });

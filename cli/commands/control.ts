@@ -1,9 +1,11 @@
 // `alpha-panda status | auth | stop`: talk to a running namespace through Temporal.
 import { Option, type Command } from 'commander';
 import { loginUrl } from '../../core/broker/auth';
-import { loadConfigOrExit } from '../../core/config/load';
+import type { Client } from '@temporalio/client';
+import { loadConfigOrExit, type Config } from '../../core/config/load';
 import { BROKER_NAMESPACES, type BrokerNamespace } from '../../core/domain/namespace';
 import {
+  assertWorkerPolling,
   connectClient,
   NoWorkerError,
   NotRunningError,
@@ -16,6 +18,21 @@ import {
 import { startupWorkflowId } from '../../workflows/definitions';
 import { formatServices, formatStatus } from '../format';
 
+/** Connects to Temporal, or says in one line that it does not answer and returns undefined. */
+async function connectOrSay(config: Config): Promise<Client | undefined> {
+  try {
+    return await connectClient(config);
+  } catch (error) {
+    process.stderr.write(
+      `Temporal does not answer at ${config.temporal.address} (${oneLine(error)}): start it with 'alpha-panda infra up'\n`,
+    );
+    process.exitCode = 1;
+    return undefined;
+  }
+}
+
+const oneLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0];
+
 export const namespaceOption = () =>
   new Option('-n, --namespace <namespace>', 'broker namespace').choices(BROKER_NAMESPACES).default('paper');
 
@@ -27,8 +44,12 @@ export function registerControlCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: { namespace: BrokerNamespace; json?: boolean }) => {
       const config = loadConfigOrExit();
-      const client = await connectClient(config);
+      const client = await connectOrSay(config);
+      if (!client) return;
       try {
+        // Queries are answered by a worker: without one they hang and then fail with a server
+        // error. Say so in one line instead.
+        await assertWorkerPolling(client);
         const [status, services] = await Promise.all([
           readStatus(client, options.namespace),
           readServices(client, options.namespace),
@@ -40,8 +61,13 @@ export function registerControlCommands(program: Command): void {
           process.stdout.write(`Web UI: ${webUiWorkflowUrl(config, startupWorkflowId(options.namespace))}\n`);
         }
       } catch (error) {
-        if (!(error instanceof NotRunningError)) throw error;
-        process.stderr.write(`${error.message}: start it with 'alpha-panda run --namespace ${options.namespace}'\n`);
+        if (error instanceof NotRunningError) {
+          process.stderr.write(`${error.message}: start it with 'alpha-panda run --namespace ${options.namespace}'\n`);
+        } else if (error instanceof NoWorkerError) {
+          process.stderr.write(`Cannot read the status of '${options.namespace}': ${error.message}\n`);
+        } else {
+          process.stderr.write(`Cannot read the status of '${options.namespace}': ${oneLine(error)}\n`);
+        }
         process.exitCode = 1;
       } finally {
         await client.connection.close();

@@ -76,6 +76,11 @@ export interface EventConsumerOptions<T extends EventType> {
   /** Stop: finish the current chunk, commit, disconnect, resolve. */
   signal: AbortSignal;
   onProgress?: (progress: ConsumerProgress) => void;
+  /**
+   * Liveness: called on every fetch from the broker (empty ones included, at least every few
+   * seconds while idle), every chunk and every retry, so a loop that stops calling it is stuck.
+   */
+  onPoll?: () => void;
   /** Most events per handleBatch call. */
   maxChunkSize?: number;
   retry?: Partial<RetryPolicy>;
@@ -159,7 +164,11 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   }
 
   async function processBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { batch, isRunning, isStale } = payload;
+    const heartbeat = async () => {
+      options.onPoll?.();
+      await payload.heartbeat();
+    };
     const { topic, partition } = batch;
     const types = typesByTopic.get(topic);
     if (!types) throw new Error(`received ${topic}, which this consumer did not subscribe to`);
@@ -263,6 +272,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   let failed: ((error: Error) => void) | undefined;
   const crashed = new Promise<never>((_, reject) => (failed = reject));
   crashed.catch(() => {}); // observed below; keeps an early crash from being reported as unhandled
+  if (options.onPoll) consumer.on(consumer.events.FETCH_START, () => options.onPoll?.());
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) logger.error({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
     else failed?.(payload.error);

@@ -52,6 +52,7 @@ export async function runStageLoop<T extends EventType>(options: StageLoopOption
   const { health, log } = options;
   const producer = createEventProducer(options.kafka);
   await producer.connect();
+  health.recordBeat();
   health.setState('running', `consuming ${options.subscriptions.map((s) => s.topic).join(', ')}`);
   let deadLettered = 0;
   const stopPeriodic = new AbortController();
@@ -66,6 +67,7 @@ export async function runStageLoop<T extends EventType>(options: StageLoopOption
       dlqProducer: producer,
       signal: options.signal,
       handleBatch: (events) => options.handleBatch(events, producer),
+      onPoll: () => health.recordBeat(),
       onProgress: (progress) => {
         health.recordOffsets(progress.lastOffsets);
         health.recordDeadLettered(progress.deadLettered - deadLettered);

@@ -30,9 +30,22 @@ const typeParsers: pg.CustomTypesConfig = {
     oid === INT8_OID && format !== 'binary' ? parseBigint : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
+/**
+ * Every query is bounded, so a stuck database shows up as an error (an outage the caller retries)
+ * rather than a service that hangs without a word: the server cancels a statement after
+ * STATEMENT_TIMEOUT_MS, the client gives up a little later if even that answer does not come, and
+ * a connection that cannot be made fails after CONNECT_TIMEOUT_MS. Well inside a service's stall
+ * threshold (workflows/policy.ts).
+ */
+export const STATEMENT_TIMEOUT_MS = 10_000;
+export const QUERY_TIMEOUT_MS = 15_000;
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 export interface PoolOptions {
   /** Most connections held at once. */
   max?: number;
+  /** Longest a statement may run (ms); default STATEMENT_TIMEOUT_MS. */
+  statementTimeoutMs?: number;
   /** Shown in pg_stat_activity, so an operator can tell the services apart. */
   applicationName?: string;
 }
@@ -42,6 +55,9 @@ export function createPool(config: Pick<Config, 'database'>, options: PoolOption
     connectionString: config.database.postgresUrl,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'alpha-panda',
+    statement_timeout: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
+    query_timeout: Math.max(QUERY_TIMEOUT_MS, (options.statementTimeoutMs ?? 0) + 5_000),
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     types: typeParsers,
   });
   // An idle client losing its connection emits on the pool; without a listener that would end

@@ -10,6 +10,9 @@ export function createRedis(config: Pick<Config, 'redis'>): Redis {
     // A command waiting on a lost connection fails after a few reconnect attempts instead of
     // hanging; callers treat that as an outage and retry.
     maxRetriesPerRequest: 3,
+    // Nor does a command wait forever on a connection that is up but stuck: it fails after this
+    // long, well inside a service's stall threshold (workflows/policy.ts). No command we use blocks.
+    commandTimeout: 5_000,
     connectionName: 'alpha-panda',
   });
   // Without a listener ioredis reports every reconnect failure as an unhandled error event.

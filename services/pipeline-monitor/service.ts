@@ -105,6 +105,8 @@ export function createPipelineMonitorService(deps: PipelineMonitorDeps): Streami
 
       try {
         while (!signal.aborted) {
+          // Alive even when a sample fails (an outage is not a stuck loop): see HealthTracker.
+          health.recordBeat();
           try {
             await sample();
           } catch (error) {
