@@ -38,6 +38,7 @@ export class PnlChart {
     const sorted = [...this.points.values()].sort((a, b) => a.time - b.time);
     this.value.setData(sorted.map((point) => ({ time: point.time as UTCTimestamp, value: point.value / 100 })));
     this.net.setData(sorted.map((point) => ({ time: point.time as UTCTimestamp, value: point.netPnl / 100 })));
+    this.chart.timeScale().fitContent();
   }
 
   get size(): number {
