@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           env,
-          include: ['{api,activities,bench,cli,core,services,workers,workflows,scripts}/**/*.test.ts'],
+          include: ['{api,activities,bench,cli,core,dashboard,services,workers,workflows,scripts}/**/*.test.ts'],
           pool: 'threads',
         },
       },

@@ -43,7 +43,7 @@ function paginate<R extends { cursor_at: string }, T>(rows: R[], limit: number, 
   return { items: kept.map(map), nextCursor: more && last ? encodeCursor(last.cursor_at, idOf(last)) : null };
 }
 
-interface OrderRow {
+export interface OrderRow {
   order_id: string;
   strategy_id: string;
   instrument_token: number;
@@ -65,12 +65,36 @@ interface OrderRow {
   cursor_at: string;
 }
 
+export const ORDER_COLUMNS = `order_id, strategy_id, instrument_token, tradingsymbol, side, product, order_type, quantity,
+            limit_price_paise, trigger_price_paise, status, filled_quantity, average_price_paise, parent_order_id,
+            correlation_id::text as correlation_id, failure_reason, submitted_at, updated_at`;
+
+/** An orders row as the API answers it (orderSchema). */
+export const orderView = (row: Omit<OrderRow, 'cursor_at'>) => ({
+  orderId: row.order_id,
+  strategyId: row.strategy_id,
+  instrumentToken: row.instrument_token,
+  tradingsymbol: row.tradingsymbol,
+  side: row.side,
+  product: row.product,
+  orderType: row.order_type,
+  quantity: row.quantity,
+  limitPrice: row.limit_price_paise,
+  triggerPrice: row.trigger_price_paise,
+  status: row.status,
+  filledQuantity: row.filled_quantity,
+  averagePrice: row.average_price_paise,
+  parentOrderId: row.parent_order_id,
+  correlationId: row.correlation_id,
+  failureReason: row.failure_reason,
+  submittedAt: formatIst(row.submitted_at),
+  updatedAt: formatIst(row.updated_at),
+});
+
 export async function listOrders(db: Queryable, namespace: BrokerNamespace, query: PageQuery & { status?: string }) {
   const [afterAt, afterId] = decodeCursor(query.cursor);
   const { rows } = await db.query<OrderRow>(
-    `select order_id, strategy_id, instrument_token, tradingsymbol, side, product, order_type, quantity,
-            limit_price_paise, trigger_price_paise, status, filled_quantity, average_price_paise, parent_order_id,
-            correlation_id::text as correlation_id, failure_reason, submitted_at, updated_at, submitted_at::text as cursor_at
+    `select ${ORDER_COLUMNS}, submitted_at::text as cursor_at
        from orders
       where namespace = $1
         and ($2::text is null or strategy_id = $2)
@@ -82,29 +106,10 @@ export async function listOrders(db: Queryable, namespace: BrokerNamespace, quer
       limit $8`,
     [namespace, query.strategy ?? null, query.status ?? null, query.from ?? null, query.to ?? null, afterAt, afterId, query.limit + 1],
   );
-  return paginate(rows, query.limit, (row) => row.order_id, (row) => ({
-    orderId: row.order_id,
-    strategyId: row.strategy_id,
-    instrumentToken: row.instrument_token,
-    tradingsymbol: row.tradingsymbol,
-    side: row.side,
-    product: row.product,
-    orderType: row.order_type,
-    quantity: row.quantity,
-    limitPrice: row.limit_price_paise,
-    triggerPrice: row.trigger_price_paise,
-    status: row.status,
-    filledQuantity: row.filled_quantity,
-    averagePrice: row.average_price_paise,
-    parentOrderId: row.parent_order_id,
-    correlationId: row.correlation_id,
-    failureReason: row.failure_reason,
-    submittedAt: formatIst(row.submitted_at),
-    updatedAt: formatIst(row.updated_at),
-  }));
+  return paginate(rows, query.limit, (row) => row.order_id, orderView);
 }
 
-interface FillRow {
+export interface FillRow {
   fill_id: string;
   order_id: string;
   strategy_id: string;
@@ -118,11 +123,26 @@ interface FillRow {
   cursor_at: string;
 }
 
+export const FILL_COLUMNS = 'fill_id, order_id, strategy_id, instrument_token, side, quantity, price_paise, charges_paise, charges, filled_at';
+
+/** A fills row as the API answers it (fillSchema). */
+export const fillView = (row: Omit<FillRow, 'cursor_at'>) => ({
+  fillId: row.fill_id,
+  orderId: row.order_id,
+  strategyId: row.strategy_id,
+  instrumentToken: row.instrument_token,
+  side: row.side,
+  quantity: row.quantity,
+  price: row.price_paise,
+  chargesPaid: row.charges_paise,
+  charges: row.charges,
+  filledAt: formatIst(row.filled_at),
+});
+
 export async function listFills(db: Queryable, namespace: BrokerNamespace, query: PageQuery & { order?: string }) {
   const [afterAt, afterId] = decodeCursor(query.cursor);
   const { rows } = await db.query<FillRow>(
-    `select fill_id, order_id, strategy_id, instrument_token, side, quantity, price_paise, charges_paise, charges,
-            filled_at, filled_at::text as cursor_at
+    `select ${FILL_COLUMNS}, filled_at::text as cursor_at
        from fills
       where namespace = $1
         and ($2::text is null or strategy_id = $2)
@@ -134,16 +154,5 @@ export async function listFills(db: Queryable, namespace: BrokerNamespace, query
       limit $8`,
     [namespace, query.strategy ?? null, query.order ?? null, query.from ?? null, query.to ?? null, afterAt, afterId, query.limit + 1],
   );
-  return paginate(rows, query.limit, (row) => row.fill_id, (row) => ({
-    fillId: row.fill_id,
-    orderId: row.order_id,
-    strategyId: row.strategy_id,
-    instrumentToken: row.instrument_token,
-    side: row.side,
-    quantity: row.quantity,
-    price: row.price_paise,
-    chargesPaid: row.charges_paise,
-    charges: row.charges,
-    filledAt: formatIst(row.filled_at),
-  }));
+  return paginate(rows, query.limit, (row) => row.fill_id, fillView);
 }

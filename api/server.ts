@@ -11,9 +11,11 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../core/config/load';
 import { Resources } from '../core/resources';
 import type { ApiContext } from './context';
+import { registerDashboard } from './dashboard';
 import { installErrorHandlers } from './errors';
 import { installZodCompilers, openApiTransform } from './route';
 import { registerAuthRoutes } from './routes/auth';
+import { registerEventRoutes } from './routes/events';
 import { registerNamespaceRoutes } from './routes/namespaces';
 import { registerStrategyRoutes } from './routes/strategies';
 import { registerSystemRoutes } from './routes/system';
@@ -68,6 +70,8 @@ export async function buildApi({ config, client, resources, token = config.api.t
   registerNamespaceRoutes(app, context);
   registerTradingRoutes(app, context);
   registerStrategyRoutes(app, context);
+  registerEventRoutes(app, context);
+  registerDashboard(app);
   return app;
 }
 

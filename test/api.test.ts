@@ -41,6 +41,7 @@ const PROTECTED: RouteCase[] = [
   { method: 'POST', path: ns('/start') },
   { method: 'POST', path: ns('/stop') },
   { method: 'GET', path: ns('/pipeline') },
+  { method: 'GET', path: ns('/events') },
   { method: 'GET', path: ns('/portfolios') },
   { method: 'GET', path: ns('/portfolios/summary') },
   { method: 'GET', path: ns('/portfolios/{strategyId}') },

@@ -1,10 +1,12 @@
-// Postgres and Redis come from Debian's packages. A fresh machine lacks them, so the first `up`
-// installs both in one apt-get run (two parallel runs would fight over the dpkg lock).
+// Postgres and Redis come from Debian's packages, and so does the headless Chromium the dashboard's
+// browser test drives (test/dashboard.test.ts; nothing may download a browser here). A fresh
+// machine lacks them, so the first `up` or `make setup` installs them in one apt-get run (two
+// parallel runs would fight over the dpkg lock).
 import { existsSync, readdirSync } from 'node:fs';
 import type { Progress } from './progress';
 import { run, which } from './process';
 
-export const DEBIAN_PACKAGES = ['postgresql', 'redis-server'] as const;
+export const DEBIAN_PACKAGES = ['postgresql', 'redis-server', 'chromium'] as const;
 const PREFERRED_POSTGRES_MAJOR = '15';
 const POSTGRES_LIB = '/usr/lib/postgresql';
 
@@ -20,10 +22,14 @@ export function postgresBinDir(): string | undefined {
 
 export const redisServerBinary = () => which('redis-server') ?? which('/usr/bin/redis-server');
 
+/** Where the browser test finds Chromium (CHROMIUM_PATH overrides, as the test itself reads it). */
+export const chromiumBinary = () => which(process.env.CHROMIUM_PATH ?? 'chromium') ?? which('/usr/bin/chromium');
+
 export function missingDebianPackages(): string[] {
   const missing: string[] = [];
   if (!postgresBinDir()) missing.push('postgresql');
   if (!redisServerBinary()) missing.push('redis-server');
+  if (!chromiumBinary()) missing.push('chromium');
   return missing;
 }
 
