@@ -15,7 +15,10 @@ const control: Loader = async () => (await import('./control')).registerControlC
 const data: Loader = async () => (await import('./data')).registerDataCommands;
 const fakeKite: Loader = async () => (await import('./fake-kite')).registerFakeKiteCommands;
 const infra: Loader = async () => (await import('./infra')).registerInfraCommands;
+const portfolio: Loader = async () => (await import('./portfolio')).registerPortfolioCommands;
 const risk: Loader = async () => (await import('./risk')).registerRiskCommands;
+const strategies: Loader = async () => (await import('./strategies')).registerStrategyCommands;
+const trades: Loader = async () => (await import('./trades')).registerTradeCommands;
 // (module loaders: one per line, kept sorted)
 
 /** Top-level command name -> the loader of the module that registers it, in help order. */
@@ -35,6 +38,10 @@ export const COMMAND_MODULES: Readonly<Record<string, Loader>> = {
   'fake-kite': fakeKite,
   infra,
   risk,
+  strategies,
+  orders: trades,
+  fills: trades,
+  portfolio,
   // (commands: one per line, grouped by module)
 };
 
