@@ -1,31 +1,12 @@
-// The `alpha-panda` command. Each subcommand lives in cli/commands/ and registers itself here.
+// The `alpha-panda` command. Each subcommand lives in cli/commands/; commands/index.ts lists
+// them and imports only the module of the command being run, so that a command starts fast.
 import { Command } from 'commander';
-import { registerAppCommands } from './commands/app';
-import { registerBenchCommands } from './commands/bench';
-import { registerConfigCommands } from './commands/config';
-import { registerContractNoteCommands } from './commands/contract-note';
-import { registerControlCommands } from './commands/control';
-import { registerDataCommands } from './commands/data';
-import { registerFakeKiteCommands } from './commands/fake-kite';
-import { registerInfraCommands } from './commands/infra';
-import { registerInstrumentCommands } from './commands/instruments';
-import { registerRiskCommands } from './commands/risk';
-// (subcommand registrations: one import per line, kept sorted)
+import { registerCommands } from './commands/index';
 
 const program = new Command('alpha-panda')
   .description('Algorithmic trading on Zerodha through a unified log, orchestrated by Temporal')
   .showHelpAfterError();
 
-registerAppCommands(program);
-registerBenchCommands(program);
-registerConfigCommands(program);
-registerContractNoteCommands(program);
-registerControlCommands(program);
-registerDataCommands(program);
-registerFakeKiteCommands(program);
-registerInfraCommands(program);
-registerInstrumentCommands(program);
-registerRiskCommands(program);
-// (subcommand registration calls)
+await registerCommands(program, process.argv);
 
 await program.parseAsync(process.argv);

@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { loginUrl } from '../../core/broker/auth';
 import type { Client } from '@temporalio/client';
-import { loadConfigOrExit, type Config } from '../../core/config/load';
+import { getConfig, loadConfigOrExit, type Config } from '../../core/config/load';
 import { BROKER_NAMESPACES, type BrokerNamespace } from '../../core/domain/namespace';
 import {
   assertWorkerPolling,
@@ -33,8 +33,25 @@ async function connectOrSay(config: Config): Promise<Client | undefined> {
 
 const oneLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0];
 
-export const namespaceOption = () =>
-  new Option('-n, --namespace <namespace>', 'broker namespace').choices(BROKER_NAMESPACES).default('paper');
+/**
+ * The namespace a command acts on unless told otherwise: the configuration's BROKER_NAMESPACE.
+ * A configuration that does not load is reported by the command's own loadConfigOrExit; the
+ * first namespace only keeps the option valid until then.
+ */
+function configuredNamespace(): BrokerNamespace {
+  try {
+    return getConfig().brokerNamespace;
+  } catch {
+    return BROKER_NAMESPACES[0];
+  }
+}
+
+export const namespaceOption = () => {
+  const namespace = configuredNamespace();
+  return new Option('-n, --namespace <namespace>', 'broker namespace')
+    .choices(BROKER_NAMESPACES)
+    .default(namespace, `${namespace}, from BROKER_NAMESPACE`);
+};
 
 export function registerControlCommands(program: Command): void {
   program
@@ -102,13 +119,15 @@ export function registerControlCommands(program: Command): void {
   auth
     .command('login-url')
     .description('print the Zerodha login URL')
-    .action(() => {
+    .action(async () => {
       const config = loadConfigOrExit();
       if (!config.zerodha.enabled) {
         process.stderr.write('Zerodha is disabled (ZERODHA__ENABLED=false): mock mode needs no login.\n');
         process.exitCode = 1;
         return;
       }
+      // Imported here: the Kite client it brings costs every other command's start.
+      const { loginUrl } = await import('../../core/broker/auth');
       process.stdout.write(`${loginUrl(config)}\n`);
     });
 
