@@ -8,8 +8,10 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import proto from '@temporalio/proto';
 import type { Config } from '../core/config/load';
+import { temporalDataConverter } from '../core/temporal/codec';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BROKER_NAMESPACES, NAMESPACE_SERVICES, type BrokerNamespace, type ServiceName } from '../core/domain/namespace';
 import {
@@ -33,7 +35,7 @@ const { temporal } = proto;
 
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5 seconds' });
-  return new Client({ connection, namespace: config.temporal.namespace });
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config) });
 }
 
 export const webUiWorkflowUrl = (config: Config, workflowId: string) =>
@@ -118,8 +120,9 @@ export async function readServices(client: Client, namespace: BrokerNamespace): 
       try {
         const [status, description] = await Promise.all([handle.query(supervisorStatusQuery), handle.describe()]);
         const pending = description.raw.pendingActivities?.[0];
-        const details = pending?.heartbeatDetails?.payloads?.[0];
-        const progress = details ? client.options.loadedDataConverter.payloadConverter.fromPayload(details) : null;
+        // Raw from the server, so through the codecs (payload encryption) before the converter.
+        const details = pending?.heartbeatDetails?.payloads ?? [];
+        const progress = details.length > 0 ? await decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, details) : null;
         return { ...status, workflowId, progress };
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return undefined;

@@ -4,6 +4,7 @@ import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } fro
 import { createActivities, type ServiceFactory } from '../activities';
 import type { Config } from '../core/config/load';
 import { getLogger } from '../core/logging';
+import { temporalDataConverter } from '../core/temporal/codec';
 import { Resources } from '../core/resources';
 import { TASK_QUEUE } from '../workflows/definitions';
 
@@ -41,6 +42,8 @@ export async function createWorker(options: WorkerOptions): Promise<RunningWorke
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     activities,
+    // Payload encryption; codecs run outside the workflow sandbox, so the bundle is unchanged.
+    dataConverter: temporalDataConverter(config),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     // Streaming services run as long activities; on shutdown they get this long to flush and commit.
     shutdownGraceTime: '15 seconds',
