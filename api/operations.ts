@@ -8,10 +8,13 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import proto from '@temporalio/proto';
 import { tsToDate } from '@temporalio/common/lib/time';
 import { observedState } from '../core/domain/lifecycle';
 import type { Config } from '../core/config/load';
+import { temporalDataConverter } from '../core/temporal/codec';
+import { temporalConnectionOptions } from '../core/temporal/connection';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BROKER_NAMESPACES, NAMESPACE_SERVICES, type BrokerNamespace, type ServiceName } from '../core/domain/namespace';
 import {
@@ -35,8 +38,8 @@ import { HEARTBEAT_STALE_MS } from '../workflows/policy';
 const { temporal } = proto;
 
 export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5 seconds' });
-  return new Client({ connection, namespace: config.temporal.namespace });
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: '5 seconds' });
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config) });
 }
 
 export const webUiWorkflowUrl = (config: Config, workflowId: string) =>
@@ -123,8 +126,9 @@ export async function readServices(client: Client, namespace: BrokerNamespace): 
       try {
         const [status, description] = await Promise.all([handle.query(supervisorStatusQuery), handle.describe()]);
         const pending = description.raw.pendingActivities?.[0];
-        const details = pending?.heartbeatDetails?.payloads?.[0];
-        const progress = details ? client.options.loadedDataConverter.payloadConverter.fromPayload(details) : null;
+        // Raw from the server, so through the codecs (payload encryption) before the converter.
+        const details = pending?.heartbeatDetails?.payloads ?? [];
+        const progress = details.length > 0 ? await decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, details) : null;
         const heartbeat = pending?.lastHeartbeatTime ? tsToDate(pending.lastHeartbeatTime) : null;
         // The supervisor learns of a dead worker or a wedged service only when Temporal times the
         // activity out; the heartbeat's age tells it at once (see observedState).

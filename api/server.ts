@@ -16,6 +16,7 @@ import { installErrorHandlers } from './errors';
 import { installZodCompilers, openApiTransform } from './route';
 import { registerAuthRoutes } from './routes/auth';
 import { registerEventRoutes } from './routes/events';
+import { registerCodecRoutes } from './routes/codec';
 import { registerNamespaceRoutes } from './routes/namespaces';
 import { registerStrategyRoutes } from './routes/strategies';
 import { registerSystemRoutes } from './routes/system';
@@ -48,7 +49,8 @@ export async function buildApi({ config, client, resources, token = config.api.t
   await app.register(cors, {
     origin: config.api.corsOrigins.length > 0 ? [...config.api.corsOrigins] : false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type'],
+    // x-namespace: what a codec client (the Temporal Web UI) sends with /api/v1/codec requests.
+    allowedHeaders: ['authorization', 'content-type', 'x-namespace'],
     maxAge: 600,
   });
   await app.register(swagger, {
@@ -72,6 +74,7 @@ export async function buildApi({ config, client, resources, token = config.api.t
   registerStrategyRoutes(app, context);
   registerEventRoutes(app, context);
   registerDashboard(app);
+  registerCodecRoutes(app, context);
   return app;
 }
 

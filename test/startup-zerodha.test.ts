@@ -1,11 +1,13 @@
 // The zerodha namespace on the real dev server, broker, Postgres and Redis, logging in to the fake
 // Kite through the real kiteconnect client: startup waits for the request_token, refuses wrong
 // and malformed ones while it keeps waiting, unblocks on the right one, keeps the access token
-// and the API secret out of Postgres plaintext and out of workflow history, reuses a stored
+// and the API secret out of Postgres plaintext and out of workflow history, stores even the
+// request_token in history only encrypted (the payload codec), reuses a stored
 // session on the next start, gives up after AUTH__TIMEOUT_SECONDS, and one login unblocks both
 // namespaces.
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Payload, PayloadCodec } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +15,7 @@ import { readServices, readStatus, startNamespace, stopNamespace, submitRequestT
 import { loadValidSession } from '../core/broker/session-store';
 import { parseConfig } from '../core/config/load';
 import { ALL_SERVICES, type BrokerNamespace } from '../core/domain/namespace';
+import { payloadCodecs } from '../core/temporal/codec';
 import { startFakeKite, type FakeKite } from '../scripts/fake-kite/server';
 import {
   requestTokenSignal,
@@ -52,24 +55,26 @@ async function waitForPhase(client: Client, namespace: BrokerNamespace, phase: S
 }
 
 /**
- * A run's history as text to search: the JSON form (payloads in base64) followed by every payload
- * decoded, so a secret is found whether it sits in an event field or inside a payload.
+ * A run's history as text to search: the JSON form (payloads in base64) followed by every payload's
+ * bytes, so a secret is found whether it sits in an event field or inside a payload. The history
+ * is fetched as the server stores it; `codecs` (the app's) decode the payloads first, as a worker
+ * would see them.
  */
-async function historyText(client: Client, namespace: BrokerNamespace, runId?: string): Promise<string> {
+async function historyText(client: Client, namespace: BrokerNamespace, runId?: string, codecs: PayloadCodec[] = []): Promise<string> {
   const history = await client.workflow.getHandle(startupWorkflowId(namespace), runId).fetchHistory();
   const json = historyToJSON(history);
-  const decoded: string[] = [];
+  const payloads: Payload[] = [];
   const walk = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (node && typeof node === 'object') {
-      for (const [key, value] of Object.entries(node)) {
-        if (key === 'data' && typeof value === 'string') decoded.push(Buffer.from(value, 'base64').toString('utf8'));
-        else walk(value);
-      }
-    }
+    if (node instanceof Uint8Array || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    const candidate = node as Payload;
+    if (candidate.data instanceof Uint8Array && candidate.metadata && typeof candidate.metadata === 'object') payloads.push(candidate);
+    else Object.values(node).forEach(walk);
   };
-  walk(JSON.parse(json));
-  return `${json}\n${decoded.join('\n')}`;
+  walk(history);
+  let decoded = payloads;
+  for (const codec of [...codecs].reverse()) decoded = await codec.decode(decoded);
+  return `${json}\n${decoded.map((payload) => Buffer.from(payload.data!).toString('utf8')).join('\n')}`;
 }
 
 /** Names of the activities a run scheduled, in order. */
@@ -161,6 +166,7 @@ describe('startup workflow, zerodha namespace against the fake Kite', () => {
     const { client } = app.temporal;
     const handle = client.workflow.getHandle(startupWorkflowId('zerodha'));
     const { runId } = await startNamespace(client, 'zerodha');
+    const wrongToken = 'NeverIssuedToken0123456789abcdef';
 
     const waiting = await waitForPhase(client, 'zerodha', 'awaiting-auth');
     expect(waiting.loginUrl).toBe(`${fake.loginUrl}?v=3&api_key=${API_KEY}`);
@@ -169,7 +175,7 @@ describe('startup workflow, zerodha namespace against the fake Kite', () => {
 
     // A well-formed token Kite never issued: refused with a reason, and the workflow keeps waiting.
     const exchangesBefore = fake.callCount(EXCHANGE_ROUTE);
-    const wrong = await submitRequestToken(client, 'zerodha', 'NeverIssuedToken0123456789abcdef');
+    const wrong = await submitRequestToken(client, 'zerodha', wrongToken);
     expect(wrong.accepted).toBe(false);
     expect(wrong.message).toContain('Zerodha rejected the request token: Token is invalid or has expired.');
     expect(wrong.message).toContain(`${fake.loginUrl}?v=3&api_key=${API_KEY}`);
@@ -213,10 +219,17 @@ describe('startup workflow, zerodha namespace against the fake Kite', () => {
       await db.end();
     }
 
-    // History holds the request_token (the signal's input, proving payloads are searched) but
-    // neither the access token nor the API secret.
-    const history = await historyText(client, 'zerodha', runId);
+    // The server's history holds no request_token in plain text, neither the signal's nor the
+    // refused update's: payloads are encrypted. Decoded with the app's codec it holds the
+    // request_token (the signal's input, proving payloads are searched), but neither the access
+    // token nor the API secret.
+    const stored = await historyText(client, 'zerodha', runId);
+    for (const secret of [requestToken, wrongToken, accessToken!, API_SECRET]) expect(stored).not.toContain(secret);
+    const codecs = payloadCodecs(app.config);
+    expect(codecs).toHaveLength(1);
+    const history = await historyText(client, 'zerodha', runId, codecs);
     expect(history).toContain(requestToken);
+    expect(history).toContain(wrongToken);
     expect(history).not.toContain(accessToken);
     expect(history).not.toContain(API_SECRET);
     expect(await scheduledActivities(client, 'zerodha', runId)).toContain('getLoginUrl');

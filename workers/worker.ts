@@ -4,6 +4,8 @@ import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } fro
 import { createActivities, type ServiceFactory } from '../activities';
 import type { Config } from '../core/config/load';
 import { getLogger } from '../core/logging';
+import { temporalDataConverter } from '../core/temporal/codec';
+import { temporalConnectionOptions } from '../core/temporal/connection';
 import { Resources } from '../core/resources';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { STICKY_SCHEDULE_TO_START_MS } from '../workflows/policy';
@@ -39,7 +41,7 @@ export interface RunningWorker {
 
 export async function createWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { config } = options;
-  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const connection = options.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config)));
   const resources = options.resources ?? new Resources(config);
   const stopping = new AbortController();
   const activities = createActivities({
@@ -54,6 +56,8 @@ export async function createWorker(options: WorkerOptions): Promise<RunningWorke
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     activities,
+    // Payload encryption; codecs run outside the workflow sandbox, so the bundle is unchanged.
+    dataConverter: temporalDataConverter(config),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     // Streaming services run as long activities. shutdown() stops them at once; this bounds how
     // long they may take to flush and commit, and run() gives up on them a little later.

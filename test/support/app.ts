@@ -14,6 +14,7 @@ import { claimRedisDatabase, createTestDatabase, testConfig } from './stack';
 import { releasePrefix, testPrefix } from './topics';
 import { createKafka } from '../../core/kafka/client';
 import { createTestTemporal, sharedWorkflowBundle, type TestTemporal } from './temporal';
+import { temporalDataConverter } from '../../core/temporal/codec';
 
 export interface TestApp {
   config: Config;
@@ -29,7 +30,8 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
   configureLogging({ level: 'warn', console: true });
   installRuntime();
   const base = testConfig();
-  const temporal = await createTestTemporal(base.temporal.address);
+  // The test's client encrypts payloads exactly as the app's clients and workers do.
+  const temporal = await createTestTemporal(base.temporal.address, temporalDataConverter(testConfig(overrides)));
   const database = await createTestDatabase(base.database.postgresUrl);
   const redis = await claimRedisDatabase(base.redis.url);
   const topicPrefix = testPrefix();

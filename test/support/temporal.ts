@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -17,7 +18,8 @@ export interface TestTemporal {
   close(): Promise<void>;
 }
 
-export async function createTestTemporal(address: string): Promise<TestTemporal> {
+/** `dataConverter`: the one the app's clients use (payload encryption when a key is configured). */
+export async function createTestTemporal(address: string, dataConverter?: DataConverter): Promise<TestTemporal> {
   const namespace = `alpha-panda-test-${randomUUID().slice(0, 8)}`;
   const connection = await Connection.connect({ address });
   await connection.workflowService.registerNamespace({
@@ -35,7 +37,7 @@ export async function createTestTemporal(address: string): Promise<TestTemporal>
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
     if (!customAttributes?.AlphaPandaPhase) throw new Error('search attributes not visible yet');
   }, 'search attributes');
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, dataConverter });
   const nativeConnection = await NativeConnection.connect({ address });
   return {
     namespace,
