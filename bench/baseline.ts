@@ -83,3 +83,55 @@ export async function runBaseline(options: BaselineOptions): Promise<BaselineFig
     await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
   }
 }
+
+export interface HopBaselineOptions {
+  kafka: Kafka;
+  prefix: string;
+  groupId: string;
+  /** Messages sent one at a time, each waiting for its acknowledgement, this many per second. */
+  messages: number;
+  rate: number;
+  value: Buffer;
+  signal?: AbortSignal;
+}
+
+/**
+ * One bare broker hop: single messages produced (acks from all in-sync replicas, like the
+ * pipeline's producers) at a steady rate and consumed by a consumer that polls with a short wait;
+ * each latency is the arrival minus the send time. The floor under every hop of the pipeline.
+ */
+export async function runHopBaseline(options: HopBaselineOptions): Promise<number[]> {
+  const { kafka } = options;
+  const spec = { ...baselineTopicSpec(options.prefix), name: `${options.prefix}bench.hop` };
+  await bootstrapTopics(kafka, [spec]);
+  const consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 100 });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const latencies: number[] = [];
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  try {
+    await Promise.all([consumer.connect(), producer.connect()]);
+    await consumer.subscribe({ topic: spec.name, fromBeginning: true });
+    await consumer.run({
+      partitionsConsumedConcurrently: spec.partitions,
+      eachBatch: async ({ batch }) => {
+        const arrivedAt = Date.now();
+        for (const message of batch.messages) latencies.push(arrivedAt - Number(message.headers!['sent-at']!.toString()));
+      },
+    });
+    await joined;
+    const startedAt = Date.now();
+    for (let sent = 0; sent < options.messages && !options.signal?.aborted; sent++) {
+      const due = startedAt + (sent * 1000) / options.rate - Date.now();
+      if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+      await producer.send({ topic: spec.name, acks: -1, messages: [{ key: String(sent), value: options.value, headers: { 'sent-at': String(Date.now()) } }] });
+    }
+    const deadline = Date.now() + 10_000;
+    while (latencies.length < options.messages && Date.now() < deadline && !options.signal?.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (options.signal?.aborted) throw new Error('benchmark interrupted');
+    return latencies;
+  } finally {
+    await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
+  }
+}

@@ -37,7 +37,7 @@ export interface BenchEnvironment extends BenchSettings {
   topics: NamespaceTopics;
   ticksTopic: string;
   instruments: SimulatedInstrument[];
-  groupFor(service: BenchStage | 'fill-observer' | 'baseline'): string;
+  groupFor(service: BenchStage | BenchReader): string;
   cleanup(): Promise<void>;
 }
 
@@ -45,8 +45,11 @@ export interface BenchEnvironment extends BenchSettings {
 export const benchGroupPrefix = (run: string) => `${run}.`;
 
 /** A stage's group as the worker factory names it with the run's prefix; the run's own readers alike. */
-export function benchGroup(run: string, service: BenchStage | 'fill-observer' | 'baseline'): string {
-  const name = service === 'fill-observer' || service === 'baseline' ? service : consumerGroup('paper', service);
+/** The run's own consumers, besides the pipeline's stages. */
+export type BenchReader = 'fill-observer' | 'baseline' | 'hop-baseline';
+
+export function benchGroup(run: string, service: BenchStage | BenchReader): string {
+  const name = service === 'fill-observer' || service === 'baseline' || service === 'hop-baseline' ? service : consumerGroup('paper', service);
   return `${benchGroupPrefix(run)}${name}`;
 }
 

@@ -11,13 +11,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Consumer } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { createEvent } from '../core/domain/events';
 import { createEventProducer, type EventMessage } from '../core/kafka/producer';
 import { MarketSimulator } from '../services/market-feed/simulator';
 import { readOffsets, groupLag, endOffset, retainedMessages, type OffsetsReading } from '../services/pipeline-monitor/probe';
 import { pipelineLayout } from '../services/pipeline-monitor/stages';
 import type { BenchEnvironment, BenchStage } from './environment';
+import { startTradeObserver, type Hop, type TradeObserver } from './observer';
 import type { FromPipeline, PipelineProcessArgs, StageHealth } from './protocol';
 
 /** Ticks per produce call, as the simulated feed does. */
@@ -53,6 +54,8 @@ export interface PipelineFigures {
   produceMs: number;
   /** Tick-to-fill latencies in ms, one per fill whose originating tick this run sent. */
   fillLatenciesMs: number[];
+  /** Each hop's latencies in ms (see observer.ts). */
+  hopLatenciesMs: Record<Hop, number[]>;
   fillsSeen: number;
   /** Messages written to each of the namespace's topics during the run, by topic role. */
   events: Record<string, number>;
@@ -114,28 +117,6 @@ async function waitForGroupsJoined(admin: Admin, groups: string[], failure: Prom
   }
 }
 
-/** Records each fill's arrival time against its originating tick's timestamp. */
-async function startFillObserver(env: BenchEnvironment, tickTimes: Map<string, number>, latencies: number[]) {
-  const consumer: Consumer = env.kafka.consumer({ groupId: env.groupFor('fill-observer') });
-  const counts = { fills: 0 };
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.connect();
-  await consumer.subscribe({ topic: env.topics.ordersFilled, fromBeginning: true });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      const arrivedAt = Date.now();
-      for (const message of batch.messages) {
-        counts.fills++;
-        const envelope = JSON.parse(message.value!.toString('utf8')) as { correlationId: string };
-        const sentAt = tickTimes.get(envelope.correlationId);
-        if (sentAt !== undefined) latencies.push(arrivedAt - sentAt);
-      }
-    },
-  });
-  await joined;
-  return { counts, stop: () => consumer.disconnect() };
-}
-
 export async function runPipeline(env: BenchEnvironment, options: PipelineOptions): Promise<PipelineFigures> {
   const layout = pipelineLayout('paper', env.topics, env.ticksTopic, env.groupFor);
   const stages = layout.stages.filter((stage) => stage.group !== null);
@@ -151,15 +132,14 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
   const admin = env.kafka.admin();
   const producer = createEventProducer(env.kafka);
   const tickTimes = new Map<string, number>();
-  const latencies: number[] = [];
-  let observer: Awaited<ReturnType<typeof startFillObserver>> | undefined;
+  let observer: TradeObserver | undefined;
 
   try {
     await Promise.race([nextMessage(child, 'started'), failure]);
     await admin.connect();
     await producer.connect();
     await waitForGroupsJoined(admin, groups.map((g) => g.group), failure);
-    observer = await startFillObserver(env, tickTimes, latencies);
+    observer = await startTradeObserver(env, tickTimes);
 
     const simulator = new MarketSimulator(env.instruments, 42);
     let produced = 0;
@@ -239,7 +219,8 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
       ticks: options.ticks,
       elapsedMs: drainedAt! - startedAt,
       produceMs: producedAt - startedAt,
-      fillLatenciesMs: latencies,
+      fillLatenciesMs: observer.fillLatenciesMs,
+      hopLatenciesMs: observer.hopLatencies(),
       fillsSeen: observer.counts.fills,
       events,
       deadLetters,

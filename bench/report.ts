@@ -1,44 +1,88 @@
-// The benchmark's figures as text for stdout.
-import { formatBytes, formatMs, formatRate } from './stats';
+// The benchmark's figures as text for stdout, and a before/after comparison of two runs' JSON.
+import { formatBytes, formatMs, formatRate, type LatencySummary } from './stats';
 import { inFlightLimit } from './pipeline';
-import type { BenchmarkResult } from './run';
+import { HOPS } from './observer';
+import type { BenchmarkResult, PipelineRun } from './run';
 
 const count = (value: number) => value.toLocaleString('en-US');
 
-export function formatBenchmark(result: BenchmarkResult): string {
-  const { pipeline, baseline, options } = result;
-  const e = pipeline.events;
-  const l = pipeline.latency;
-  const lines = [
-    `Alpha Panda benchmark: paper pipeline on ${result.brokers.join(',')}`,
-    `  ${count(options.ticks)} ticks, ${options.instruments} instruments, rate ${
-      options.rate === undefined ? `as fast as the pipeline takes them (at most ${count(inFlightLimit(options.ticks))} in flight)` : `${count(options.rate)} ticks/s`
-    }, ` +
-      `a signal every ${result.signalEveryTicks} ticks per instrument`,
-    '',
-    'Pipeline (strategy-runner -> risk-manager -> trading-engine -> portfolio-manager, one process)',
-    `  through all stages     ${formatRate(pipeline.ticksPerSecond)} ticks (${count(pipeline.ticks)} ticks in ${formatMs(pipeline.elapsedMs)})`,
-    `  feed produced at       ${formatRate(pipeline.produceRate)} ticks`,
+const latencyLine = (l: LatencySummary) =>
+  `p50 ${formatMs(l.p50)}, p95 ${formatMs(l.p95)}, p99 ${formatMs(l.p99)}, max ${formatMs(l.max)} (${count(l.count)})`;
+
+function hopLines(run: PipelineRun): string[] {
+  return HOPS.map((hop) => `    ${hop.padEnd(20)} ${latencyLine(run.hops[hop])}`);
+}
+
+function runLines(run: PipelineRun): string[] {
+  const e = run.events;
+  return [
+    `  through all stages     ${formatRate(run.ticksPerSecond)} ticks (${count(run.ticks)} ticks in ${formatMs(run.elapsedMs)}; feed produced at ${formatRate(run.produceRate)})`,
     `  events                 signals ${count(e.signalsRaw ?? 0)}, validated ${count(e.signalsValidated ?? 0)}, rejected ${count(e.signalsRejected ?? 0)}, ` +
       `orders ${count(e.ordersSubmitted ?? 0)}, fills ${count(e.ordersFilled ?? 0)}, rejected ${count(e.ordersRejected ?? 0)}, cancelled ${count(e.ordersCancelled ?? 0)}, ` +
-      `P&L snapshots ${count(e.pnlSnapshots ?? 0)}, dead letters ${count(pipeline.deadLetters)}`,
-    ...((e.ordersFilled ?? 0) < (e.ordersSubmitted ?? 0)
-      ? ['                         (orders placed after the last tick of their instrument stay open: no later tick to fill on)']
-      : []),
-    `  tick-to-fill latency   p50 ${formatMs(l.p50)}, p95 ${formatMs(l.p95)}, p99 ${formatMs(l.p99)}, max ${formatMs(l.max)} ` +
-      `(${count(l.count)} of ${count(pipeline.fillsSeen)} fills)`,
-    `  peak RSS               pipeline process ${formatBytes(pipeline.pipelinePeakRssBytes)}, ` +
-      `benchmark process (feed, fill observer, baseline) ${formatBytes(result.benchPeakRssBytes)}`,
-    `  per stage              ${pipeline.stages.map((s) => `${s.name} ${count(s.processed)} events${s.deadLettered ? ` (${s.deadLettered} dead-lettered)` : ''}`).join(', ')}`,
-    `  peak backlog           ${pipeline.stages.map((s) => `${s.name} ${count(s.peakLag)}`).join(', ')} (messages behind; the slowest stage has the most)`,
+      `P&L snapshots ${count(e.pnlSnapshots ?? 0)}, dead letters ${count(run.deadLetters)}`,
+    `  tick-to-fill latency   ${latencyLine(run.latency)} of ${count(run.fillsSeen)} fills`,
+    '  per hop (Kafka timestamps of a trade\'s messages; engine-to-fill includes waiting for the next tick of the instrument)',
+    ...hopLines(run),
+    `  peak RSS               pipeline process ${formatBytes(run.pipelinePeakRssBytes)}`,
+    `  peak backlog           ${run.stages.map((s) => `${s.name} ${count(s.peakLag)}`).join(', ')} (messages behind)`,
+  ];
+}
+
+export function formatBenchmark(result: BenchmarkResult): string {
+  const { pipeline, baseline, options } = result;
+  const lines = [
+    `Alpha Panda benchmark: paper pipeline on ${result.brokers.join(',')}`,
+    `  ${options.instruments} instruments, a signal every ${result.signalEveryTicks} ticks per instrument; ` +
+      'strategy-runner -> risk-manager -> trading-engine -> portfolio-manager in one process',
+    '',
+    `Throughput run: ${count(options.ticks)} ticks, ${
+      options.rate === undefined ? `as fast as the pipeline takes them (at most ${count(inFlightLimit(options.ticks))} in flight)` : `${count(options.rate)} ticks/s`
+    }`,
+    ...runLines(pipeline),
+    ...result.latencyRuns.flatMap((run) => ['', `Latency run: ${count(run.ticks)} ticks at ${count(run.rate ?? 0)} ticks/s`, ...runLines(run)]),
     '',
     `Bare kafkajs produce-then-consume (same broker, ${count(baseline.messages)} messages of ${count(baseline.messageBytes)} bytes)`,
     `  produce and consume    ${formatRate(baseline.messagesPerSecond)} messages (${formatMs(baseline.elapsedMs)}; produce alone ${formatMs(baseline.produceMs)})`,
+    `  one hop (paced, acks all) ${latencyLine(result.bareHop)}`,
     '',
     `Pipeline / bare kafkajs  ${result.ratio.toFixed(3)} (${(result.ratio * 100).toFixed(1)}%)` +
       (options.rate === undefined ? '' : ` (the pipeline was paced at ${count(options.rate)} ticks/s, the baseline was not)`),
+    `Peak RSS of the benchmark process (feed, observers, baselines) ${formatBytes(result.benchPeakRssBytes)}`,
     '',
     'The broker, Postgres and Redis are shared with whatever else runs on this machine; figures vary with its load.',
   ];
+  return lines.join('\n');
+}
+
+/** The figures compared: a name and where to find it in a result. */
+function figuresOf(result: BenchmarkResult): [string, number, 'higher' | 'lower'][] {
+  const rows: [string, number, 'higher' | 'lower'][] = [
+    ['throughput (ticks/s)', result.pipeline.ticksPerSecond, 'higher'],
+    ['bare kafkajs (messages/s)', result.baseline.messagesPerSecond, 'higher'],
+    ['pipeline / bare kafkajs', result.ratio, 'higher'],
+    ['throughput run tick-to-fill p99 (ms)', result.pipeline.latency.p99, 'lower'],
+    ['pipeline peak RSS (MiB)', result.pipeline.pipelinePeakRssBytes / 2 ** 20, 'lower'],
+    ['bare hop p50 (ms)', result.bareHop?.p50 ?? Number.NaN, 'lower'],
+    ['bare hop p99 (ms)', result.bareHop?.p99 ?? Number.NaN, 'lower'],
+  ];
+  for (const run of result.latencyRuns ?? []) {
+    const at = `@${run.rate}/s`;
+    rows.push([`${at} tick-to-fill p50 (ms)`, run.latency.p50, 'lower'], [`${at} tick-to-fill p99 (ms)`, run.latency.p99, 'lower']);
+    for (const hop of HOPS) rows.push([`${at} ${hop} p50 (ms)`, run.hops[hop].p50, 'lower'], [`${at} ${hop} p99 (ms)`, run.hops[hop].p99, 'lower']);
+  }
+  return rows;
+}
+
+/** Before and after side by side, figure by figure (matched by name; a figure either lacks is n/a). */
+export function formatComparison(before: BenchmarkResult, after: BenchmarkResult): string {
+  const old = new Map(figuresOf(before).map(([name, value]) => [name, value]));
+  const show = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? 'n/a' : value < 10 ? value.toFixed(3) : value.toFixed(1));
+  const lines = [`${'figure'.padEnd(44)} ${'before'.padStart(10)} ${'after'.padStart(10)}  change`];
+  for (const [name, value, better] of figuresOf(after)) {
+    const was = old.get(name);
+    const change = was === undefined || !Number.isFinite(was) || was === 0 || !Number.isFinite(value) ? '' : `${(((value - was) / was) * 100).toFixed(0)}%`;
+    const verdict = change === '' || was === undefined || value === was ? '' : (value > was) === (better === 'higher') ? ' better' : ' worse';
+    lines.push(`${name.padEnd(44)} ${show(was).padStart(10)} ${show(value).padStart(10)}  ${change}${verdict}`);
+  }
   return lines.join('\n');
 }

@@ -1,31 +1,52 @@
-// One benchmark run: a throwaway environment, the bare kafkajs baseline, then the paper pipeline,
-// both on the same broker with the same number of messages of the same size; then cleanup.
+// One benchmark run, side by side: the bare kafkajs baseline and one bare broker hop, the paper
+// pipeline as fast as it takes ticks (throughput), then the pipeline paced at each latency rate
+// (tick-to-fill and per-hop latency under a steady load). Each pipeline run gets a throwaway
+// environment of its own on the same broker, cleaned up after it.
 import { createEvent } from '../core/domain/events';
 import { toMessage } from '../core/kafka/producer';
 import { MarketSimulator } from '../services/market-feed/simulator';
-import { runBaseline, type BaselineFigures } from './baseline';
+import { runBaseline, runHopBaseline, type BaselineFigures } from './baseline';
 import { prepareEnvironment, SIGNAL_EVERY_TICKS, type BenchEnvironment } from './environment';
+import { HOPS, type Hop } from './observer';
 import { runPipeline, type PipelineFigures } from './pipeline';
 import { progressBar } from './progress';
 import { ratePerSecond, summarize, type LatencySummary } from './stats';
 
 export interface BenchmarkOptions {
   ticks: number;
-  /** Ticks per second; undefined for as fast as possible. */
+  /** Ticks per second of the throughput run; undefined for as fast as possible. */
   rate?: number;
   instruments: number;
+  /** The rates of the latency runs (ticks per second); none to skip them. */
+  latencyRates: readonly number[];
+  /** How long each latency run feeds ticks. */
+  latencySeconds: number;
   signal?: AbortSignal;
 }
 
+/** One pipeline run's figures, with the latency samples summarized (and left out). */
+export type PipelineRun = Omit<PipelineFigures, 'fillLatenciesMs' | 'hopLatenciesMs'> & {
+  rate?: number;
+  ticksPerSecond: number;
+  produceRate: number;
+  latency: LatencySummary;
+  hops: Record<Hop, LatencySummary>;
+};
+
 export interface BenchmarkResult {
-  options: BenchmarkOptions;
+  options: Omit<BenchmarkOptions, 'signal'>;
   brokers: string[];
   signalEveryTicks: number;
-  pipeline: PipelineFigures & { ticksPerSecond: number; produceRate: number; latency: LatencySummary };
+  /** The throughput run. */
+  pipeline: PipelineRun;
+  /** The paced runs, one per latency rate. */
+  latencyRuns: PipelineRun[];
   baseline: BaselineFigures & { messagesPerSecond: number };
+  /** One bare produce-to-consume hop, single messages paced (see runHopBaseline). */
+  bareHop: LatencySummary;
   /** Pipeline ticks/s over bare kafkajs messages/s. */
   ratio: number;
-  /** Peak RSS of this process (the feed, the fill observer and the baseline). */
+  /** Peak RSS of this process (the feed, the observers and the baselines). */
   benchPeakRssBytes: number;
 }
 
@@ -37,12 +58,42 @@ function sampleTickMessage(env: BenchEnvironment) {
   return { value: Buffer.from(message.value as string), headers: message.headers };
 }
 
+async function pipelineRun(options: BenchmarkOptions, ticks: number, rate: number | undefined, label: string): Promise<PipelineRun> {
+  const env = await prepareEnvironment({ instruments: options.instruments });
+  try {
+    const bar = progressBar(label, ticks, 'ticks');
+    let figures: PipelineFigures;
+    try {
+      figures = await runPipeline(env, {
+        ticks,
+        rate,
+        signal: options.signal,
+        onProgress: ({ produced, throughAllStages }) => bar.update(throughAllStages, `(${produced} sent)`),
+      });
+    } finally {
+      bar.stop();
+    }
+    const { fillLatenciesMs, hopLatenciesMs, ...rest } = figures;
+    return {
+      ...rest,
+      ...(rate === undefined ? {} : { rate }),
+      ticksPerSecond: ratePerSecond(figures.ticks, figures.elapsedMs),
+      produceRate: ratePerSecond(figures.ticks, figures.produceMs),
+      latency: summarize(fillLatenciesMs),
+      hops: Object.fromEntries(HOPS.map((hop) => [hop, summarize(hopLatenciesMs[hop])])) as Record<Hop, LatencySummary>,
+    };
+  } finally {
+    await env.cleanup();
+  }
+}
+
 export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkResult> {
   const env = await prepareEnvironment({ instruments: options.instruments });
+  let baseline: BaselineFigures;
+  let hopSamples: number[];
   try {
     const sample = sampleTickMessage(env);
     const baselineBar = progressBar('bare kafkajs', options.ticks, 'messages');
-    let baseline: BaselineFigures;
     try {
       baseline = await runBaseline({
         kafka: env.kafka,
@@ -58,37 +109,36 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     } finally {
       baselineBar.stop();
     }
-
-    const pipelineBar = progressBar('ticks through all stages', options.ticks, 'ticks');
-    let pipeline: PipelineFigures;
-    try {
-      pipeline = await runPipeline(env, {
-        ticks: options.ticks,
-        rate: options.rate,
-        signal: options.signal,
-        onProgress: ({ produced, throughAllStages }) => pipelineBar.update(throughAllStages, `(${produced} sent)`),
-      });
-    } finally {
-      pipelineBar.stop();
-    }
-
-    const ticksPerSecond = ratePerSecond(pipeline.ticks, pipeline.elapsedMs);
-    const messagesPerSecond = ratePerSecond(baseline.messages, baseline.elapsedMs);
-    return {
-      options,
-      brokers: [...env.config.redpanda.bootstrapServers],
-      signalEveryTicks: SIGNAL_EVERY_TICKS,
-      pipeline: {
-        ...pipeline,
-        ticksPerSecond,
-        produceRate: ratePerSecond(pipeline.ticks, pipeline.produceMs),
-        latency: summarize(pipeline.fillLatenciesMs),
-      },
-      baseline: { ...baseline, messagesPerSecond },
-      ratio: messagesPerSecond > 0 ? ticksPerSecond / messagesPerSecond : 0,
-      benchPeakRssBytes: process.resourceUsage().maxRSS * 1024,
-    };
+    hopSamples = await runHopBaseline({
+      kafka: env.kafka,
+      prefix: env.prefix,
+      groupId: env.groupFor('hop-baseline'),
+      messages: 500,
+      rate: 200,
+      value: sample.value,
+      signal: options.signal,
+    });
   } finally {
     await env.cleanup();
   }
+
+  const pipeline = await pipelineRun(options, options.ticks, options.rate, 'ticks through all stages');
+  const latencyRuns: PipelineRun[] = [];
+  for (const rate of options.latencyRates) {
+    latencyRuns.push(await pipelineRun(options, rate * options.latencySeconds, rate, `latency at ${rate} ticks/s`));
+  }
+
+  const messagesPerSecond = ratePerSecond(baseline.messages, baseline.elapsedMs);
+  const { signal: _signal, ...settings } = options;
+  return {
+    options: settings,
+    brokers: [...env.config.redpanda.bootstrapServers],
+    signalEveryTicks: SIGNAL_EVERY_TICKS,
+    pipeline,
+    latencyRuns,
+    baseline: { ...baseline, messagesPerSecond },
+    bareHop: summarize(hopSamples),
+    ratio: messagesPerSecond > 0 ? pipeline.ticksPerSecond / messagesPerSecond : 0,
+    benchPeakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
 }

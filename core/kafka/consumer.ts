@@ -2,7 +2,10 @@
 //
 // Delivery: at-least-once. Offsets are committed explicitly, and only after `handleBatch` has
 // resolved for everything up to them (handlers make their effect durable, with their dedup record,
-// before resolving), so a crash or stop can repeat events but never skip one.
+// before resolving), so a crash or stop can repeat events but never skip one. The commit is sent
+// without waiting for it before the next chunk (one commit per partition in flight at a time, and
+// awaited before a stop returns): the handlers' own watermarks, not the group's offsets, are what
+// drop a redelivered event, so a commit that arrives late or is lost only repeats work they skip.
 //
 // Poison messages never stop the consumer, and an outage never empties a topic into the DLQ:
 // - A message that is not JSON, not a valid envelope, or not a type this subscription accepts is
@@ -83,12 +86,25 @@ export interface EventConsumerOptions<T extends EventType> {
   onPoll?: () => void;
   /** Most events per handleBatch call. */
   maxChunkSize?: number;
+  /**
+   * Partitions handled at once (kafkajs `partitionsConsumedConcurrently`); each partition's
+   * batches still come in order, one at a time. Above 1 only for a handler whose shared state is
+   * safe under concurrent batches of different partitions. Default 1.
+   */
+  partitionsConcurrently?: number;
   retry?: Partial<RetryPolicy>;
 }
 
 export class ConsumerOutageError extends Error {
   override name = 'ConsumerOutageError';
 }
+
+/**
+ * How long a fetch may wait on the broker for data. A fetch returns as soon as one byte is there
+ * (kafkajs's minBytes is 1), so this only bounds an idle poll; short, so that a partition whose
+ * batch was just handled is fetched again promptly.
+ */
+export const FETCH_MAX_WAIT_MS = 100;
 
 export type Decoded<T extends EventType> = { ok: true; envelope: Envelope<T> } | { ok: false; reason: string };
 
@@ -127,6 +143,8 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   const sendDeadLetter = (record: { topic: string; messages: Message[] }) =>
     'sendRaw' in options.dlqProducer ? options.dlqProducer.sendRaw(record) : options.dlqProducer.send({ ...record, acks: -1 });
   const progress: ConsumerProgress = { processed: 0, deadLettered: 0, lastOffsets: {} };
+  /** The offset commit in flight per `<topic>:<partition>` (see the header). */
+  const commits = new Map<string, Promise<void>>();
 
   async function withRetries(work: () => Promise<void>, heartbeat: () => Promise<void>, what: string): Promise<Attempt> {
     let delay = retry.initialDelayMs;
@@ -154,6 +172,8 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     if (halted) return;
     try {
       await processBatch(payload);
+      // Stopping: the last commit is part of a clean stop, made before the group is left.
+      if (!payload.isRunning() || signal.aborted) await commits.get(`${payload.batch.topic}:${payload.batch.partition}`);
     } catch (error) {
       if (!(error instanceof HaltConsumerError)) throw error;
       // Returned, not thrown: kafkajs would retry and restart; the caller is to see it instead.
@@ -184,9 +204,20 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     const commit = async (lastOffset: string) => {
       payload.resolveOffset(lastOffset);
       const next = (BigInt(lastOffset) + 1n).toString();
-      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
-      progress.lastOffsets[`${topic}:${partition}`] = lastOffset;
-      options.onProgress?.({ ...progress, lastOffsets: { ...progress.lastOffsets } });
+      const key = `${topic}:${partition}`;
+      // One in flight per partition, so they reach the coordinator in order.
+      await commits.get(key);
+      const sent = payload
+        .commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] })
+        .then(() => {
+          progress.lastOffsets[key] = lastOffset;
+          options.onProgress?.({ ...progress, lastOffsets: { ...progress.lastOffsets } });
+        })
+        .catch((error: unknown) => logger.warn({ err: error, topic, partition, offset: next }, 'offset commit failed; a redelivery is dropped by the watermark'))
+        .finally(() => {
+          if (commits.get(key) === sent) commits.delete(key);
+        });
+      commits.set(key, sent);
       await heartbeat();
     };
 
@@ -268,7 +299,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
   assertIsolated({ topics: options.subscriptions.map((s) => s.topic), groupId }, 'consumer');
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
   let failed: ((error: Error) => void) | undefined;
   const crashed = new Promise<never>((_, reject) => (failed = reject));
   crashed.catch(() => {}); // observed below; keeps an early crash from being reported as unhandled
@@ -281,10 +312,16 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: options.subscriptions.map((s) => s.topic), fromBeginning: options.fromBeginning ?? false });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: processBatchOrHalt });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
+      eachBatch: processBatchOrHalt,
+    });
     await Promise.race([stopped, crashed]);
   } finally {
     // Waits for the batch in progress, which commits what it finished before returning.
     await consumer.disconnect();
+    await Promise.all(commits.values());
   }
 }

@@ -34,6 +34,7 @@ import { HaltConsumerError } from '../kafka/failures';
 import type { EventMessage, EventProducer } from '../kafka/producer';
 import { filterUnprocessed, markProcessed } from '../redis/dedup';
 import { namespacedKey, type KeyNamespace } from '../redis/keys';
+import type { Serial } from './serial';
 
 /** Event types that are only ever produced once (never re-emitted by a replaying stage). */
 const WATERMARK_ONLY: ReadonlySet<EventType> = new Set(['tick_received']);
@@ -86,6 +87,13 @@ export interface ProcessOnceOptions<T extends EventType, C = undefined> {
   context?: () => Promise<C>;
   /** Pure with respect to the stage's committed state and the context: called only with unseen events. */
   apply: (fresh: ConsumedEvent<T>[], context: C) => BatchOutcome | Promise<BatchOutcome>;
+  /**
+   * The stage's critical section, for a stage that handles several partitions at once (see
+   * serial.ts): apply through the Redis commit and `committed` run inside it.
+   */
+  serial?: Serial;
+  /** Called once the batch's Redis commit succeeded (inside `serial`): the in-memory commit. */
+  committed?: () => void;
 }
 
 /**
@@ -144,6 +152,26 @@ export async function processOnce<T extends EventType, C = undefined>(
   if (replaying) context = interrupted.context;
   else if (options.context) context = await options.context();
 
+  const commit = () => applyAndCommit(options, { fresh, context, replaying, interrupted, last, watermark, watermarkEvent, inFlight });
+  await (options.serial ? options.serial.run(commit) : commit());
+  return { fresh: fresh.length, skipped: events.length - fresh.length };
+}
+
+interface Computed<T extends EventType, C> {
+  fresh: ConsumedEvent<T>[];
+  context: C;
+  replaying: boolean;
+  interrupted: InFlight<C> | null;
+  last: ConsumedEvent<T>;
+  watermark: string;
+  watermarkEvent: string;
+  inFlight: string;
+}
+
+/** Steps 2-4 of the header, and the stage's in-memory commit. */
+async function applyAndCommit<T extends EventType, C>(options: ProcessOnceOptions<T, C>, computed: Computed<T, C>): Promise<void> {
+  const { redis, namespace, stage } = options;
+  const { fresh, context, replaying, interrupted, last, watermark, watermarkEvent, inFlight } = computed;
   const outcome = await options.apply(fresh, context);
   const writeAhead =
     options.context && !replaying
@@ -156,14 +184,14 @@ export async function processOnce<T extends EventType, C = undefined>(
   multi.set(watermark, last.offset);
   multi.set(watermarkEvent, JSON.stringify({ id: last.envelope.id, ts: last.envelope.ts } satisfies WatermarkEvent));
   // A replay shorter than the batch it repeats leaves the context for the rest of that batch.
-  if (options.context && (!replaying || BigInt(last.offset) >= BigInt(interrupted.lastOffset))) multi.del(inFlight);
+  if (options.context && (!replaying || BigInt(last.offset) >= BigInt(interrupted!.lastOffset))) multi.del(inFlight);
   markProcessed(multi, namespace, stage, idsNeedingMarks(fresh));
   const results = await multi.exec();
   const failed = results?.find(([error]) => error);
   if (!results || failed) {
     throw new Error(`committing ${stage} state failed: ${failed?.[0]?.message ?? 'transaction aborted'}`, { cause: failed?.[0] ?? undefined });
   }
-  return { fresh: fresh.length, skipped: events.length - fresh.length };
+  options.committed?.();
 }
 
 function idsNeedingMarks(events: readonly ConsumedEvent[]): string[] {

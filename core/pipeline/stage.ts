@@ -36,6 +36,8 @@ export interface StageLoopOptions<T extends EventType> {
   subscriptions: EventConsumerOptions<T>['subscriptions'];
   fromBeginning?: boolean;
   maxChunkSize?: number;
+  /** Partitions handled at once (see serial.ts); default 1. */
+  partitionsConcurrently?: number;
   signal: AbortSignal;
   health: HealthTracker;
   log: Logger;
@@ -64,6 +66,7 @@ export async function runStageLoop<T extends EventType>(options: StageLoopOption
       subscriptions: options.subscriptions,
       fromBeginning: options.fromBeginning ?? false,
       maxChunkSize: options.maxChunkSize,
+      partitionsConcurrently: options.partitionsConcurrently,
       dlqProducer: producer,
       signal: options.signal,
       handleBatch: (events) => options.handleBatch(events, producer),

@@ -14,6 +14,7 @@ import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { fillSequences } from '../../core/pipeline/fill-sequence';
 import { processOnce } from '../../core/pipeline/process-once';
+import { Serial, STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { applyBatch, type BookInput, type BookSettings, type StrategyBook } from './book';
@@ -35,6 +36,8 @@ export function createPortfolioManagerService(deps: PortfolioManagerDeps): Strea
   const health = new HealthTracker();
   const log = getLogger('trading').child({ service: PORTFOLIO_MANAGER, namespace });
   let committed = new Map<string, StrategyBook>();
+  /** Fills and ticks of several partitions at once; the books move one batch at a time. */
+  const serial = new Serial();
 
   async function handleBatch(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
     let next = committed;
@@ -45,6 +48,7 @@ export function createPortfolioManagerService(deps: PortfolioManagerDeps): Strea
       stage: PORTFOLIO_MANAGER,
       producer,
       events,
+      serial,
       apply: (fresh) => {
         // Always from the committed books: a retried batch must not see its own failed attempt.
         const result = applyBatch(committed, fresh.map((event) => event.envelope as BookInput), settings, fillSequences(fresh));
@@ -63,11 +67,9 @@ export function createPortfolioManagerService(deps: PortfolioManagerDeps): Strea
           persist: (multi) => persistBooks(multi, namespace, changed),
         };
       },
+      committed: () => (committed = next),
     });
-    if (outcome.fresh > 0) {
-      committed = next;
-      if (taken > 0) log.debug({ snapshots: taken }, 'P&L snapshots taken');
-    }
+    if (outcome.fresh > 0 && taken > 0) log.debug({ snapshots: taken }, 'P&L snapshots taken');
     health.recordProcessed(events.length, now());
   }
 
@@ -82,6 +84,7 @@ export function createPortfolioManagerService(deps: PortfolioManagerDeps): Strea
         groupId: deps.groupId,
         subscriptions: stageInputs(topics, deps.ticksTopic)['portfolio-manager'],
         fromBeginning: deps.fromBeginning,
+        partitionsConcurrently: STAGE_PARTITIONS_CONCURRENTLY,
         signal,
         health,
         log,

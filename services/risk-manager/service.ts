@@ -22,6 +22,7 @@ import type { EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { fillSequences } from '../../core/pipeline/fill-sequence';
 import { processOnce } from '../../core/pipeline/process-once';
+import { Serial, STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { decideBatch, RISK_MANAGER, type DecidedBatch, type RiskInput } from './decide';
@@ -42,6 +43,8 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
   const log = getLogger('trading').child({ service: RISK_MANAGER, namespace });
   const limits = new RiskLimitsCatalog(deps.postgres, namespace, configuredRiskLimits(deps.config), log);
   let state: RiskState | undefined;
+  /** Ticks and signals of several partitions at once; state changes one batch at a time. */
+  const serial = new Serial();
 
 
   async function recordTicks(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
@@ -52,6 +55,7 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
       stage: RISK_MANAGER,
       producer,
       events,
+      serial,
       apply: (fresh) => {
         const prices = new Map<string, LastTick>();
         for (const { envelope } of fresh) {
@@ -61,16 +65,16 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
         latest = prices;
         return { outputs: [], persist: (multi) => persistLastTicks(multi, namespace, prices) };
       },
+      committed: () => {
+        for (const [token, tick] of latest ?? []) state!.lastTicks[token] = tick;
+      },
     });
-    for (const [token, tick] of latest ?? []) state!.lastTicks[token] = tick;
   }
 
   async function decide(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
     const decidedAt = now();
-    const committed = state!;
     // Only signals are judged; other batches keep the switch the state last recorded.
     const judging = events.some((event) => event.envelope.type === 'signal_generated');
-    const recorded: KillSwitchStatus = { ...committed.killSwitch, setAt: committed.killSwitch.changedAt };
     let decided: DecidedBatch | undefined;
     await processOnce({
       redis,
@@ -79,7 +83,11 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
       producer,
       events,
       ...(judging ? { context: () => readKillSwitch(redis, namespace) } : {}),
+      serial,
       apply: (fresh, killSwitch: KillSwitchStatus | undefined) => {
+        // Inside the critical section: the state as the batches before this one left it.
+        const committed = state!;
+        const recorded: KillSwitchStatus = { ...committed.killSwitch, setAt: committed.killSwitch.changedAt };
         decided = decideBatch(
           committed,
           fresh.map((event) => event.envelope as RiskInput),
@@ -95,10 +103,10 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
         const next = decided.state;
         return { outputs: decided.outputs, persist: (multi) => persistRiskState(multi, namespace, next) };
       },
+      // The tick path records prices into the same lastTicks object.
+      committed: () => (state = { ...decided!.state, lastTicks: state!.lastTicks }),
     });
     if (!decided) return;
-    // The tick path may have recorded prices meanwhile, into the same lastTicks object.
-    state = { ...decided.state, lastTicks: state!.lastTicks };
     for (const decision of decided.decisions) {
       if (decision.approved) log.info({ signalId: decision.signalId, strategyId: decision.strategyId }, 'signal validated');
       else log.info({ signalId: decision.signalId, strategyId: decision.strategyId, failedRules: decision.failedRules }, 'signal rejected');
@@ -127,6 +135,7 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
         groupId: deps.groupId,
         subscriptions: stageInputs(topics, deps.ticksTopic)['risk-manager'],
         fromBeginning: deps.fromBeginning,
+        partitionsConcurrently: STAGE_PARTITIONS_CONCURRENTLY,
         signal,
         health,
         log,

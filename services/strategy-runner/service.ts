@@ -25,6 +25,7 @@ import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { processOnce } from '../../core/pipeline/process-once';
+import { Serial, STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { StrategyCatalog, type InvalidStrategy, type StrategyChanges, type StrategySet } from './catalog';
@@ -55,6 +56,7 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
   let state: RunnerState | undefined;
   /** Strategies whose onTick threw, logged once each until the catalog changes. */
   const failing = new Set<string>();
+  const serial = new Serial();
 
   const describeSet = (set: StrategySet) =>
     `${set.strategies.length} strategies running${set.invalid.length > 0 ? `, ${set.invalid.length} skipped as invalid` : ''}`;
@@ -131,17 +133,20 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
 
   async function handleBatch(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
     const committed = state!;
-    const set = catalog.current();
-    const resets = new Set(pendingResets);
     let batch: RunnerBatch | undefined;
     let signals = 0;
+    // Read inside the critical section: a batch that ran meanwhile may have done the resets.
+    let resets = new Set<string>();
     await processOnce({
       redis,
       namespace,
       stage: STRATEGY_RUNNER,
       producer,
       events,
+      serial,
       apply: (fresh) => {
+        const set = catalog.current();
+        resets = new Set(pendingResets);
         batch = committed.begin(resets);
         const outputs: EventMessage[] = [];
         for (const { envelope } of fresh) applyEvent(envelope, set, batch, outputs);
@@ -149,12 +154,12 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
         const working = batch;
         return { outputs, persist: (multi) => working.persist(multi) };
       },
+      committed: () => {
+        batch!.commit();
+        for (const id of resets) pendingResets.delete(id);
+      },
     });
-    if (batch) {
-      batch.commit();
-      for (const id of resets) pendingResets.delete(id);
-      if (signals > 0) log.debug({ signals }, 'signals emitted');
-    }
+    if (signals > 0) log.debug({ signals }, 'signals emitted');
     health.recordProcessed(events.length, now());
   }
 
@@ -176,6 +181,7 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
         groupId: deps.groupId,
         subscriptions: stageInputs(topics, deps.ticksTopic)['strategy-runner'],
         fromBeginning: deps.fromBeginning,
+        partitionsConcurrently: STAGE_PARTITIONS_CONCURRENTLY,
         signal,
         health,
         log,

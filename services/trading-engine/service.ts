@@ -30,6 +30,7 @@ import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { processOnce } from '../../core/pipeline/process-once';
+import { Serial, STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { namespacedKey } from '../../core/redis/keys';
 import { readKillSwitch, type KillSwitchStatus } from '../../core/redis/kill-switch';
@@ -77,6 +78,8 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
   const log = getLogger('trading').child({ service: TRADING_ENGINE, namespace, broker: broker.kind });
   const stateKey = brokerStateKey(namespace);
   let committed: S = broker.initialState();
+  /** Signals and ticks of several partitions at once; the broker state moves one batch at a time. */
+  const serial = new Serial();
 
   function step(state: S, fresh: readonly ConsumedEvent<Input>[], context: TradingContext): { state: S; reports: CausedReport[] } {
     const reports: CausedReport[] = [];
@@ -170,6 +173,7 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       // The kill switch, read once per batch and written ahead: a replay decides with what the
       // first attempt read.
       context: () => readKillSwitch(redis, namespace),
+      serial,
       apply: (fresh, killSwitch) => {
         // Always from the committed state: a retried batch must not see its own failed attempt.
         const result = step(committed, fresh, { halted: haltedReason(killSwitch) });
@@ -191,11 +195,9 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
           persist: next === committed ? undefined : (multi) => multi.set(stateKey, JSON.stringify(next)),
         };
       },
+      committed: () => (committed = next),
     });
-    if (outcome.fresh > 0) {
-      committed = next;
-      logReports(messages);
-    }
+    if (outcome.fresh > 0) logReports(messages);
     health.recordProcessed(events.length, now());
   }
 
@@ -215,6 +217,7 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
         groupId: deps.groupId,
         subscriptions: stageInputs(topics, deps.ticksTopic)['trading-engine'],
         fromBeginning: deps.fromBeginning,
+        partitionsConcurrently: STAGE_PARTITIONS_CONCURRENTLY,
         signal,
         health,
         log,

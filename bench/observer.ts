@@ -1,0 +1,77 @@
+// Watches the trades of a benchmark run go by: every signal, decision, order and fill, keyed by
+// the correlation id they share with the tick that started the trade. Each hop's latency is the
+// difference of the Kafka timestamps (CreateTime, stamped by the producing client when it sends)
+// of the first message of a trade on consecutive topics; tick-to-fill is the fill's arrival here
+// minus the tick's send time, so it spans every stage and the last broker hop as well.
+import type { Consumer } from 'kafkajs';
+import type { BenchEnvironment } from './environment';
+
+/** The hops of a trade, in data-flow order, and the topics each one goes from and to. */
+export const HOPS = ['feed-to-strategy', 'strategy-to-risk', 'risk-to-engine', 'engine-to-fill'] as const;
+export type Hop = (typeof HOPS)[number];
+
+type Stop = 'raw' | 'validated' | 'submitted' | 'filled';
+
+export interface TradeObserver {
+  counts: { fills: number };
+  /** Tick-to-fill latencies (ms), one per fill whose originating tick this run sent. */
+  fillLatenciesMs: number[];
+  /** Each hop's latencies (ms), one per trade that made it across. */
+  hopLatencies(): Record<Hop, number[]>;
+  stop(): Promise<void>;
+}
+
+/** Starts observing from the beginning of the run's topics; resolves once the group has joined. */
+export async function startTradeObserver(env: BenchEnvironment, tickTimes: ReadonlyMap<string, number>): Promise<TradeObserver> {
+  const stopOf = new Map<string, Stop>([
+    [env.topics.signalsRaw, 'raw'],
+    [env.topics.signalsValidated, 'validated'],
+    [env.topics.ordersSubmitted, 'submitted'],
+    [env.topics.ordersFilled, 'filled'],
+  ]);
+  const consumer: Consumer = env.kafka.consumer({ groupId: env.groupFor('fill-observer'), maxWaitTimeInMs: 100 });
+  const counts = { fills: 0 };
+  const fillLatenciesMs: number[] = [];
+  /** correlation id -> the CreateTime of the trade's first message at each stop. */
+  const trades = new Map<string, Partial<Record<Stop, number>>>();
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...stopOf.keys()], fromBeginning: true });
+  await consumer.run({
+    partitionsConsumedConcurrently: 4,
+    eachBatch: async ({ batch }) => {
+      const arrivedAt = Date.now();
+      const stop = stopOf.get(batch.topic)!;
+      for (const message of batch.messages) {
+        const { correlationId } = JSON.parse(message.value!.toString('utf8')) as { correlationId: string };
+        const trade = trades.get(correlationId) ?? {};
+        trade[stop] ??= Number(message.timestamp);
+        trades.set(correlationId, trade);
+        if (stop !== 'filled') continue;
+        counts.fills++;
+        const sentAt = tickTimes.get(correlationId);
+        if (sentAt !== undefined) fillLatenciesMs.push(arrivedAt - sentAt);
+      }
+    },
+  });
+  await joined;
+  return {
+    counts,
+    fillLatenciesMs,
+    hopLatencies: () => {
+      const hops: Record<Hop, number[]> = { 'feed-to-strategy': [], 'strategy-to-risk': [], 'risk-to-engine': [], 'engine-to-fill': [] };
+      for (const [correlationId, trade] of trades) {
+        const tick = tickTimes.get(correlationId);
+        const add = (hop: Hop, from: number | undefined, to: number | undefined) => {
+          if (from !== undefined && to !== undefined) hops[hop].push(to - from);
+        };
+        add('feed-to-strategy', tick, trade.raw);
+        add('strategy-to-risk', trade.raw, trade.validated);
+        add('risk-to-engine', trade.validated, trade.submitted);
+        add('engine-to-fill', trade.submitted, trade.filled);
+      }
+      return hops;
+    },
+    stop: () => consumer.disconnect(),
+  };
+}
