@@ -1,6 +1,5 @@
 // `alpha-panda status | auth | stop`: talk to a running namespace through Temporal.
 import { Option, type Command } from 'commander';
-import { loginUrl } from '../../core/broker/auth';
 import type { Client } from '@temporalio/client';
 import { getConfig, loadConfigOrExit, type Config } from '../../core/config/load';
 import { BROKER_NAMESPACES, type BrokerNamespace } from '../../core/domain/namespace';
