@@ -30,6 +30,29 @@ async function connectOrSay(config: Config): Promise<Client | undefined> {
   }
 }
 
+/**
+ * The namespace's kill switch, which halts new exposure in the risk manager and the trading
+ * engine; read from Redis with a short timeout, so an unreachable Redis costs `status` a second.
+ */
+async function readKillSwitchLine(config: Config, namespace: BrokerNamespace): Promise<{ active: boolean | null; reason: string | null; text: string }> {
+  const [{ Redis }, { readKillSwitch }, { describeKillSwitch }] = await Promise.all([
+    import('ioredis'),
+    import('../../core/redis/kill-switch'),
+    import('./risk'),
+  ]);
+  const redis = new Redis(config.redis.url, { lazyConnect: true, connectTimeout: 1_000, commandTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined); // reported by the failed read below
+  try {
+    await redis.connect();
+    const status = await readKillSwitch(redis, namespace);
+    return { active: status.active, reason: status.reason, text: describeKillSwitch(namespace, status) };
+  } catch (error) {
+    return { active: null, reason: null, text: `Kill switch of '${namespace}': unknown (Redis does not answer: ${oneLine(error)})` };
+  } finally {
+    redis.disconnect();
+  }
+}
+
 const oneLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0];
 
 /**
@@ -70,10 +93,11 @@ export function registerControlCommands(program: Command): void {
           readStatus(client, options.namespace),
           readServices(client, options.namespace),
         ]);
+        const killSwitch = await readKillSwitchLine(config, options.namespace);
         if (options.json) {
-          process.stdout.write(`${JSON.stringify({ ...status, supervisors: services }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...status, supervisors: services, killSwitch }, null, 2)}\n`);
         } else {
-          process.stdout.write(`${formatStatus(status)}\n${formatServices(services)}\n`);
+          process.stdout.write(`${formatStatus(status)}\n${formatServices(services)}\n  ${killSwitch.text}\n`);
           process.stdout.write(`Web UI: ${webUiWorkflowUrl(config, startupWorkflowId(options.namespace))}\n`);
         }
       } catch (error) {
