@@ -11,6 +11,7 @@ import { fetchProfile, KiteError } from '../core/broker/kite-client';
 import { loadValidSession } from '../core/broker/session-store';
 import { migrateDatabase } from '../core/postgres/migrate';
 import { startFakeKite, type FakeKite } from '../scripts/fake-kite/server';
+import { dropDatabase } from './support/stack';
 
 const ADMIN_URL = 'postgres://alpha_panda:alpha_panda@127.0.0.1:5432/alpha_panda';
 const database = `alpha_panda_kite_${randomBytes(6).toString('hex')}`;
@@ -72,8 +73,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await pool?.end();
   await fake?.close();
-  await admin?.query(`drop database if exists ${database} with (force)`);
   await admin?.end();
+  await dropDatabase(ADMIN_URL, database);
 });
 
 beforeEach(async () => {

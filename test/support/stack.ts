@@ -26,12 +26,7 @@ export async function createTestDatabase(baseUrl = testConfig().database.postgre
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: baseUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
+    drop: () => dropDatabase(baseUrl, name),
   };
 }
 
@@ -62,4 +57,32 @@ export async function claimRedisDatabase(baseUrl = testConfig().redis.url): Prom
       locks.disconnect();
     },
   };
+}
+
+/**
+ * Drops a test database once its last connection has gone. Not `with (force)`: terminating a
+ * backend whose client is still closing hands that client a FATAL error nobody listens to any
+ * more, which surfaces as an unhandled error in whatever test runs next.
+ */
+export async function dropDatabase(baseUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: baseUrl });
+  await client.connect();
+  try {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await client.query(`drop database if exists ${name}`);
+        return;
+      } catch (error) {
+        // 55006: the database is still in use (connections closing); the last tries force it.
+        if ((error as { code?: string }).code !== '55006') throw error;
+        if (attempt >= 50) {
+          await client.query(`drop database if exists ${name} with (force)`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    await client.end();
+  }
 }
