@@ -8,9 +8,9 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/codec-helpers.js';
 import proto from '@temporalio/proto';
-import { tsToDate } from '@temporalio/common/lib/time';
+import { tsToDate } from '@temporalio/common/lib/time.js';
 import { observedState } from '../core/domain/lifecycle';
 import type { Config } from '../core/config/load';
 import { temporalDataConverter } from '../core/temporal/codec';

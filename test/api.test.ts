@@ -55,6 +55,9 @@ const PROTECTED: RouteCase[] = [
   { method: 'GET', path: ns('/kill-switch') },
   { method: 'PUT', path: ns('/kill-switch'), payload: { reason: 'probe' } },
   { method: 'DELETE', path: ns('/kill-switch') },
+  // The Temporal codec server: it decrypts workflow payloads, so only behind the token.
+  { method: 'POST', path: '/api/v1/codec/decode', payload: { payloads: [] } },
+  { method: 'POST', path: '/api/v1/codec/encode', payload: { payloads: [] } },
 ];
 const PUBLIC: RouteCase[] = [
   { method: 'GET', path: '/health' },
