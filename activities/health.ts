@@ -10,6 +10,8 @@ import { calendarCoverage, marketStatus } from '../core/domain/market-hours';
 import type { BrokerNamespace } from '../core/domain/namespace';
 import { topicSpecs } from '../core/domain/topics';
 import { missingTopics } from '../core/kafka/topics';
+import { postgresConnectionConfig } from '../core/postgres/ssl';
+import { redisTlsOptions } from '../core/redis/tls';
 import type { CheckResult } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 
@@ -22,7 +24,7 @@ export function createHealthActivities(deps: ActivityDeps) {
   return {
     async checkPostgres(): Promise<CheckResult> {
       // A fresh client with a short timeout: the shared pool would queue behind a dead server.
-      const client = new pg.Client({ connectionString: config.database.postgresUrl, connectionTimeoutMillis: 3_000 });
+      const client = new pg.Client({ ...postgresConnectionConfig(config), connectionTimeoutMillis: 3_000 });
       try {
         await client.connect();
         const { rows } = await client.query<{ version: string }>('select current_setting($1) as version', ['server_version']);
@@ -40,6 +42,7 @@ export function createHealthActivities(deps: ActivityDeps) {
         connectTimeout: 2_000,
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
+        ...redisTlsOptions(config),
       });
       redis.on('error', () => undefined); // reported through the rejected connect below
       try {

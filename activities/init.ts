@@ -2,13 +2,14 @@
 import { topicSpecs } from '../core/domain/topics';
 import { bootstrapTopics } from '../core/kafka/topics';
 import { migrateDatabase } from '../core/postgres/migrate';
+import { postgresConnectionConfig } from '../core/postgres/ssl';
 import type { ActivityDeps } from './deps';
 
 export function createInitActivities(deps: ActivityDeps) {
   return {
     /** Applies pending migrations; returns their names (empty when up to date). */
     async runMigrations(): Promise<string[]> {
-      return migrateDatabase(deps.config.database.postgresUrl);
+      return migrateDatabase(postgresConnectionConfig(deps.config));
     },
 
     /** Creates the topic table's topics that are missing; returns what was created. */

@@ -12,6 +12,7 @@ import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-w
 import proto from '@temporalio/proto';
 import type { Config } from '../core/config/load';
 import { temporalDataConverter } from '../core/temporal/codec';
+import { temporalConnectionOptions } from '../core/temporal/connection';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BROKER_NAMESPACES, NAMESPACE_SERVICES, type BrokerNamespace, type ServiceName } from '../core/domain/namespace';
 import {
@@ -34,7 +35,7 @@ import {
 const { temporal } = proto;
 
 export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5 seconds' });
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: '5 seconds' });
   return new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config) });
 }
 

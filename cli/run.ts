@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../core/config/load';
 import type { BrokerNamespace } from '../core/domain/namespace';
 import { migrateDatabase } from '../core/postgres/migrate';
+import { postgresConnectionConfig } from '../core/postgres/ssl';
 import { createPool } from '../core/postgres/pool';
 import { seedDatabase } from '../core/postgres/seed';
 import { connectClient, readServices, readStatus, startNamespace, stopNamespace, submitRequestToken, webUiWorkflowUrl } from '../api/operations';
@@ -141,7 +142,7 @@ async function promptForToken(client: Client, namespace: BrokerNamespace, status
 
 /** Migrations, and sample data when the namespace has no strategies yet (a fresh machine). */
 async function prepareDatabase(config: Config, namespace: BrokerNamespace): Promise<void> {
-  const applied = await migrateDatabase(config.database.postgresUrl);
+  const applied = await migrateDatabase(postgresConnectionConfig(config));
   if (applied.length > 0) say(`Database: applied ${applied.length} migration(s).`);
   const pool = createPool(config);
   try {

@@ -72,6 +72,19 @@ describe('log redaction', () => {
     expect(JSON.parse(text.split('\n')[0]!).err).toMatchObject({ message: 'Connection terminated unexpectedly', client: '[Client]' });
   });
 
+  it('keeps connection secrets out: the SASL password, the Temporal API key, passwords at any depth', () => {
+    const settings = {
+      redpanda: { saslUsername: 'trader', saslPassword: 'KaFkA-pw-1' },
+      temporal: { address: 'ns.tmprl.cloud:7233', apiKey: 'TeMpOrAl-key-2' },
+      kafkajs: { sasl: { mechanism: 'scram-sha-512', username: 'trader', password: 'KaFkA-pw-1' } },
+      headers: { 'X-Api-Key': 'TeMpOrAl-key-2' },
+    };
+    const text = JSON.stringify(scrub(settings));
+    expect(text).not.toContain('KaFkA-pw-1');
+    expect(text).not.toContain('TeMpOrAl-key-2');
+    expect(scrub(settings)).toMatchObject({ redpanda: { saslUsername: 'trader' }, temporal: { address: 'ns.tmprl.cloud:7233' } });
+  });
+
   it('survives cycles', () => {
     const a: Record<string, unknown> = { name: 'a' };
     a.self = a;

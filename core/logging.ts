@@ -23,6 +23,11 @@ export const REDACTED_KEYS = [
   'request_token',
   'encryptionKey',
   'password',
+  'saslPassword',
+  // Temporal Cloud's API key (TEMPORAL__API_KEY); Kite's API key, under the same name, is no
+  // secret but loses nothing by it.
+  'apiKey',
+  'x-api-key',
   'authorization',
   'checksum',
   'cookie',

@@ -5,6 +5,7 @@ import { createActivities, type ServiceFactory } from '../activities';
 import type { Config } from '../core/config/load';
 import { getLogger } from '../core/logging';
 import { temporalDataConverter } from '../core/temporal/codec';
+import { temporalConnectionOptions } from '../core/temporal/connection';
 import { Resources } from '../core/resources';
 import { TASK_QUEUE } from '../workflows/definitions';
 
@@ -34,7 +35,7 @@ export interface RunningWorker {
 
 export async function createWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { config } = options;
-  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const connection = options.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config)));
   const resources = options.resources ?? new Resources(config);
   const activities = createActivities({ config, resources, createService: options.createService, now: () => new Date() });
   const worker = await Worker.create({

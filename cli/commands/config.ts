@@ -1,7 +1,7 @@
 // `alpha-panda config check`: validates the configuration and prints where each component is.
 import type { Command } from 'commander';
 import { loadMarketCalendarOrExit } from '../../core/calendar/load';
-import { loadConfigOrExit } from '../../core/config/load';
+import { loadConfigOrExit, type Config } from '../../core/config/load';
 
 export function registerConfigCommands(program: Command): void {
   program
@@ -13,15 +13,39 @@ export function registerConfigCommands(program: Command): void {
       const rows: [string, string][] = [
         ['namespace', config.brokerNamespace],
         ['zerodha', config.zerodha.enabled ? `enabled (${config.zerodha.apiRoot})` : 'disabled (mock market data)'],
-        ['postgres', redactUrl(config.database.postgresUrl)],
-        ['redis', redactUrl(config.redis.url)],
-        ['kafka', config.redpanda.bootstrapServers.join(',')],
-        ['temporal', `${config.temporal.address} (namespace ${config.temporal.namespace})`],
+        ...connectionRows(config),
         ['api', `http://${config.api.host}:${config.api.port}`],
         ['calendar', `NSE ${calendar.years.join(', ') || '(no year)'}${config.calendar.dir ? ` (built-in and ${config.calendar.dir})` : ' (built-in)'}`],
       ];
       for (const [name, value] of rows) process.stdout.write(`${name.padEnd(10)} ${value}\n`);
     });
+}
+
+/**
+ * Where each component is and how it is secured, without a secret: passwords and keys show only
+ * as being set.
+ */
+export function connectionRows(config: Config): [string, string][] {
+  const { database, redis, redpanda, temporal } = config;
+  const kafkaSecurity = [
+    redpanda.tls || redpanda.tlsCaPath ? `TLS${redpanda.tlsCaPath ? ` with CA ${redpanda.tlsCaPath}` : ''}` : '',
+    redpanda.saslMechanism ? `SASL ${redpanda.saslMechanism} as ${redpanda.saslUsername}` : '',
+  ].filter(Boolean);
+  const temporalTls = temporal.tls || temporal.tlsCertPath || temporal.tlsCaPath || temporal.tlsServerName || temporal.apiKey;
+  const temporalSecurity = [
+    temporalTls ? 'TLS' : '',
+    temporal.tlsCertPath ? `client certificate ${temporal.tlsCertPath}` : '',
+    temporal.tlsCaPath ? `CA ${temporal.tlsCaPath}` : '',
+    temporal.tlsServerName ? `server name ${temporal.tlsServerName}` : '',
+    temporal.apiKey ? 'API key set' : '',
+  ].filter(Boolean);
+  return [
+    ['postgres', `${redactUrl(database.postgresUrl)}${database.sslMode ? ` (sslmode ${database.sslMode}${database.sslCaPath ? `, CA ${database.sslCaPath}` : ''})` : ''}`],
+    ['redis', `${redactUrl(redis.url)}${redis.tlsCaPath ? ` (CA ${redis.tlsCaPath})` : ''}`],
+    ['kafka', `${redpanda.bootstrapServers.join(',')}${kafkaSecurity.length ? ` (${kafkaSecurity.join(', ')})` : ''}`],
+    ['temporal', `${temporal.address} (namespace ${temporal.namespace}${temporalSecurity.length ? `; ${temporalSecurity.join(', ')}` : ''})`],
+    ['payloads', config.security.encryptionKey ? 'Temporal payloads encrypted (AES-256-GCM)' : 'Temporal payloads plain (SECURITY__ENCRYPTION_KEY unset)'],
+  ];
 }
 
 /** A connection URL with its password hidden. */

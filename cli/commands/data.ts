@@ -6,6 +6,7 @@ import { topicSpecs } from '../../core/domain/topics';
 import { createKafka } from '../../core/kafka/client';
 import { bootstrapTopics } from '../../core/kafka/topics';
 import { migrateDatabase } from '../../core/postgres/migrate';
+import { postgresConnectionConfig } from '../../core/postgres/ssl';
 import { createPool } from '../../core/postgres/pool';
 import { seedDatabase } from '../../core/postgres/seed';
 
@@ -24,7 +25,7 @@ async function guarded(name: string, action: (config: Config) => Promise<void>):
 }
 
 async function migrate(config: Config): Promise<void> {
-  const applied = await migrateDatabase(config.database.postgresUrl);
+  const applied = await migrateDatabase(postgresConnectionConfig(config));
   if (applied.length === 0) say('Database schema is up to date; no migrations applied.');
   else say(`Applied ${applied.length} migration(s):\n${applied.map((name) => `  ${name}`).join('\n')}`);
 }

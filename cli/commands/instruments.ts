@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { syncInstrumentMaster } from '../../core/broker/kite-instruments';
 import { loadConfigOrExit } from '../../core/config/load';
 import { migrateDatabase } from '../../core/postgres/migrate';
+import { postgresConnectionConfig } from '../../core/postgres/ssl';
 import { createPool } from '../../core/postgres/pool';
 
 export function registerInstrumentCommands(program: Command): void {
@@ -15,7 +16,7 @@ export function registerInstrumentCommands(program: Command): void {
       const config = loadConfigOrExit();
       const pool = createPool(config, { applicationName: 'alpha-panda-instruments' });
       try {
-        await migrateDatabase(config.database.postgresUrl);
+        await migrateDatabase(postgresConnectionConfig(config));
         const result = await syncInstrumentMaster(config, pool);
         process.stdout.write(
           `Instruments: ${result.downloaded} downloaded; ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged.\n`,

@@ -1,5 +1,6 @@
 // The one definition of every setting. Environment variable names are derived from the
 // nesting: `zerodha.apiKey` is read from ZERODHA__API_KEY, `logLevel` from LOG_LEVEL.
+import { accessSync, constants, statSync } from 'node:fs';
 import { z } from 'zod';
 import { BROKER_NAMESPACES } from '../domain/namespace';
 import { DEFAULT_RISK_LIMITS } from '../domain/trading/risk/limits';
@@ -43,6 +44,23 @@ const hostList = z
 /** Long enough that guessing it within the rate limit is hopeless. */
 const apiToken = z.string().regex(/^[\x21-\x7e]{32,256}$/, { error: 'expected 32-256 printable characters without spaces' });
 
+/** A certificate, key or CA file that this process can read, or empty for none. */
+const optionalFile = z.string().refine(
+  (path) => {
+    if (path === '') return true;
+    try {
+      accessSync(path, constants.R_OK);
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected the path of a readable file (or empty)' },
+);
+
+export const POSTGRES_SSL_MODES = ['', 'disable', 'require', 'verify-ca', 'verify-full'] as const;
+export const KAFKA_SASL_MECHANISMS = ['', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
 /** Hosts that only this machine can reach. */
 export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'] as const;
 
@@ -77,9 +95,22 @@ export const configSchema = z
         postgresUrl: urlWithProtocol(['postgres:', 'postgresql:']).default(
           'postgres://alpha_panda:alpha_panda@127.0.0.1:5432/alpha_panda',
         ),
+        // TLS towards Postgres: empty leaves it to the URL (its sslmode/sslrootcert parameters, or
+        // none); require encrypts without checking the certificate; verify-ca checks it against
+        // the CA; verify-full also checks the host name.
+        sslMode: z.enum(POSTGRES_SSL_MODES, { error: `expected one of ${POSTGRES_SSL_MODES.filter(Boolean).join(', ')} (or empty)` }).default(''),
+        sslCaPath: optionalFile.default(''),
       })
       .prefault({}),
-    redis: z.object({ url: urlWithProtocol(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0') }).prefault({}),
+    redis: z
+      .object({
+        // A password or an ACL user goes in the URL (redis://user:password@host:6379/0); TLS is
+        // rediss://.
+        url: urlWithProtocol(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
+        // The CA that signed the server's certificate when it is not publicly trusted (rediss:// only).
+        tlsCaPath: optionalFile.default(''),
+      })
+      .prefault({}),
     redpanda: z
       .object({
         bootstrapServers: hostPortList.default(['127.0.0.1:9092']),
@@ -90,6 +121,14 @@ export const configSchema = z
           .string()
           .regex(/^([a-z0-9][a-z0-9_-]*\.)?$/, { error: 'expected empty or lowercase letters, digits, - or _ ending with a dot' })
           .default(''),
+        tls: booleanFlag.default(false),
+        // The CA of the brokers' certificates when not publicly trusted; implies TLS.
+        tlsCaPath: optionalFile.default(''),
+        saslMechanism: z
+          .enum(KAFKA_SASL_MECHANISMS, { error: `expected one of ${KAFKA_SASL_MECHANISMS.filter(Boolean).join(', ')} (or empty)` })
+          .default(''),
+        saslUsername: z.string().default(''),
+        saslPassword: z.string().default(''),
       })
       .prefault({}),
     temporal: z
@@ -100,6 +139,18 @@ export const configSchema = z
           .default('127.0.0.1:7233'),
         namespace: z.string().min(1).default('default'),
         uiPort: port.default(8233),
+        // TLS towards the frontend; also on whenever a CA, a client certificate, a server name or
+        // an API key is set (an API key never travels in clear text).
+        tls: booleanFlag.default(false),
+        // mTLS: the client certificate and its private key (PEM), both or neither.
+        tlsCertPath: optionalFile.default(''),
+        tlsKeyPath: optionalFile.default(''),
+        // The CA of the server's certificate when the system does not trust it.
+        tlsCaPath: optionalFile.default(''),
+        // The name to check the server's certificate against (SNI) when it differs from the address.
+        tlsServerName: z.string().default(''),
+        // Temporal Cloud's API key, sent as a bearer token.
+        apiKey: z.string().default(''),
       })
       .prefault({}),
     auth: z
@@ -209,6 +260,7 @@ export const configSchema = z
       .prefault({}),
   })
   .superRefine((config, ctx) => {
+    checkConnectionSecurity(config, ctx);
     if (!config.zerodha.enabled) return;
     if (!config.auth.enableUserAuth && !(LOOPBACK_HOSTS as readonly string[]).includes(config.api.host)) {
       ctx.addIssue({
@@ -235,3 +287,37 @@ export const configSchema = z
   });
 
 export type Config = z.output<typeof configSchema>;
+
+type ConnectionSettings = Pick<Config, 'database' | 'redis' | 'redpanda' | 'temporal'>;
+
+/** Combinations of connection settings that would silently not do what they say. */
+function checkConnectionSecurity(config: ConnectionSettings, ctx: z.RefinementCtx): void {
+  const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const { database, redis, redpanda, temporal } = config;
+
+  // pg lets the URL's parameters override its options: two places would mean one is ignored.
+  const urlSslMode = new URL(database.postgresUrl).searchParams.get('sslmode');
+  if (database.sslMode !== '' && urlSslMode !== null) {
+    issue(['database', 'sslMode'], `conflicts with sslmode=${urlSslMode} in DATABASE__POSTGRES_URL: set it in one place`);
+  }
+  if (database.sslCaPath !== '' && !['verify-ca', 'verify-full'].includes(database.sslMode)) {
+    issue(['database', 'sslCaPath'], 'needs DATABASE__SSL_MODE=verify-ca or verify-full, which check the certificate against it');
+  }
+  if (redis.tlsCaPath !== '' && new URL(redis.url).protocol !== 'rediss:') {
+    issue(['redis', 'tlsCaPath'], 'needs a rediss:// REDIS__URL (TLS)');
+  }
+  if (redpanda.saslMechanism !== '') {
+    for (const [key, value] of [
+      ['saslUsername', redpanda.saslUsername],
+      ['saslPassword', redpanda.saslPassword],
+    ] as const) {
+      if (value === '') issue(['redpanda', key], `required with REDPANDA__SASL_MECHANISM=${redpanda.saslMechanism}`);
+    }
+  } else if (redpanda.saslUsername !== '' || redpanda.saslPassword !== '') {
+    issue(['redpanda', 'saslMechanism'], 'required when a SASL username or password is set (plain, scram-sha-256 or scram-sha-512)');
+  }
+  if ((temporal.tlsCertPath === '') !== (temporal.tlsKeyPath === '')) {
+    const missing = temporal.tlsCertPath === '' ? 'tlsCertPath' : 'tlsKeyPath';
+    issue(['temporal', missing], 'the client certificate and its key go together: set both or neither');
+  }
+}

@@ -3,6 +3,7 @@
 import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
 import type { Config } from '../config/load';
 import { getLogger } from '../logging';
+import { kafkaSecurityOptions, type KafkaSettings } from './security';
 
 const routeToPino: logCreator = () => {
   const logger = getLogger('application');
@@ -19,11 +20,12 @@ const routeToPino: logCreator = () => {
   };
 };
 
-export function createKafka(config: Pick<Config, 'redpanda'>, clientId?: string): Kafka {
+export function createKafka(config: KafkaSettings & { redpanda: Pick<Config['redpanda'], 'clientId'> }, clientId?: string): Kafka {
   return new Kafka({
     clientId: clientId ?? config.redpanda.clientId,
     brokers: [...config.redpanda.bootstrapServers],
     logLevel: logLevel.WARN,
     logCreator: routeToPino,
+    ...kafkaSecurityOptions(config),
   });
 }

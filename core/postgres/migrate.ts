@@ -4,6 +4,7 @@
 // would only load where a TypeScript loader happens to be registered.
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
+import type { ClientConfig } from 'pg';
 import { getLogger } from '../logging';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -27,7 +28,7 @@ export interface MigrateOptions {
  * (empty when the schema is up to date). Safe to run from several processes at once: they take
  * node-pg-migrate's advisory lock in turn.
  */
-export async function migrateDatabase(databaseUrl: string, options: MigrateOptions = {}): Promise<string[]> {
+export async function migrateDatabase(databaseUrl: string | ClientConfig, options: MigrateOptions = {}): Promise<string[]> {
   const logger = getLogger('application');
   const fields = { component: 'migrations' };
   const log = options.log ?? ((message: string) => logger.debug(fields, message));

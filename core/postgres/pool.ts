@@ -2,8 +2,8 @@
 // counts, bigserial ids) come back as JavaScript numbers, checked to be exact: a value outside
 // the safe-integer range is an error rather than a silently rounded amount.
 import pg from 'pg';
-import type { Config } from '../config/load';
 import { getLogger } from '../logging';
+import { postgresConnectionConfig, type PostgresSettings } from './ssl';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -37,9 +37,9 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
-export function createPool(config: Pick<Config, 'database'>, options: PoolOptions = {}): Pool {
+export function createPool(config: PostgresSettings, options: PoolOptions = {}): Pool {
   const pool = new pg.Pool({
-    connectionString: config.database.postgresUrl,
+    ...postgresConnectionConfig(config),
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'alpha-panda',
     types: typeParsers,
