@@ -14,6 +14,7 @@ import type { ApiContext } from './context';
 import { installErrorHandlers } from './errors';
 import { installZodCompilers, openApiTransform } from './route';
 import { registerAuthRoutes } from './routes/auth';
+import { registerCodecRoutes } from './routes/codec';
 import { registerNamespaceRoutes } from './routes/namespaces';
 import { registerStrategyRoutes } from './routes/strategies';
 import { registerSystemRoutes } from './routes/system';
@@ -46,7 +47,8 @@ export async function buildApi({ config, client, resources, token = config.api.t
   await app.register(cors, {
     origin: config.api.corsOrigins.length > 0 ? [...config.api.corsOrigins] : false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type'],
+    // x-namespace: what a codec client (the Temporal Web UI) sends with /api/v1/codec requests.
+    allowedHeaders: ['authorization', 'content-type', 'x-namespace'],
     maxAge: 600,
   });
   await app.register(swagger, {
@@ -68,6 +70,7 @@ export async function buildApi({ config, client, resources, token = config.api.t
   registerNamespaceRoutes(app, context);
   registerTradingRoutes(app, context);
   registerStrategyRoutes(app, context);
+  registerCodecRoutes(app, context);
   return app;
 }
 
