@@ -47,7 +47,7 @@ export async function runApplication(config: Config, options: { namespace: Broke
   say(`${start.started ? 'Started' : 'Attached to'} workflow ${start.workflowId}`);
   say(`  Web UI: ${webUiWorkflowUrl(config, startupWorkflowId(namespace))}`);
   if (api) {
-    say(`  API:    ${api.url}/api/v1/namespaces/${namespace}/status   (docs: ${api.url}/docs)`);
+    say(`  Dashboard: ${api.url}/   (API: ${api.url}/api/v1/namespaces/${namespace}/status, docs: ${api.url}/docs)`);
     // Printed once, here, for the user to copy; it never goes to a log.
     if (api.generatedToken) say(`  API token for this run (API__TOKEN unset): ${api.token}`);
     else if (!api.token) say('  API token: none (AUTH__ENABLE_USER_AUTH=false)');
