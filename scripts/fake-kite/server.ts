@@ -3,8 +3,11 @@
 // account (`alpha-panda fake-kite`). Routes live in ./routes, one module per area of the API.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sendError } from './kite-http';
+import { FakeKiteOrders, type KiteOrderUpdate, type OutsidePosition } from './orders-state';
 import { CONTROL_PREFIX, registerControlRoutes } from './routes/control';
 import { registerLoginRoutes } from './routes/login';
+import { registerOrderRoutes } from './routes/orders';
+import { registerPortfolioRoutes } from './routes/portfolio';
 import { registerSessionRoutes } from './routes/session';
 import { registerUserRoutes } from './routes/user';
 import { FakeKiteState, type FakeKiteStateOptions } from './state';
@@ -29,10 +32,23 @@ export interface FakeKite {
   isAccessTokenActive(accessToken: string): boolean;
   /** Calls to Kite's routes so far, e.g. `callCount('POST /session/token')`. */
   callCount(route: string): number;
+  /** The order book: orders, trades, prices, positions. */
+  readonly orders: FakeKiteOrders;
+  /** Last price of an instrument (token or tradingsymbol) in paise; resting orders react to it. */
+  setPrice(instrument: number | string, pricePaise: number): void;
+  /** The next order placed is REJECTED with this status_message. */
+  rejectNextOrder(message: string): void;
+  /** A position opened behind the platform's back (Kite's web app, or carried overnight). */
+  openPosition(position: OutsidePosition): void;
+  /** Called with Kite's order-update payload on every status change; returns the unsubscribe. */
+  onOrderUpdate(listener: (update: KiteOrderUpdate) => void): () => void;
   close(): Promise<void>;
 }
 
-export function buildFakeKiteApp(state: FakeKiteState, options: { redirectUrl?: string } = {}): FastifyInstance {
+export function buildFakeKiteApp(
+  state: FakeKiteState,
+  options: { redirectUrl?: string; orders?: FakeKiteOrders } = {},
+): FastifyInstance {
   const app = Fastify({ logger: false });
 
   // Kite's clients post form-encoded bodies; fastify parses only JSON by itself.
@@ -55,13 +71,17 @@ export function buildFakeKiteApp(state: FakeKiteState, options: { redirectUrl?: 
   registerSessionRoutes(app, state);
   registerUserRoutes(app, state);
   registerLoginRoutes(app, state, { redirectUrl: options.redirectUrl });
-  registerControlRoutes(app, state);
+  const orders = options.orders ?? createOrders(state);
+  registerOrderRoutes(app, state, orders);
+  registerPortfolioRoutes(app, state, orders);
+  registerControlRoutes(app, state, orders);
   return app;
 }
 
 export async function startFakeKite(options: FakeKiteOptions): Promise<FakeKite> {
   const state = new FakeKiteState(options);
-  const app = buildFakeKiteApp(state, { redirectUrl: options.redirectUrl });
+  const orders = createOrders(state, options.apiSecret);
+  const app = buildFakeKiteApp(state, { redirectUrl: options.redirectUrl, orders });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });
   const address = app.server.address();
@@ -75,6 +95,15 @@ export async function startFakeKite(options: FakeKiteOptions): Promise<FakeKite>
     expireAccessTokens: () => state.expireAccessTokens(),
     isAccessTokenActive: (accessToken) => state.isAccessTokenActive(accessToken),
     callCount: (route) => state.callCount(route),
+    orders,
+    setPrice: (instrument, pricePaise) => orders.setPrice(instrument, pricePaise),
+    rejectNextOrder: (message) => orders.rejectNextOrder(message),
+    openPosition: (position) => orders.openPosition(position),
+    onOrderUpdate: (listener) => orders.onOrderUpdate(listener),
     close: () => app.close(),
   };
+}
+
+function createOrders(state: FakeKiteState, apiSecret = ''): FakeKiteOrders {
+  return new FakeKiteOrders({ userId: state.user.userId, apiSecret, now: state.now });
 }
