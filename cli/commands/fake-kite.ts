@@ -21,7 +21,7 @@ interface FakeKiteCommandOptions {
 export function registerFakeKiteCommands(program: Command): void {
   program
     .command('fake-kite')
-    .description('run a fake Kite Connect API (login page, session token, profile, instruments, websocket ticker) for development and tests')
+    .description('run a fake Kite Connect API (login page, session token, profile, instruments, websocket ticker, orders, trades, positions) for development and tests')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '5010')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--api-key <key>', 'API key the fake accepts (default: ZERODHA__API_KEY, else a development key)')
@@ -59,6 +59,7 @@ export function registerFakeKiteCommands(program: Command): void {
           `  ZERODHA__LOGIN_ROOT=${fake.loginUrl}`,
           `  ZERODHA__TICKER_ROOT=${fake.tickerUrl}`,
           `log in at ${fake.loginUrl}?v=3&api_key=${encodeURIComponent(apiKey)}`,
+          `set a price: curl -X PUT ${fake.url}/_fake/prices/INFY -H 'Content-Type: application/json' -d '{"price_paise":150025}'`,
           'Ctrl-C stops it',
           '',
         ].join('\n'),

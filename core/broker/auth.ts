@@ -130,6 +130,9 @@ function exchangeFailureReason(config: Config, error: KiteError, loginAgain: str
         `Could not reach Zerodha at ${config.zerodha.apiRoot}: ${error.message}. ` +
         `Check the network and ZERODHA__API_ROOT; a request_token works only once and for a few minutes, so if this one was spent or is old, ${loginAgain}`
       );
+    case 'rate-limited':
+      return `Zerodha is limiting this app's requests (${error.message}); wait a few seconds, then ${loginAgain}`;
+    case 'order':
     case 'other':
       return `Zerodha could not complete the login: ${error.message} ${capitalize(loginAgain)}`;
   }

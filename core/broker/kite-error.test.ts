@@ -9,12 +9,20 @@ describe('toKiteError', () => {
     ['TokenException', 'token'],
     ['InputException', 'input'],
     ['NetworkException', 'network'],
-    ['OrderException', 'other'],
+    ['OrderException', 'order'],
+    ['MarginException', 'order'],
+    ['HoldingException', 'order'],
     ['GeneralException', 'other'],
   ] as const)('maps %s to kind %s', (errorType, kind) => {
     const error = toKiteError({ status: 'error', error_type: errorType, message: 'Something happened.', data: null }, []);
     expect(error).toBeInstanceOf(KiteError);
     expect(error).toMatchObject({ kind, errorType, message: 'Something happened.' });
+  });
+
+  it("reads Kite's 429 answer (a NetworkException 'Too many requests') as rate limited", () => {
+    const error = toKiteError({ status: 'error', message: 'Too many requests', data: null, error_type: 'NetworkException' }, []);
+    expect(error).toMatchObject({ kind: 'rate-limited', errorType: 'NetworkException' });
+    expect(toKiteError({ error_type: 'NetworkException', message: 'No response from server with error code: ECONNRESET' }, []).kind).toBe('network');
   });
 
   it('treats socket failures without a Kite answer as network errors', () => {

@@ -4,7 +4,11 @@
 // token or the request token, and it keeps no reference to the raw error (whose request config
 // holds the Authorization header).
 
-export type KiteErrorKind = 'token' | 'input' | 'network' | 'other';
+/**
+ * token: the access token expired (06:00 IST) or was revoked; log in again. rate-limited: Kite
+ * answered 429. order: the order was refused (OMS, margin, holdings). input: a bad parameter.
+ */
+export type KiteErrorKind = 'token' | 'rate-limited' | 'input' | 'order' | 'network' | 'other';
 
 export class KiteError extends Error {
   override readonly name = 'KiteError';
@@ -27,7 +31,13 @@ const KIND_BY_ERROR_TYPE: Record<string, KiteErrorKind> = {
   TokenException: 'token',
   InputException: 'input',
   NetworkException: 'network',
+  OrderException: 'order',
+  MarginException: 'order',
+  HoldingException: 'order',
 };
+
+/** Kite's message on a 429; kiteconnect hands on the body without the HTTP status. */
+const TOO_MANY_REQUESTS = /^too many requests/i;
 
 const MAX_MESSAGE_LENGTH = 300;
 
@@ -46,7 +56,8 @@ export function toKiteError(error: unknown, secrets: readonly (string | undefine
       : typeof error === 'string'
         ? error
         : 'Unknown error';
-  const kind = errorType ? (KIND_BY_ERROR_TYPE[errorType] ?? 'other') : networkCode(fields) ? 'network' : 'other';
+  let kind: KiteErrorKind = errorType ? (KIND_BY_ERROR_TYPE[errorType] ?? 'other') : networkCode(fields) ? 'network' : 'other';
+  if ((errorType === 'NetworkException' || fields.status === 429) && TOO_MANY_REQUESTS.test(rawMessage)) kind = 'rate-limited';
   return new KiteError(kind, redact(rawMessage, secrets), errorType);
 }
 

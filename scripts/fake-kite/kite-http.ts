@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IST_OFFSET_MINUTES } from '../../core/domain/market-hours';
 import type { KiteRefusal } from './state';
 
-export type KiteErrorType = KiteRefusal['errorType'] | 'GeneralException';
+export type KiteErrorType = KiteRefusal['errorType'] | 'OrderException' | 'NetworkException' | 'GeneralException';
 
 export function sendData(reply: FastifyReply, data: unknown): FastifyReply {
   return reply.code(200).send({ status: 'success', data });
@@ -14,7 +14,7 @@ export function sendError(reply: FastifyReply, status: number, errorType: KiteEr
   return reply.code(status).send({ status: 'error', message, data: null, error_type: errorType });
 }
 
-export function sendRefusal(reply: FastifyReply, refusal: KiteRefusal): FastifyReply {
+export function sendRefusal(reply: FastifyReply, refusal: { status: number; errorType: KiteErrorType; message: string }): FastifyReply {
   return sendError(reply, refusal.status, refusal.errorType, refusal.message);
 }
 

@@ -4,9 +4,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sendError } from './kite-http';
 import { DEFAULT_FAKE_INSTRUMENTS, type FakeInstrument } from './instruments';
+import { FakeKiteOrders, type KiteOrderUpdate, type OutsidePosition } from './orders-state';
 import { CONTROL_PREFIX, registerControlRoutes, registerTickerControlRoutes } from './routes/control';
 import { registerInstrumentRoutes } from './routes/instruments';
 import { registerLoginRoutes } from './routes/login';
+import { registerOrderRoutes } from './routes/orders';
+import { registerPortfolioRoutes } from './routes/portfolio';
 import { registerSessionRoutes } from './routes/session';
 import { registerUserRoutes } from './routes/user';
 import { FakeKiteState, type FakeKiteStateOptions } from './state';
@@ -40,12 +43,22 @@ export interface FakeKite {
   isAccessTokenActive(accessToken: string): boolean;
   /** Calls to Kite's routes so far, e.g. `callCount('POST /session/token')`. */
   callCount(route: string): number;
+  /** The order book: orders, trades, prices, positions. */
+  readonly orders: FakeKiteOrders;
+  /** Last price of an instrument (token or tradingsymbol) in paise; resting orders react to it. */
+  setPrice(instrument: number | string, pricePaise: number): void;
+  /** The next order placed is REJECTED with this status_message. */
+  rejectNextOrder(message: string): void;
+  /** A position opened behind the platform's back (Kite's web app, or carried overnight). */
+  openPosition(position: OutsidePosition): void;
+  /** Called with Kite's order-update payload on every status change; returns the unsubscribe. */
+  onOrderUpdate(listener: (update: KiteOrderUpdate) => void): () => void;
   close(): Promise<void>;
 }
 
 export function buildFakeKiteApp(
   state: FakeKiteState,
-  options: { redirectUrl?: string; instruments?: readonly FakeInstrument[]; ticker?: FakeKiteTicker } = {},
+  options: { redirectUrl?: string; instruments?: readonly FakeInstrument[]; ticker?: FakeKiteTicker; orders?: FakeKiteOrders } = {},
 ): FastifyInstance {
   const app = Fastify({ logger: false });
 
@@ -70,7 +83,10 @@ export function buildFakeKiteApp(
   registerUserRoutes(app, state);
   registerLoginRoutes(app, state, { redirectUrl: options.redirectUrl });
   registerInstrumentRoutes(app, state, options.instruments ?? DEFAULT_FAKE_INSTRUMENTS);
-  registerControlRoutes(app, state);
+  const orders = options.orders ?? createOrders(state);
+  registerOrderRoutes(app, state, orders);
+  registerPortfolioRoutes(app, state, orders);
+  registerControlRoutes(app, state, orders);
   if (options.ticker) registerTickerControlRoutes(app, options.ticker);
   return app;
 }
@@ -79,7 +95,10 @@ export async function startFakeKite(options: FakeKiteOptions): Promise<FakeKite>
   const state = new FakeKiteState(options);
   const instruments = options.instruments ?? DEFAULT_FAKE_INSTRUMENTS;
   const ticker = new FakeKiteTicker(state, { instruments, intervalMs: options.tickerIntervalMs, seed: options.tickerSeed });
-  const app = buildFakeKiteApp(state, { redirectUrl: options.redirectUrl, instruments, ticker });
+  const orders = createOrders(state, options.apiSecret);
+  // Kite sends order updates to the user's ticker connections as text frames.
+  orders.onOrderUpdate((update) => ticker.pushOrderUpdate(update));
+  const app = buildFakeKiteApp(state, { redirectUrl: options.redirectUrl, instruments, ticker, orders });
   // Kite's ticker answers at the root of its own host; here it shares the API's server and port.
   ticker.attach(app.server);
   const host = options.host ?? '127.0.0.1';
@@ -97,9 +116,18 @@ export async function startFakeKite(options: FakeKiteOptions): Promise<FakeKite>
     expireAccessTokens: () => state.expireAccessTokens(),
     isAccessTokenActive: (accessToken) => state.isAccessTokenActive(accessToken),
     callCount: (route) => state.callCount(route),
+    orders,
+    setPrice: (instrument, pricePaise) => orders.setPrice(instrument, pricePaise),
+    rejectNextOrder: (message) => orders.rejectNextOrder(message),
+    openPosition: (position) => orders.openPosition(position),
+    onOrderUpdate: (listener) => orders.onOrderUpdate(listener),
     close: async () => {
       await ticker.close();
       await app.close();
     },
   };
+}
+
+function createOrders(state: FakeKiteState, apiSecret = ''): FakeKiteOrders {
+  return new FakeKiteOrders({ userId: state.user.userId, apiSecret, now: state.now });
 }
