@@ -25,7 +25,7 @@ const IO_CLIENTS = [
 const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_'));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'logs/', 'coverage/', 'build/'] },
+  { ignores: ['node_modules/', '.data/', 'logs/', 'coverage/', 'build/', 'build.next/'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -84,9 +84,14 @@ export interface LoggingOptions {
   console?: boolean;
   /** A quieter console than the files (e.g. `run`, whose console shows progress). */
   consoleLevel?: LevelWithSilent;
+  /** Where the console lines go: standard error unless a test captures them. */
+  consoleDestination?: NodeJS.WritableStream;
 }
 
-const loggers = new Map<LogChannel, Logger>();
+const loggers = new Map<string, Logger>();
+// One destination per file, shared by a channel's logger and its file-only logger so that their
+// lines stay in order.
+const files = new Map<string, pino.DestinationStream>();
 let options: LoggingOptions = { level: 'info', console: true };
 
 /** Sets where and how loudly every channel logs; call once at program start. */
@@ -94,19 +99,32 @@ export function configureLogging(next: LoggingOptions): void {
   options = next;
   for (const logger of loggers.values()) logger.flush();
   loggers.clear();
+  files.clear();
 }
 
-function build(channel: LogChannel): Logger {
+function build(channel: LogChannel, toConsole: boolean): Logger {
   const streams: pino.StreamEntry[] = [];
-  if (options.console !== false) {
+  if (toConsole && options.console !== false) {
     streams.push({
       level: (options.consoleLevel ?? options.level) as pino.Level,
-      stream: pretty({ colorize: process.stderr.isTTY, destination: 2, sync: true, ignore: 'pid,hostname' }),
+      stream: pretty({
+        colorize: !options.consoleDestination && process.stderr.isTTY,
+        destination: options.consoleDestination ?? 2,
+        sync: true,
+        ignore: 'pid,hostname',
+      }),
     });
   }
   if (options.dir) {
     mkdirSync(options.dir, { recursive: true });
-    const file = (name: string) => pino.destination({ dest: join(options.dir!, `${name}.log`), mkdir: true, sync: false });
+    const file = (name: string) => {
+      let destination = files.get(name);
+      if (!destination) {
+        destination = pino.destination({ dest: join(options.dir!, `${name}.log`), mkdir: true, sync: false });
+        files.set(name, destination);
+      }
+      return destination;
+    };
     streams.push({ level: options.level as pino.Level, stream: file(channel) });
     if (channel !== 'error') streams.push({ level: 'error', stream: file('error') });
   }
@@ -126,10 +144,24 @@ function build(channel: LogChannel): Logger {
 
 /** The logger of a channel, e.g. `getLogger('trading').info({ orderId }, 'order filled')`. */
 export function getLogger(channel: LogChannel = 'application'): Logger {
-  let logger = loggers.get(channel);
+  return cachedLogger(channel, true);
+}
+
+/**
+ * The logger of a channel that writes to the channel's files (and error.log) but never to the
+ * console: for what a library reports and then recovers from on its own, such as a broker's
+ * "leader not available" while a topic is created, which only matters when diagnosing.
+ */
+export function getFileLogger(channel: LogChannel = 'application'): Logger {
+  return cachedLogger(channel, false);
+}
+
+function cachedLogger(channel: LogChannel, toConsole: boolean): Logger {
+  const key = `${channel}${toConsole ? '' : ':file'}`;
+  let logger = loggers.get(key);
   if (!logger) {
-    logger = build(channel);
-    loggers.set(channel, logger);
+    logger = build(channel, toConsole);
+    loggers.set(key, logger);
   }
   return logger;
 }

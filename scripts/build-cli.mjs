@@ -9,8 +9,9 @@
 // Temporal worker bundles, the migrations node-pg-migrate reads, the repository root of the
 // infra scripts) keeps doing so: each source file's `import.meta.url` is rewritten to that
 // file's own URL, computed from the bundle's, since every output file sits directly in build/.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { BUILD_DIR, BUILD_MANIFEST, REPO_ROOT, buildState } from '../bin/build-state.mjs';
 
@@ -23,6 +24,7 @@ const sourceImportMetaUrl = {
     build.onLoad({ filter: /\.ts$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8');
       if (!source.includes('import.meta.url')) return undefined;
+      // Relative to where the output ends up (build/), wherever esbuild writes it first.
       const fromBuild = relative(BUILD_DIR, args.path).split('\\').join('/');
       const own = `new URL(${JSON.stringify(fromBuild)}, import.meta.url).href`;
       return { contents: source.replaceAll('import.meta.url', own), loader: 'ts' };
@@ -30,14 +32,17 @@ const sourceImportMetaUrl = {
   },
 };
 
+// Compiled beside build/ and swapped in whole, so that a command starting meanwhile finds either
+// the previous build, complete, or none (and runs the sources), never half of one.
+const NEXT_DIR = `${BUILD_DIR}.next`;
+
 export async function buildCli() {
   const startedAtMs = Date.now();
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  mkdirSync(BUILD_DIR, { recursive: true });
+  rmSync(NEXT_DIR, { recursive: true, force: true });
   const result = await esbuild.build({
     absWorkingDir: REPO_ROOT,
     entryPoints: [ENTRY],
-    outdir: BUILD_DIR,
+    outdir: NEXT_DIR,
     entryNames: '[name]',
     chunkNames: '[name]-[hash]',
     bundle: true,
@@ -52,11 +57,14 @@ export async function buildCli() {
     plugins: [sourceImportMetaUrl],
   });
   const inputs = [...Object.keys(result.metafile.inputs), 'package.json', 'bin/build-state.mjs', 'scripts/build-cli.mjs'];
-  writeFileSync(BUILD_MANIFEST, `${JSON.stringify({ startedAtMs, entry: ENTRY, inputs: [...new Set(inputs)].sort() }, null, 2)}\n`);
+  const manifest = { startedAtMs, entry: ENTRY, inputs: [...new Set(inputs)].sort() };
+  writeFileSync(`${NEXT_DIR}/${relative(BUILD_DIR, BUILD_MANIFEST)}`, `${JSON.stringify(manifest, null, 2)}\n`);
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  renameSync(NEXT_DIR, BUILD_DIR);
   return { files: inputs.length, ms: Date.now() - startedAtMs };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const state = buildState();
   if (process.argv.includes('--if-stale') && state.fresh) {
     process.stdout.write('build-cli: build/ is up to date\n');

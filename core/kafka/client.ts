@@ -1,22 +1,48 @@
 // The Kafka client (any Kafka-API broker: Redpanda, Apache Kafka). kafkajs logs through our pino
-// application logger, warnings and errors only.
+// application logger, warnings and errors only; what it retries on its own goes to the log files
+// and not to the console.
 import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
 import type { Config } from '../config/load';
-import { getLogger } from '../logging';
+import { getFileLogger, getLogger } from '../logging';
 import { kafkaSecurityOptions, type KafkaSettings } from './security';
 
-const routeToPino: logCreator = () => {
+/**
+ * Whether kafkajs logged this before retrying it by itself. A broker's error response is logged
+ * by the connection before the request is retried ("There is no leader for this topic-partition
+ * as we are in the middle of a leadership election", "This server does not host this
+ * topic-partition", "The coordinator is loading": dozens on a fresh broker while topics and the
+ * offsets topic are created), and each attempt of its retrier carries retryCount. An operation
+ * that finally fails is reported by its caller, and kafkajs giving up ("Crash: ...") carries no
+ * retryCount, so both still reach the console. A consumer group's members re-joining while the
+ * group forms or rebalances is routine as well.
+ */
+export function isRetried(namespace: string, message: string, details: Record<string, unknown>): boolean {
+  if (namespace === 'Connection' && message.startsWith('Response ')) return true;
+  return details.retryCount !== undefined || GROUP_RECOVERY.some((pattern) => pattern.test(message));
+}
+
+// kafkajs' consumer (consumer/runner.js, consumerGroup.js) logs these and recovers by itself.
+const GROUP_RECOVERY = [
+  /^The group is rebalancing, re-joining$/,
+  /^The coordinator is not aware of this member, re-joining the group$/,
+  /^Consumer is not aware of all assigned partitions, refreshing metadata$/,
+  /, resync group$/,
+];
+
+export const routeToPino: logCreator = () => {
   const logger = getLogger('application');
+  const fileLogger = getFileLogger('application');
   return ({ namespace, level, log }: LogEntry) => {
     // kafkajs puts its own timestamp and logger name in the entry; pino adds its own.
     const { message, timestamp: _timestamp, logger: _name, ...details } = log as LogEntry['log'] & { logger?: string };
     const fields = { component: 'kafka', kafka: namespace, ...details };
-    // A broker's error response ("the coordinator is loading", on a fresh broker) is logged by the
-    // connection before kafkajs retries it; an operation that finally fails is reported by its caller.
-    const retriedResponse = namespace === 'Connection' && message.startsWith('Response ');
-    if (level === logLevel.ERROR && !retriedResponse) logger.error(fields, message);
-    else if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(fields, message);
-    else logger.debug(fields, message);
+    if (level === logLevel.ERROR || level === logLevel.WARN) {
+      if (isRetried(namespace, message, details)) fileLogger.warn(fields, message);
+      else if (level === logLevel.ERROR) logger.error(fields, message);
+      else logger.warn(fields, message);
+    } else {
+      logger.debug(fields, message);
+    }
   };
 };
 
