@@ -176,4 +176,16 @@ describe('zerodha trading engine with the Kite adapter', () => {
     expect((engine.health() as TradingEngineHealth).broker?.needsAuth).toBe(false);
     expect(fake.orders.listOrders().filter((order) => order.tag === kiteTagFor(orderId))).toHaveLength(1);
   });
+
+  it('places an order once when its signal is processed again from the uncommitted state (a crash before the commit)', async () => {
+    const broker = createKiteBrokerAdapter({ config, namespace: 'zerodha', redis, postgres: pool, log: getLogger('trading') });
+    const validated = makeValidated(makeSignal({ strategyId: 'live-1', instrumentToken: INFY, tradingsymbol: 'INFY', product: 'MIS', orderType: 'MARKET', quantity: 2, referencePrice: paise(150_000) }));
+    const request = { validated, orderId: orderIdFor(createEvent({ type: 'signal_validated', source: 'test', namespace: 'zerodha', data: validated }).id), submittedAt: new Date().toISOString(), correlationId: validated.signal.strategyId };
+    const first = await broker.submit(broker.initialState(), request, { halted: null });
+    // The replay starts again from the state committed before the first attempt.
+    const replay = await broker.submit(broker.initialState(), request, { halted: null });
+    expect(fake.orders.listOrders().filter((order) => order.tag === kiteTagFor(request.orderId))).toHaveLength(1);
+    expect(replay.state.open[request.orderId]!.kiteOrderId).toBe(first.state.open[request.orderId]!.kiteOrderId);
+    broker.close?.();
+  });
 });
