@@ -16,7 +16,9 @@ import { createPortfolioManagerService } from '../services/portfolio-manager/ser
 import { createRiskManagerService } from '../services/risk-manager/service';
 import { createStageConsumer } from '../services/stage-consumer/service';
 import { createStrategyRunnerService } from '../services/strategy-runner/service';
+import { createKiteBrokerAdapter } from '../services/trading-engine/kite-broker-adapter';
 import { createTradingEngineService } from '../services/trading-engine/service';
+import { getLogger } from '../core/logging';
 
 export interface ServiceFactoryOptions {
   /** Prefix of every topic name; default REDPANDA__TOPIC_PREFIX (empty in production). */
@@ -74,8 +76,13 @@ export function createServiceFactory(
           isMarketOpen: (at) => isMarketOpen(at, marketCalendarFor(config)),
         });
       case 'trading-engine':
-        // The live Zerodha engine needs the Kite order adapter; until then that stage only consumes.
-        return namespace === 'paper' ? createTradingEngineService(deps) : consumingStandIn(namespace, service, deps);
+        if (namespace === 'paper') return createTradingEngineService(deps);
+        // The same engine with the Kite adapter: live orders only with Zerodha enabled.
+        if (config.zerodha.enabled) {
+          const log = getLogger('trading').child({ service, namespace, broker: 'kite' });
+          return createTradingEngineService({ ...deps, broker: createKiteBrokerAdapter({ config, namespace, redis: deps.redis, postgres: deps.postgres, log }) });
+        }
+        return consumingStandIn(namespace, service, deps);
     }
   };
 }

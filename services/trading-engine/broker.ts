@@ -1,12 +1,14 @@
 // The broker port of the trading engine. The engine turns validated signals and ticks into order
 // events, Postgres rows and persisted state; WHERE orders go is an adapter behind this interface:
-// the paper broker (a deterministic simulated exchange, paper-broker-adapter.ts) now, a Kite
-// adapter for the zerodha namespace later, with the same engine around both.
+// the paper broker (a deterministic simulated exchange, paper-broker-adapter.ts) and the Kite
+// adapter of the zerodha namespace (kite-broker-adapter.ts), with the same engine around both.
 //
 // An adapter is a state machine over plain JSON state that the engine persists in Redis with the
 // batch that changed it. Every call returns the next state and what happened (execution reports);
 // it must not mutate the state it was given, because the engine recomputes from the committed
-// state when a batch has to be retried.
+// state when a batch has to be retried. The paper adapter answers at once; a live venue answers
+// asynchronously (`submit` calls Kite), reports what happened at the venue later through
+// `pollUpdates`, and checks itself against the venue at start with `reconcile`.
 import type { OrderCancelled, OrderFilled, OrderRejected, OrderSubmitted, SignalValidated, Tick } from '../../core/domain/events';
 
 /** Order status as recorded in the `orders` table (Zerodha's names). */
@@ -80,9 +82,43 @@ export interface BrokerAdapter<S> {
   initialState(): S;
   /** Checks and upgrades state read back from Redis. */
   restore(saved: unknown): S;
-  submit(state: S, request: OrderRequest, context: TradingContext): BrokerStep<S>;
+  submit(state: S, request: OrderRequest, context: TradingContext): BrokerStep<S> | Promise<BrokerStep<S>>;
   /** `at` is the tick's event time. */
-  onTick(state: S, tick: Tick, at: string, context: TradingContext): BrokerStep<S>;
+  onTick(state: S, tick: Tick, at: string, context: TradingContext): BrokerStep<S> | Promise<BrokerStep<S>>;
   /** Fast path of the tick hot loop: false when a tick of this instrument at `at` cannot change anything. */
   watches(state: S, instrumentToken: number, at: string): boolean;
+  /**
+   * A live venue: what happened to the open orders since `state` (fills, rejections,
+   * cancellations). Called by the engine every `pollIntervalMs` while nothing else runs.
+   */
+  pollUpdates?(state: S): Promise<BrokerStep<S>>;
+  readonly pollIntervalMs?: number;
+  /**
+   * A live venue, once at start: the venue's positions and open orders against the state. The
+   * venue wins: what differs is adopted (reports, e.g. a reconciling fill) and described.
+   */
+  reconcile?(state: S): Promise<BrokerStep<S> & { differences: string[] }>;
+  /** A live venue's condition for the engine's health. */
+  status?(): BrokerStatus;
+  /** Ends any wait (for a new session) in progress: the engine is stopping. */
+  close?(): void;
+}
+
+export interface BrokerStatus {
+  /** Orders wait (none is dropped) until the venue can take them again. */
+  paused: boolean;
+  /**
+   * The venue refused the session (Kite's TokenException): a new login is needed. The startup
+   * workflow can show `awaiting-auth` from this.
+   */
+  needsAuth: boolean;
+  detail?: string;
+  /** What reconciliation at start found different at the venue (and adopted). */
+  differences: string[];
+}
+
+/** An adapter that answers at once (the paper broker): its tests need no await. */
+export interface SyncBrokerAdapter<S> extends BrokerAdapter<S> {
+  submit(state: S, request: OrderRequest, context: TradingContext): BrokerStep<S>;
+  onTick(state: S, tick: Tick, at: string, context: TradingContext): BrokerStep<S>;
 }

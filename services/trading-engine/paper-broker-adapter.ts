@@ -33,7 +33,7 @@ import {
 import { freeCash, marginFor, type PositionBook } from '../../core/domain/trading/paper-positions';
 import { mulberry32 } from '../../core/domain/trading/rng';
 import { paise } from '../../core/domain/money';
-import type { BrokerAdapter, BrokerStep, ExecutionReport, OrderRecord, OrderRequest, OrderStatus } from './broker';
+import type { BrokerStep, ExecutionReport, OrderRecord, OrderRequest, OrderStatus, SyncBrokerAdapter } from './broker';
 
 /** 2: positions and margin reservations (version 1 had neither, and cannot be upgraded). */
 export const PAPER_STATE_VERSION = 2;
@@ -180,7 +180,7 @@ function statusOf(event: PaperEvent): OrderStatus {
   }
 }
 
-export function createPaperBrokerAdapter(settings: PaperSettings): BrokerAdapter<PaperAccountState> {
+export function createPaperBrokerAdapter(settings: PaperSettings): SyncBrokerAdapter<PaperAccountState> {
   const config: PaperBrokerConfig = {
     slippageBps: settings.slippageBps,
     slippageJitterBps: settings.slippageJitterBps,

@@ -22,6 +22,18 @@
 // trade's correlationId.
 //
 // One engine instance per namespace: its broker state covers every instrument and strategy.
+//
+// A live venue (Kite) behind the same port: `submit` places the order at Kite and only records it;
+// what Kite does with it (accepted, filled, rejected, cancelled) comes from `pollUpdates`, which
+// the engine runs between batches, under the same lock, committing like a batch does: Postgres
+// rows, then the events, then the broker state in Redis. Its event ids derive from the order id
+// and the fill's cumulative quantity, so an update seen again after a crash re-emits the same ids.
+// Placing an order is not idempotent, so the adapter makes it so (see kite-broker-adapter.ts): the
+// order id gives Kite's `tag`; an intent is written to Redis before the order is placed, and a
+// signal whose intent exists (processed before, the batch not committed) is looked up by its tag
+// in Kite's order book instead of being placed again. At start the adapter reconciles with the
+// venue (which wins); while Kite refuses the session the batch waits (orders queue, none is lost),
+// the health says so (`broker.needsAuth`), and the engine keeps beating instead of crash-looping.
 import { createEvent, type Envelope, type EventType } from '../../core/domain/events';
 import { derivedEventId, orderIdFor } from '../../core/domain/ids';
 import type { BrokerNamespace } from '../../core/domain/namespace';
@@ -35,7 +47,9 @@ import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { namespacedKey } from '../../core/redis/keys';
 import { readKillSwitch, type KillSwitchStatus } from '../../core/redis/kill-switch';
 import { HealthTracker, type StreamingService } from '../../core/service';
-import type { BrokerAdapter, ExecutionReport, OrderRecord, TradingContext } from './broker';
+import { createEventProducer } from '../../core/kafka/producer';
+import type { ServiceHealth } from '../../core/service';
+import type { BrokerAdapter, BrokerStatus, BrokerStep, ExecutionReport, OrderRecord, TradingContext } from './broker';
 import { createPaperBrokerAdapter, paperSettings, type PaperAccountState } from './paper-broker-adapter';
 import { insertFills, upsertOrders, type FillRow } from './store';
 
@@ -52,6 +66,11 @@ export interface TradingEngineDeps<S = PaperAccountState> extends StageDeps {
 }
 
 type Input = 'signal_validated' | 'tick_received';
+
+export interface TradingEngineHealth extends ServiceHealth {
+  /** A live venue's condition: paused, needs a new login, what reconciliation found. */
+  readonly broker?: BrokerStatus;
+}
 
 /** The reason orders are refused or cancelled with while the kill switch is on; null when off. */
 export function haltedReason(killSwitch: KillSwitchStatus): string | null {
@@ -81,10 +100,15 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
   /** Signals and ticks of several partitions at once; the broker state moves one batch at a time. */
   const serial = new Serial();
 
-  function step(state: S, fresh: readonly ConsumedEvent<Input>[], context: TradingContext): { state: S; reports: CausedReport[] } {
+  // Batches and venue updates take turns: both move `committed` forward. A second Serial, since
+  // processOnce takes `serial` inside a batch.
+  const turns = new Serial();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => turns.run(work);
+
+  async function step(state: S, fresh: readonly ConsumedEvent<Input>[], context: TradingContext): Promise<{ state: S; reports: CausedReport[] }> {
     const reports: CausedReport[] = [];
     for (const { envelope } of fresh) {
-      let result;
+      let result: BrokerStep<S> | Promise<BrokerStep<S>>;
       if (isOfType(envelope, 'signal_validated')) {
         result = broker.submit(
           state,
@@ -102,8 +126,10 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       } else {
         continue;
       }
-      state = result.state;
-      for (const report of result.reports) reports.push({ report, cause: envelope });
+      // The paper broker answers synchronously: no extra turn of the event loop per tick.
+      const done = result instanceof Promise ? await result : result;
+      state = done.state;
+      for (const report of done.reports) reports.push({ report, cause: envelope });
     }
     return { state, reports };
   }
@@ -161,7 +187,9 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
     }
   }
 
-  async function handleBatch(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
+  const handleBatch = (events: ConsumedEvent<Input>[], producer: EventProducer) => exclusive(() => handleBatchNow(events, producer));
+
+  async function handleBatchNow(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
     let next = committed;
     let messages: EventMessage[] = [];
     const outcome = await processOnce({
@@ -174,9 +202,9 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       // first attempt read.
       context: () => readKillSwitch(redis, namespace),
       serial,
-      apply: (fresh, killSwitch) => {
+      apply: async (fresh, killSwitch) => {
         // Always from the committed state: a retried batch must not see its own failed attempt.
-        const result = step(committed, fresh, { halted: haltedReason(killSwitch) });
+        const result = await step(committed, fresh, { halted: haltedReason(killSwitch) });
         next = result.state;
         const at = now();
         messages = result.reports.map((caused) => toMessage(caused, at));
@@ -201,9 +229,59 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
     health.recordProcessed(events.length, now());
   }
 
+  /**
+   * Commits what the venue reported outside a batch (updates, reconciliation), in a batch's order:
+   * rows, events, state. A crash before the state is written reports the same ids again.
+   */
+  async function commitVenueStep(result: BrokerStep<S>, producer: EventProducer, why: string): Promise<void> {
+    if (result.reports.length > 0) {
+      const at = now();
+      const messages = result.reports.map((report) => {
+        // The cause of a venue update is the order itself: its id family.
+        const cause = { id: report.originId, correlationId: report.order.correlationId } as Envelope;
+        return toMessage({ report, cause }, at);
+      });
+      const orders = new Map<string, OrderRecord>();
+      const fills: FillRow[] = [];
+      result.reports.forEach((report, index) => {
+        orders.set(report.order.orderId, report.order);
+        if (report.type === 'order_filled') fills.push({ eventId: messages[index]!.envelope.id, fill: report.data });
+      });
+      await upsertOrders(deps.postgres, namespace, orders.values());
+      await insertFills(deps.postgres, namespace, fills);
+      await producer.sendBatch(messages);
+      logReports(messages);
+      log.debug({ why, reports: messages.length }, 'venue reports committed');
+    }
+    if (result.state !== committed) {
+      await redis.set(stateKey, JSON.stringify(result.state));
+      committed = result.state;
+    }
+  }
+
+  async function followVenue(signal: AbortSignal, producer: EventProducer): Promise<void> {
+    const poll = broker.pollUpdates?.bind(broker);
+    if (!poll) return;
+    const every = broker.pollIntervalMs ?? 1000;
+    while (!signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, every));
+      if (signal.aborted) break;
+      try {
+        await exclusive(async () => commitVenueStep(await poll(committed), producer, 'order updates'));
+      } catch (error) {
+        if (!signal.aborted) log.warn({ err: error }, 'could not follow the orders at the venue; trying again');
+      }
+    }
+  }
+
   return {
     name: TRADING_ENGINE,
-    health: () => health.snapshot(),
+    health: (): TradingEngineHealth => {
+      const snapshot = health.snapshot();
+      const status = broker.status?.();
+      if (!status) return snapshot;
+      return { ...snapshot, ...(status.detail ? { detail: status.detail } : {}), broker: status };
+    },
     async start(signal) {
       const saved = await redis.get(stateKey);
       try {
@@ -212,6 +290,34 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
         throw new Error(`${(error as Error).message} (Redis key ${stateKey})`, { cause: error });
       }
       log.info({ resumed: saved !== null }, 'trading engine starting');
+      const live = broker.pollUpdates !== undefined || broker.reconcile !== undefined;
+      const venueProducer = live ? createEventProducer(deps.kafka) : undefined;
+      const onAbort = () => broker.close?.();
+      signal.addEventListener('abort', onAbort, { once: true });
+      // While a batch waits for a new session the loop does not go round: show it is alive.
+      const beating = live ? setInterval(() => broker.status?.().paused && health.recordBeat(), 1000) : undefined;
+      let following: Promise<void> = Promise.resolve();
+      try {
+        if (venueProducer) {
+          await venueProducer.connect();
+          if (broker.reconcile) {
+            const reconciled = await broker.reconcile(committed);
+            if (reconciled.differences.length > 0) log.warn({ differences: reconciled.differences }, 'the venue differs from the local state; adopting the venue');
+            await commitVenueStep(reconciled, venueProducer, 'reconciliation');
+          }
+          following = followVenue(signal, venueProducer);
+        }
+        await runStage(signal);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        if (beating) clearInterval(beating);
+        await following;
+        await venueProducer?.disconnect();
+      }
+    },
+  };
+
+  async function runStage(signal: AbortSignal): Promise<void> {
       await runStageLoop<Input>({
         kafka: deps.kafka,
         groupId: deps.groupId,
@@ -223,6 +329,5 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
         log,
         handleBatch,
       });
-    },
-  };
+  }
 }

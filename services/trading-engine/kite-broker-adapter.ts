@@ -1,0 +1,365 @@
+// The Kite broker behind the engine's broker port (zerodha namespace): orders over Kite's REST API
+// through the Kite order client (core/broker/kite-orders.ts, rate-limited, queues and never
+// drops), followed to their end by polling the order book, and the account reconciled at start.
+//
+// Effectively-once placement. Placing an order at Kite is not idempotent, and the engine may
+// process a validated signal twice (a crash after placing, before the batch committed). So:
+//   1. the order id (derived from the validated signal) gives Kite's `tag` (kiteTagFor);
+//   2. before placing, an intent is written to Redis with SET NX ({ns}:trading-engine:intent:<id>);
+//   3. a signal whose intent already exists was handled before: its tag is looked up in Kite's
+//      order book (placeOrder with `recovering`) and the order found there is followed instead
+//      of a new one being placed; only an order missing from the book is placed;
+//   4. an order already in the committed state is never placed again.
+// A TokenException means Kite refused the call before acting on it, so the call is repeated once
+// a new session is stored.
+//
+// Execution settings per strategy: `parameters.execution` of the strategy's row, e.g.
+// {"variety": "regular", "validity": "DAY", "marketProtection": -1}. The product and order type
+// come from the signal. market_protection goes on MARKET and SL-M orders, -1 (Kite's automatic
+// protection) unless the strategy sets a percentage.
+//
+// Token expiry: any call refused with a TokenException pauses the adapter: the call waits (the
+// batch with it, so later signals queue in Kafka and none is dropped), status() reports
+// `needsAuth` with the session that expired, and the session store is polled until a new session
+// is stored (`alpha-panda auth`, the API or the signal); then the call is made again.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Pool } from 'pg';
+import { KiteError } from '../../core/broker/kite-error';
+import { kiteOrderEvents, NO_PROGRESS, type KiteOrderContext, type KiteOrderProgress } from '../../core/broker/kite-order-events';
+import { createKiteOrderClient, kiteTagFor, type KiteOrder, type KiteOrderClient, type KiteOrderType, type KiteVariety } from '../../core/broker/kite-orders';
+import { loadValidSession } from '../../core/broker/session-store';
+import type { Config } from '../../core/config/load';
+import { namedEventId } from '../../core/domain/ids';
+import type { BrokerNamespace } from '../../core/domain/namespace';
+import { paise } from '../../core/domain/money';
+import { namespacedKey } from '../../core/redis/keys';
+import type { BrokerAdapter, BrokerStatus, BrokerStep, ExecutionReport, OrderRecord, OrderRequest, OrderStatus } from './broker';
+
+export const KITE_STATE_VERSION = 1;
+/** The strategy id under which positions adopted from Kite are booked. */
+export const RECONCILED_STRATEGY = 'reconciled';
+
+interface TrackedOrder {
+  context: KiteOrderContext;
+  kiteOrderId: string;
+  orderType: OrderRecord['orderType'];
+  quantity: number;
+  limitPrice: number | null;
+  triggerPrice: number | null;
+  correlationId: string;
+  submittedAt: string;
+  progress: KiteOrderProgress;
+}
+
+interface LocalPosition {
+  instrumentToken: number;
+  tradingsymbol: string;
+  product: string;
+  quantity: number;
+}
+
+export interface KiteAccountState {
+  version: typeof KITE_STATE_VERSION;
+  /** Platform order id -> the order at Kite, until it ended. */
+  open: Record<string, TrackedOrder>;
+  /** `token:product` -> net quantity from the fills this engine booked (and adopted). */
+  positions: Record<string, LocalPosition>;
+}
+
+export interface KiteBrokerDeps {
+  config: Config;
+  namespace: BrokerNamespace;
+  redis: Redis;
+  postgres: Pool;
+  log: Logger;
+  now?: () => Date;
+  /** How often the order book is read while orders are open (one read of Kite's 10/s). */
+  pollIntervalMs?: number;
+  /** How often the session store is read while Kite refuses the session. */
+  sessionPollMs?: number;
+  clientFor?: (accessToken: string) => KiteOrderClient;
+}
+
+interface Execution {
+  variety: KiteVariety;
+  validity: 'DAY' | 'IOC';
+  marketProtection: number;
+  exchange: string;
+}
+
+export const kiteIntentKey = (namespace: BrokerNamespace, orderId: string) => namespacedKey(namespace, 'trading-engine', 'intent', orderId);
+const INTENT_TTL_SECONDS = 7 * 86_400;
+const ZERO_CHARGES = { brokerage: 0, stt: 0, exchangeTransaction: 0, sebi: 0, stampDuty: 0, gst: 0, total: 0 };
+
+const positionKey = (token: number, product: string) => `${token}:${product}`;
+
+function statusOf(order: KiteOrder, progress: KiteOrderProgress): OrderStatus {
+  if (order.status === 'REJECTED') return 'REJECTED';
+  if (order.status === 'CANCELLED') return 'CANCELLED';
+  return progress.ended ? 'COMPLETE' : 'OPEN';
+}
+
+function recordOf(tracked: Omit<TrackedOrder, 'kiteOrderId' | 'progress'>, status: OrderStatus, progress: KiteOrderProgress, reason: string | null): OrderRecord {
+  const { context } = tracked;
+  return {
+    orderId: context.orderId,
+    strategyId: context.strategyId,
+    instrumentToken: context.instrumentToken,
+    tradingsymbol: context.tradingsymbol,
+    side: context.side,
+    product: context.product,
+    orderType: tracked.orderType,
+    quantity: tracked.quantity,
+    limitPrice: tracked.limitPrice,
+    triggerPrice: tracked.triggerPrice,
+    parentOrderId: context.parentOrderId ?? null,
+    correlationId: tracked.correlationId,
+    submittedAt: tracked.submittedAt,
+    status,
+    filledQuantity: progress.filledQuantity,
+    averagePrice: progress.filledQuantity > 0 ? Math.round(progress.filledTurnover / progress.filledQuantity) : null,
+    failureReason: reason,
+  };
+}
+
+function isKiteAccountState(value: unknown): value is KiteAccountState {
+  const state = value as Partial<KiteAccountState> | null;
+  return typeof state === 'object' && state !== null && state.version === KITE_STATE_VERSION && typeof state.open === 'object' && typeof state.positions === 'object';
+}
+
+export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<KiteAccountState> {
+  const { config, namespace, redis, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const clientFor = deps.clientFor ?? ((token: string) => createKiteOrderClient(config, token));
+  const sessionPollMs = deps.sessionPollMs ?? 2000;
+  let client: KiteOrderClient | null = null;
+  let token: string | null = null;
+  let refused: string | null = null;
+  let closed = false;
+  const status: BrokerStatus = { paused: false, needsAuth: false, differences: [] };
+
+  /** The client of the newest stored session Kite has not refused; waits for one. */
+  async function session(): Promise<KiteOrderClient> {
+    for (;;) {
+      if (closed) throw new Error('the Kite broker is stopping');
+      if (client) return client;
+      const stored = await loadValidSession(deps.postgres, config, now());
+      if (stored && stored.accessToken !== refused) {
+        client = clientFor(stored.accessToken);
+        token = stored.accessToken;
+        if (status.paused) log.info({ userId: stored.userId }, 'a new Zerodha session is stored; order placement resumes');
+        status.paused = false;
+        status.needsAuth = false;
+        delete status.detail;
+        return client;
+      }
+      if (!status.paused) {
+        status.paused = true;
+        status.needsAuth = true;
+        status.detail = refused
+          ? 'paused: Zerodha refused the session (TokenException: the access token expired at 06:00 IST or was revoked); orders wait until a new login (alpha-panda auth)'
+          : 'paused: no Zerodha session is stored; orders wait until a login (alpha-panda auth)';
+        log.warn(status.detail);
+      }
+      await sleep(sessionPollMs);
+    }
+  }
+
+  async function call<T>(work: (kite: KiteOrderClient) => Promise<T>): Promise<T> {
+    for (;;) {
+      const kite = await session();
+      try {
+        return await work(kite);
+      } catch (error) {
+        if (!(error instanceof KiteError) || error.kind !== 'token') throw error;
+        // Refused before Kite acted on it: safe to make again with the next session.
+        refused = token;
+        client = null;
+      }
+    }
+  }
+
+  async function execution(strategyId: string, instrumentToken: number): Promise<Execution> {
+    const { rows } = await deps.postgres.query<{ execution: Record<string, unknown> | null; exchange: string | null }>(
+      `select (select parameters->'execution' from strategy_configurations where namespace = $1 and id = $2) as execution,
+              (select exchange from instruments where instrument_token = $3 limit 1) as exchange`,
+      [namespace, strategyId, instrumentToken],
+    );
+    const settings = rows[0]?.execution ?? {};
+    const protection = typeof settings.marketProtection === 'number' ? settings.marketProtection : -1;
+    return {
+      variety: settings.variety === 'amo' ? 'amo' : 'regular',
+      validity: settings.validity === 'IOC' ? 'IOC' : 'DAY',
+      marketProtection: protection,
+      exchange: rows[0]?.exchange ?? 'NSE',
+    };
+  }
+
+  function rejected(request: OrderRequest, tracked: Omit<TrackedOrder, 'kiteOrderId' | 'progress'>, reason: string): ExecutionReport {
+    const { context } = tracked;
+    return {
+      type: 'order_rejected',
+      originId: request.orderId,
+      data: { orderId: context.orderId, strategyId: context.strategyId, instrumentToken: context.instrumentToken, tradingsymbol: context.tradingsymbol, side: context.side, product: context.product, quantity: tracked.quantity, reason, rejectedAt: request.submittedAt },
+      order: recordOf(tracked, 'REJECTED', NO_PROGRESS, reason),
+    };
+  }
+
+  function applyFill(positions: Record<string, LocalPosition>, fill: { instrumentToken: number; tradingsymbol: string; product: string; side: 'BUY' | 'SELL'; quantity: number }) {
+    const key = positionKey(fill.instrumentToken, fill.product);
+    const held = positions[key]?.quantity ?? 0;
+    positions[key] = { instrumentToken: fill.instrumentToken, tradingsymbol: fill.tradingsymbol, product: fill.product, quantity: held + (fill.side === 'BUY' ? fill.quantity : -fill.quantity) };
+  }
+
+  return {
+    kind: 'kite',
+    pollIntervalMs: deps.pollIntervalMs ?? 1000,
+
+    initialState: () => ({ version: KITE_STATE_VERSION, open: {}, positions: {} }),
+
+    restore(saved) {
+      if (!isKiteAccountState(saved)) throw new Error(`the Kite trading engine's saved state is not a version ${KITE_STATE_VERSION} Kite account`);
+      return saved;
+    },
+
+    async submit(state, request, context): Promise<BrokerStep<KiteAccountState>> {
+      const { validated, orderId } = request;
+      const { signal } = validated;
+      if (state.open[orderId]) return { state, reports: [] };
+      const tracked = {
+        context: { orderId, strategyId: signal.strategyId, instrumentToken: signal.instrumentToken, tradingsymbol: signal.tradingsymbol, side: signal.side, product: signal.product },
+        orderType: signal.orderType,
+        quantity: validated.approvedQuantity,
+        limitPrice: signal.orderType === 'LIMIT' || signal.orderType === 'SL' ? (signal.limitPrice ?? null) : null,
+        triggerPrice: signal.orderType === 'SL' || signal.orderType === 'SL-M' ? (signal.triggerPrice ?? null) : null,
+        correlationId: request.correlationId,
+        submittedAt: request.submittedAt,
+      };
+      // Only orders that reduce what is held go through while the kill switch is on.
+      const held = state.positions[positionKey(signal.instrumentToken, signal.product)]?.quantity ?? 0;
+      const reduces = signal.side === 'SELL' ? held >= tracked.quantity : -held >= tracked.quantity;
+      if (context.halted !== null && !reduces) return { state, reports: [rejected(request, tracked, context.halted)] };
+
+      const settings = await execution(signal.strategyId, signal.instrumentToken);
+      const tag = kiteTagFor(orderId);
+      // The intent: present means this order may already be at Kite (see the header).
+      const fresh = (await redis.set(kiteIntentKey(namespace, orderId), JSON.stringify({ tag, at: now().toISOString() }), 'EX', INTENT_TTL_SECONDS, 'NX')) === 'OK';
+      let kiteOrderId: string;
+      try {
+        const placed = await call((kite) =>
+          kite.placeOrder(
+            {
+              tag,
+              exchange: settings.exchange,
+              tradingsymbol: signal.tradingsymbol,
+              side: signal.side,
+              quantity: tracked.quantity,
+              product: signal.product,
+              orderType: signal.orderType as KiteOrderType,
+              ...(tracked.limitPrice !== null ? { limitPrice: paise(tracked.limitPrice) } : {}),
+              ...(tracked.triggerPrice !== null ? { triggerPrice: paise(tracked.triggerPrice) } : {}),
+              validity: settings.validity,
+              variety: settings.variety,
+              marketProtection: settings.marketProtection,
+            },
+            { recovering: !fresh },
+          ),
+        );
+        kiteOrderId = placed.orderId;
+        if (placed.alreadyPlaced) log.warn({ orderId, kiteOrderId, tag }, 'order found at Kite by its tag; not placing it again');
+      } catch (error) {
+        // Kite refused the order itself (bad input, margin, OMS): a rejection, not a failure.
+        if (error instanceof KiteError && (error.kind === 'input' || error.kind === 'order')) return { state, reports: [rejected(request, tracked, error.message)] };
+        throw error;
+      }
+      return { state: { ...state, open: { ...state.open, [orderId]: { ...tracked, kiteOrderId, progress: NO_PROGRESS } } }, reports: [] };
+    },
+
+    // Kite fills orders itself; ticks change nothing here.
+    onTick: (state) => ({ state, reports: [] }),
+    watches: () => false,
+
+    async pollUpdates(state) {
+      if (Object.keys(state.open).length === 0) return { state, reports: [] };
+      const book = new Map((await call((kite) => kite.getOrders())).map((order) => [order.orderId, order]));
+      const open = { ...state.open };
+      const positions = { ...state.positions };
+      const reports: ExecutionReport[] = [];
+      for (const [orderId, tracked] of Object.entries(state.open)) {
+        const order = book.get(tracked.kiteOrderId);
+        if (!order) continue;
+        const { progress, events } = kiteOrderEvents(tracked.context, tracked.progress, order);
+        if (events.length === 0 && progress === tracked.progress) continue;
+        const orderStatus = statusOf(order, progress);
+        const reason = orderStatus === 'REJECTED' || orderStatus === 'CANCELLED' ? (order.statusMessage ?? orderStatus.toLowerCase()) : null;
+        for (const event of events) {
+          if (event.type === 'order_filled') applyFill(positions, event.data);
+          reports.push({ ...event, originId: orderId, order: recordOf(tracked, orderStatus, progress, reason) } as ExecutionReport);
+        }
+        if (progress.ended) delete open[orderId];
+        else open[orderId] = { ...tracked, progress };
+      }
+      return { state: { ...state, open, positions }, reports };
+    },
+
+    async reconcile(state) {
+      const [positions, book] = await Promise.all([call((kite) => kite.getPositions()), call((kite) => kite.getOrders())]);
+      const differences: string[] = [];
+      const local = { ...state.positions };
+      const reports: ExecutionReport[] = [];
+      const dayStart = new Date(Math.floor((now().getTime() + 19_800_000) / 86_400_000) * 86_400_000 - 19_800_000);
+      const at = now().toISOString();
+      const seen = new Set<string>();
+      const adopt = (instrumentToken: number, tradingsymbol: string, product: string, held: number, atKite: number, price: number) => {
+        const difference = atKite - held;
+        const what = `${tradingsymbol} (${instrumentToken}) ${product}: ${atKite} at Zerodha, ${held} here`;
+        if (product !== 'MIS' && product !== 'CNC') return void differences.push(`${what}; product ${product} is not traded by the platform, left alone`);
+        if (price <= 0) return void differences.push(`${what}; no price to adopt it at, left alone`);
+        differences.push(`${what}; adopted`);
+        const originId = namedEventId(dayStart, `reconcile:${namespace}:${instrumentToken}:${product}:${held}:${atKite}`);
+        const orderId = `reconciled-${originId}`;
+        const side = difference > 0 ? 'BUY' : 'SELL';
+        const quantity = Math.abs(difference);
+        const identity = { orderId, strategyId: RECONCILED_STRATEGY, instrumentToken, tradingsymbol, side, product } as const;
+        applyFill(local, { instrumentToken, tradingsymbol, product, side, quantity });
+        const progress = { submitted: true, filledQuantity: quantity, filledTurnover: price * quantity, ended: true };
+        const tracked = { context: identity, orderType: 'MARKET' as const, quantity, limitPrice: null, triggerPrice: null, correlationId: originId, submittedAt: at };
+        reports.push({
+          type: 'order_filled',
+          originId,
+          data: { ...identity, fillId: `${orderId}-${quantity}`, quantity, price: paise(price), cumulativeQuantity: quantity, remainingQuantity: 0, charges: ZERO_CHARGES, filledAt: at },
+          order: recordOf(tracked, 'COMPLETE', progress, 'reconciled: position found at Zerodha that the platform did not book'),
+        } as ExecutionReport);
+      };
+      for (const position of positions.net) {
+        const key = positionKey(position.instrumentToken, position.product);
+        seen.add(key);
+        const held = local[key]?.quantity ?? 0;
+        if (position.quantity !== held) adopt(position.instrumentToken, position.tradingsymbol, position.product, held, position.quantity, position.averagePrice || position.lastPrice);
+      }
+      for (const [key, position] of Object.entries(state.positions)) {
+        if (!seen.has(key) && position.quantity !== 0) differences.push(`${position.tradingsymbol} (${position.instrumentToken}) ${position.product}: none at Zerodha, ${position.quantity} here; closed outside the platform`);
+      }
+      // Orders this engine follows that Kite's book does not know (the book is the day's).
+      for (const tracked of Object.values(state.open)) {
+        if (!book.some((order) => order.orderId === tracked.kiteOrderId)) differences.push(`order ${tracked.context.orderId} (Kite ${tracked.kiteOrderId}) is not in Zerodha's order book`);
+      }
+      const ours = new Set(Object.values(state.open).map((tracked) => tracked.kiteOrderId));
+      for (const order of book) {
+        if (['OPEN', 'TRIGGER PENDING', 'AMO REQ RECEIVED'].includes(order.status) && !ours.has(order.orderId)) {
+          differences.push(`open order ${order.orderId} at Zerodha (${order.tradingsymbol} ${order.side} ${order.quantity}) was not placed by this engine`);
+        }
+      }
+      status.differences = differences;
+      return { state: { ...state, positions: local }, reports, differences };
+    },
+
+    status: () => ({ ...status, differences: [...status.differences] }),
+
+    close() {
+      closed = true;
+    },
+  };
+}
