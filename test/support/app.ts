@@ -58,7 +58,9 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
         connection: temporal.nativeConnection,
         workflowBundle: await sharedWorkflowBundle(),
         resources,
-        createService: createServiceFactory(workerConfig, resources),
+        // The app's own topics and groups, never the user's: passed explicitly, not left to the
+        // factory's default, so an override of the environment cannot drop the prefix.
+        createService: createServiceFactory(workerConfig, resources, { topicPrefix, groupPrefix: topicPrefix }),
       });
       const entry = { running, done: running.run() };
       workers.push(entry);
