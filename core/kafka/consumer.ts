@@ -218,6 +218,9 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
           if (commits.get(key) === sent) commits.delete(key);
         });
       commits.set(key, sent);
+      // Awaited after all: a commit left in flight widens what a crash replays, and a replay
+      // across two input topics may interleave them differently (test/pipeline-crash.test.ts).
+      await sent;
       await heartbeat();
     };
 
