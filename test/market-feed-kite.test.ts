@@ -1,11 +1,9 @@
 // The live market feed end to end: kiteconnect's KiteTicker (in its worker threads) against the
 // fake Kite's websocket, the session from the encrypted store, the instruments from a synced
 // instrument master and the strategies in Postgres, ticks on a prefixed market.ticks in Kafka.
-import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authenticateWithRequestToken } from '../core/broker/auth';
 import { syncInstrumentMaster } from '../core/broker/kite-instruments';
 import type { Config } from '../core/config/load';
 import type { Envelope, Tick } from '../core/domain/events';
@@ -13,13 +11,11 @@ import { marketTicksTopic, topicSpecs } from '../core/domain/topics';
 import { createKafka } from '../core/kafka/client';
 import { bootstrapTopics } from '../core/kafka/topics';
 import { configureLogging } from '../core/logging';
-import { migrateDatabase } from '../core/postgres/migrate';
-import { createPool } from '../core/postgres/pool';
 import type { StreamingService } from '../core/service';
 import { DEFAULT_FAKE_INSTRUMENTS } from '../scripts/fake-kite/instruments';
-import { startFakeKite, type FakeKite } from '../scripts/fake-kite/server';
+import type { FakeKite } from '../scripts/fake-kite/server';
 import { createKiteMarketFeed } from '../services/market-feed/kite-feed';
-import { createTestDatabase, testConfig, type TestDatabase } from './support/stack';
+import { startKiteTestStack, type KiteTestStack } from './support/kite';
 import { waitFor } from './support/temporal';
 import { releasePrefix, testPrefix } from './support/topics';
 
@@ -31,7 +27,7 @@ const USDINR = 412675; // CDS
 const RELIANCE = 738561; // only in an inactive strategy
 
 const prefix = testPrefix();
-let database: TestDatabase;
+let stack: KiteTestStack;
 let fake: FakeKite;
 let config: Config;
 let pool: pg.Pool;
@@ -46,31 +42,19 @@ const t = (iso: string) => new Date(iso);
 const depth = (side: 'buy' | 'sell', base: string) =>
   [0, 1, 2, 3, 4].map((i) => ({ price: (Number(base) + (side === 'buy' ? -i : i) * 0.05).toFixed(2), quantity: 100 * (i + 1), orders: i + 1 }));
 
-async function login(): Promise<void> {
-  const result = await authenticateWithRequestToken({ config, pool, now: () => new Date() }, fake.issueRequestToken());
-  expect(result.ok).toBe(true);
-}
+const login = () => stack.login();
 
 const ticksOf = (token: number, since = 0) => received.slice(since).filter((e) => e.data.instrumentToken === token).map((e) => e.data);
 
 beforeAll(async () => {
   configureLogging({ level: 'silent', console: false });
-  database = await createTestDatabase();
-  fake = await startFakeKite({ port: 0, apiKey, apiSecret, tickerIntervalMs: 200 });
-  config = testConfig({
-    ZERODHA__ENABLED: 'true',
-    ZERODHA__API_KEY: apiKey,
-    ZERODHA__API_SECRET: apiSecret,
-    ZERODHA__API_ROOT: fake.url,
-    ZERODHA__LOGIN_ROOT: fake.loginUrl,
-    ZERODHA__TICKER_ROOT: fake.tickerUrl,
-    SECURITY__ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    DATABASE__POSTGRES_URL: database.url,
-    STRATEGIES__REFRESH_INTERVAL_MS: '300',
-    REDPANDA__TOPIC_PREFIX: prefix,
+  stack = await startKiteTestStack({
+    apiKey,
+    apiSecret,
+    fake: { tickerIntervalMs: 200 },
+    env: { STRATEGIES__REFRESH_INTERVAL_MS: '300', REDPANDA__TOPIC_PREFIX: prefix },
   });
-  await migrateDatabase(config.database.postgresUrl);
-  pool = createPool(config);
+  ({ fake, config, pool } = stack);
   kafka = createKafka(config);
   await bootstrapTopics(kafka, topicSpecs([], prefix));
   const reader = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 100 });
@@ -84,10 +68,8 @@ afterAll(async () => {
   controller?.abort();
   await running;
   await stopReader?.();
-  await pool?.end();
-  await fake?.close();
   await releasePrefix(kafka, prefix);
-  await database?.drop();
+  await stack?.close();
 });
 
 describe('Kite market feed against the fake Kite', () => {
