@@ -76,7 +76,7 @@ describe('kiteOrderEvents', () => {
     const { events, progress } = replay(updates);
     const fills = events.filter((e) => e.type === 'order_filled').map((e) => e.data);
     expect(fills).toMatchObject([
-      { fillId: `${context.orderId}-40`, quantity: 40, price: 150_000, cumulativeQuantity: 40, remainingQuantity: 60, filledAt: '2026-03-02T04:35:00.000Z' },
+      { fillId: `${context.orderId}-40`, quantity: 40, price: 150_000, cumulativeQuantity: 40, remainingQuantity: 60, brokerOrderId: '260302000000123', filledAt: '2026-03-02T04:35:00.000Z' },
       { fillId: `${context.orderId}-100`, quantity: 60, price: 149_950, cumulativeQuantity: 100, remainingQuantity: 0, filledAt: '2026-03-02T04:36:30.000Z' },
     ]);
     expect(fills[0]!.charges).toEqual(fillCharges('MIS', 'BUY', paise(0), paise(6_000_000)));

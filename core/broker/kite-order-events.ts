@@ -92,6 +92,7 @@ export function kiteOrderEvents(
         remainingQuantity: Math.max(0, order.quantity - order.filledQuantity),
         charges: fillCharges(context.product, context.side, paise(next.filledTurnover), turnover),
         filledAt: at,
+        brokerOrderId: order.orderId,
       },
     });
     next.filledQuantity = order.filledQuantity;

@@ -115,6 +115,8 @@ export const orderFilledData = z.object({
   remainingQuantity: z.number().int().min(0),
   charges,
   filledAt: timestamp,
+  /** The venue's own id of the order (Kite's order_id), for a live broker; paper fills have none. */
+  brokerOrderId: z.string().min(1).optional(),
 });
 
 /** Refused by the venue, or by the account's cash or margin, with the reason. */

@@ -39,12 +39,13 @@ const UPSERT_ORDERS = `
 const INSERT_FILLS = `
   insert into fills (
     namespace, fill_id, order_id, strategy_id, instrument_token, side, quantity, price_paise, charges_paise,
-    charges, event_id, filled_at)
+    charges, event_id, filled_at, broker_order_id)
   select $1, r.fill_id, r.order_id, r.strategy_id, r.instrument_token, r.side, r.quantity, r.price_paise,
-         r.charges_paise, r.charges, r.event_id, r.filled_at
+         r.charges_paise, r.charges, r.event_id, r.filled_at, r.broker_order_id
     from jsonb_to_recordset($2::jsonb) as r(
       fill_id text, order_id text, strategy_id text, instrument_token integer, side text, quantity integer,
-      price_paise bigint, charges_paise bigint, charges jsonb, event_id uuid, filled_at timestamptz)
+      price_paise bigint, charges_paise bigint, charges jsonb, event_id uuid, filled_at timestamptz,
+      broker_order_id text)
   on conflict do nothing`;
 
 /** Upserts the latest record of each order (one per order id). */
@@ -85,6 +86,7 @@ export async function insertFills(db: Queryable, namespace: BrokerNamespace, fil
     charges: fill.charges,
     event_id: eventId,
     filled_at: fill.filledAt,
+    broker_order_id: fill.brokerOrderId ?? null,
   }));
   if (rows.length > 0) await db.query(INSERT_FILLS, [namespace, JSON.stringify(rows)]);
 }
