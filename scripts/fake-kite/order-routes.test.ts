@@ -55,4 +55,19 @@ describe('fake Kite order routes', () => {
     const badVariety = await fetch(`${fake.url}/orders/normal`, { method: 'POST', headers, body: 'exchange=NSE' });
     expect(await badVariety.json()).toMatchObject({ error_type: 'InputException', message: 'Invalid `variety`.' });
   });
+
+  it('answers 429 over 10 order requests a second, and counts those answers for the controls', async () => {
+    const place = () =>
+      fetch(`${fake.url}/orders/regular`, {
+        method: 'POST',
+        headers,
+        body: new URLSearchParams({ exchange: 'NSE', tradingsymbol: 'INFY', transaction_type: 'BUY', quantity: '1', product: 'MIS', order_type: 'LIMIT', price: '1400' }),
+      });
+    const before = (await (await fetch(`${fake.url}/_fake/orders/requests`)).json()) as { admitted: number; rate_limited: number };
+    const statuses = (await Promise.all(Array.from({ length: 12 }, place))).map((response) => response.status);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(2);
+    const after = (await (await fetch(`${fake.url}/_fake/orders/requests`)).json()) as { admitted: number; rate_limited: number };
+    expect(after.rate_limited - before.rate_limited).toBe(statuses.filter((status) => status === 429).length);
+    expect(after.admitted - before.admitted).toBe(statuses.filter((status) => status === 200).length);
+  });
 });

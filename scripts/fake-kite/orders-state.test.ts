@@ -112,6 +112,8 @@ describe('FakeKiteOrders', () => {
     expect(orders.admitOrderRequest()).toBe(false);
     clock.monotonic = 1000;
     expect(orders.admitOrderRequest()).toBe(true);
+    // Counted for tests that must prove no request went over the limit.
+    expect(orders.orderRequestCounts()).toEqual({ admitted: 11, rateLimited: 2 });
   });
 
   it('opens positions outside the platform: a web order today, or carried overnight', () => {

@@ -120,6 +120,7 @@ export class FakeKiteOrders {
   private readonly listeners = new Set<OrderUpdateListener>();
   private readonly rejections: string[] = [];
   private readonly admitted: number[] = [];
+  private readonly orderRequests = { admitted: 0, rateLimited: 0 };
   private readonly monotonicNow: () => number;
   private sequence = 0;
 
@@ -135,9 +136,18 @@ export class FakeKiteOrders {
   admitOrderRequest(): boolean {
     const now = this.monotonicNow();
     while (this.admitted.length > 0 && this.admitted[0]! <= now - 1000) this.admitted.shift();
-    if (this.admitted.length >= ORDER_RATE_LIMIT_PER_SECOND) return false;
+    if (this.admitted.length >= ORDER_RATE_LIMIT_PER_SECOND) {
+      this.orderRequests.rateLimited += 1;
+      return false;
+    }
     this.admitted.push(now);
+    this.orderRequests.admitted += 1;
     return true;
+  }
+
+  /** Order requests (place, modify, cancel) so far: admitted, and answered 429 over the limit. */
+  orderRequestCounts(): { admitted: number; rateLimited: number } {
+    return { ...this.orderRequests };
   }
 
   /** Sets an instrument's last price (registering it if new) and lets resting orders react. */

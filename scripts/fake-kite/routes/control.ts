@@ -22,6 +22,12 @@ function instrumentOf(value: string): number | string {
 }
 
 function registerOrderControls(app: FastifyInstance, orders: FakeKiteOrders): void {
+  // {"admitted": 12, "rate_limited": 0}: how many order requests were answered 429.
+  app.get(`${CONTROL_PREFIX}/orders/requests`, async () => {
+    const counts = orders.orderRequestCounts();
+    return { admitted: counts.admitted, rate_limited: counts.rateLimited };
+  });
+
   // Body: {"price_paise": 150025}. Resting orders on the instrument react to the new price.
   app.put(`${CONTROL_PREFIX}/prices/:instrument`, async (request, reply) => {
     const { instrument } = request.params as { instrument: string };
