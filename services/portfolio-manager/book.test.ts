@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEvent, type Envelope, type OrderFilled } from '../../core/domain/events';
 import { NO_CHARGES } from '../../core/domain/trading/charges';
-import { applyFill, createPortfolio, markToMarket } from '../../core/domain/trading/portfolio';
+import { applyFill, createPortfolio, markToMarket, RECONCILED_STRATEGY } from '../../core/domain/trading/portfolio';
 import { makeTick, RELIANCE } from '../../core/domain/trading/testing';
 import { applyBatch, currentView, type BookInput, type Books, type BookSettings } from './book';
 
@@ -68,6 +68,15 @@ describe('portfolio books', () => {
     expect(books.get('momentum-1')!.portfolio).toEqual(expected);
     expect(books.get('momentum-1')!.updatedAt).toBe(at(4));
     expect([...touched]).toEqual(['momentum-1']);
+  });
+
+  it('books a position adopted from the broker apart, in a book that starts with no cash', () => {
+    const { books } = run(new Map(), [fill(1, 'BUY', 7, 250_000, RECONCILED_STRATEGY), fill(2, 'BUY', 5, 250_000), tick(3, 251_000)]);
+    const adopted = currentView(books.get(RECONCILED_STRATEGY)!);
+    // Paid for outside the platform: its value is the P&L since adoption, 7 x ₹10 here.
+    expect(adopted).toMatchObject({ cash: -7 * 250_000 - 20, unrealizedPnl: 7_000, positions: [{ quantity: 7, averagePrice: 250_000 }] });
+    expect(adopted.cash + 7 * 251_000).toBe(7_000 - 20);
+    expect(currentView(books.get('momentum-1')!)).toMatchObject({ cash: settings.startingCash - 5 * 250_000 - 20, positions: [{ quantity: 5 }] });
   });
 
   it('leaves strategies that hold nothing of a ticking instrument untouched', () => {

@@ -13,7 +13,7 @@
 // booked, which still holds once that dedup mark has expired.
 import type { Envelope, PnlSnapshot } from '../../core/domain/events';
 import { derivedEventId } from '../../core/domain/ids';
-import { applyChargesAdjustment, applyFill, createPortfolio, markToMarket, snapshot, type PortfolioState } from '../../core/domain/trading/portfolio';
+import { applyChargesAdjustment, applyFill, createPortfolio, markToMarket, snapshot, startingCashOf, type PortfolioState } from '../../core/domain/trading/portfolio';
 
 export interface StrategyBook {
   strategyId: string;
@@ -106,7 +106,7 @@ export function applyBatch(
     applyMarks();
     const newBook = (strategyId: string): StrategyBook => ({
       strategyId,
-      portfolio: createPortfolio(settings.startingCash),
+      portfolio: createPortfolio(startingCashOf(strategyId, settings.startingCash)),
       updatedAt: at,
       lastSnapshotAt: at,
       lastSnapshotEventId: null,

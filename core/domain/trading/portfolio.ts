@@ -16,6 +16,20 @@
 import type { OrderFilled, PnlSnapshot, Tick } from '../events';
 import { MoneyError } from '../money';
 
+/**
+ * The book of the positions a live engine adopted from the broker at reconciliation (opened in
+ * Kite's web app, say): no strategy signalled them, so they are booked apart from every
+ * strategy's, under this strategy id.
+ */
+export const RECONCILED_STRATEGY = 'reconciled';
+
+/**
+ * Cash a strategy's book starts with. The reconciled book starts with none: an adopted position
+ * was paid for outside the platform, so the book's value (cash + positions at market) is the P&L
+ * since adoption, not a share of the strategies' capital.
+ */
+export const startingCashOf = (strategyId: string, startingCash: number): number => (strategyId === RECONCILED_STRATEGY ? 0 : startingCash);
+
 export interface PositionState {
   instrumentToken: number;
   /** Signed: positive long, negative short. */
