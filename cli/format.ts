@@ -27,10 +27,21 @@ export function formatServices(services: readonly ServiceReport[]): string {
   if (services.length === 0) return '  (no services started)';
   return services
     .map((service) => {
-      const progress = service.progress as { processed?: number; deadLettered?: number; lastEventAt?: string | null } | null;
+      const progress = service.progress as {
+        processed?: number;
+        deadLettered?: number;
+        detail?: string;
+        /** A live trading engine's venue (TradingEngineHealth.broker). */
+        broker?: { differences?: string[] };
+      } | null;
       const counts = progress ? ` processed=${progress.processed ?? 0} dlq=${progress.deadLettered ?? 0}` : '';
       const error = service.lastError ? ` last error: ${service.lastError}` : '';
-      return `  ${service.service.padEnd(18)} ${service.state.padEnd(10)} restarts=${service.restarts}${counts}${error}`;
+      const lines = [`  ${service.service.padEnd(18)} ${service.state.padEnd(10)} restarts=${service.restarts}${counts}${error}`];
+      if (progress?.detail) lines.push(`    ${progress.detail}`);
+      // What reconciliation found at the broker that the platform did not know: an operator must see it.
+      const differences = progress?.broker?.differences ?? [];
+      if (differences.length > 0) lines.push(`    differs from the broker at start (the broker's side adopted):`, ...differences.map((difference) => `      - ${difference}`));
+      return lines.join('\n');
     })
     .join('\n');
 }
