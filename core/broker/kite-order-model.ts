@@ -21,6 +21,9 @@ export function kiteTagFor(orderId: string): string {
   return TAG_PREFIX + value.toString(36).toUpperCase().padStart(KITE_TAG_MAX_LENGTH - TAG_PREFIX.length, '0');
 }
 
+/** Whether a tag has the form kiteTagFor gives: the order was placed by the platform. */
+export const isPlatformTag = (tag: string | null): boolean => tag !== null && new RegExp(`^${TAG_PREFIX}[0-9A-Z]{${KITE_TAG_MAX_LENGTH - TAG_PREFIX.length}}$`).test(tag);
+
 export const isValidKiteTag = (tag: string) => /^[A-Za-z0-9]{1,20}$/.test(tag);
 
 /**

@@ -18,6 +18,11 @@
 // come from the signal. market_protection goes on MARKET and SL-M orders, -1 (Kite's automatic
 // protection) unless the strategy sets a percentage.
 //
+// Reconciliation at start counts the fills Kite holds that this engine is still to book: the unseen
+// fills of the orders it follows, and every fill of an order it placed but never committed (its
+// tag has the platform's form, kiteTagFor); the signal of such an order is processed again and
+// follows the order. `settled` remembers the orders followed to their end, whose fills are booked.
+//
 // Token expiry: any call refused with a TokenException pauses the adapter: the call waits (the
 // batch with it, so later signals queue in Kafka and none is dropped), status() reports
 // `needsAuth` with the session that expired, and the session store is polled until a new session
@@ -28,18 +33,19 @@ import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { KiteError } from '../../core/broker/kite-error';
 import { kiteOrderEvents, NO_PROGRESS, type KiteOrderContext, type KiteOrderProgress } from '../../core/broker/kite-order-events';
+import { isPlatformTag } from '../../core/broker/kite-order-model';
 import { createKiteOrderClient, kiteTagFor, type KiteOrder, type KiteOrderClient, type KiteOrderType, type KiteVariety } from '../../core/broker/kite-orders';
 import { loadValidSession } from '../../core/broker/session-store';
 import type { Config } from '../../core/config/load';
 import { namedEventId } from '../../core/domain/ids';
 import type { BrokerNamespace } from '../../core/domain/namespace';
 import { paise } from '../../core/domain/money';
+import { RECONCILED_STRATEGY } from '../../core/domain/trading/portfolio';
 import { namespacedKey } from '../../core/redis/keys';
 import type { BrokerAdapter, BrokerStatus, BrokerStep, ExecutionReport, OrderRecord, OrderRequest, OrderStatus } from './broker';
 
 export const KITE_STATE_VERSION = 1;
-/** The strategy id under which positions adopted from Kite are booked. */
-export const RECONCILED_STRATEGY = 'reconciled';
+export { RECONCILED_STRATEGY } from '../../core/domain/trading/portfolio';
 
 interface TrackedOrder {
   context: KiteOrderContext;
@@ -66,6 +72,12 @@ export interface KiteAccountState {
   open: Record<string, TrackedOrder>;
   /** `token:product` -> net quantity from the fills this engine booked (and adopted). */
   positions: Record<string, LocalPosition>;
+  /**
+   * Kite order ids of the orders this engine followed to their end, while they are in Kite's
+   * (daily) order book: their fills are in `positions`. Pruned at reconciliation. Absent in state
+   * saved before it existed.
+   */
+  settled?: string[];
 }
 
 export interface KiteBrokerDeps {
@@ -286,6 +298,7 @@ export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<Kit
       const book = new Map((await call((kite) => kite.getOrders())).map((order) => [order.orderId, order]));
       const open = { ...state.open };
       const positions = { ...state.positions };
+      const settled = [...(state.settled ?? [])];
       const reports: ExecutionReport[] = [];
       for (const [orderId, tracked] of Object.entries(state.open)) {
         const order = book.get(tracked.kiteOrderId);
@@ -298,10 +311,12 @@ export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<Kit
           if (event.type === 'order_filled') applyFill(positions, event.data);
           reports.push({ ...event, originId: orderId, order: recordOf(tracked, orderStatus, progress, reason) } as ExecutionReport);
         }
-        if (progress.ended) delete open[orderId];
-        else open[orderId] = { ...tracked, progress };
+        if (progress.ended) {
+          delete open[orderId];
+          settled.push(tracked.kiteOrderId);
+        } else open[orderId] = { ...tracked, progress };
       }
-      return { state: { ...state, open, positions }, reports };
+      return { state: { ...state, open, positions, settled }, reports };
     },
 
     async reconcile(state) {
@@ -333,27 +348,45 @@ export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<Kit
           order: recordOf(tracked, 'COMPLETE', progress, 'reconciled: position found at Zerodha that the platform did not book'),
         } as ExecutionReport);
       };
+      // Fills at Kite that this engine is still to book, per position: of the orders it follows,
+      // what it has not seen yet; of an order it placed but did not commit (killed between the
+      // placement and the commit), all of it, since the signal is processed again and follows the
+      // order it finds by its tag. Adopting those would book them twice.
+      const tracked = new Map(Object.values(state.open).map((order) => [order.kiteOrderId, order]));
+      const settled = new Set(state.settled ?? []);
+      const coming = new Map<string, number>();
+      for (const order of book) {
+        if (!isPlatformTag(order.tag) || settled.has(order.orderId)) continue;
+        const followed = tracked.get(order.orderId);
+        if (!followed) differences.push(`order ${order.orderId} at Zerodha (${order.tradingsymbol} ${order.side} ${order.quantity}, tag ${order.tag}) was placed before a restart and not recorded; followed once its signal is processed again`);
+        const unseen = order.filledQuantity - (followed?.progress.filledQuantity ?? 0);
+        if (unseen <= 0) continue;
+        const key = positionKey(order.instrumentToken, order.product);
+        coming.set(key, (coming.get(key) ?? 0) + (order.side === 'BUY' ? unseen : -unseen));
+      }
       for (const position of positions.net) {
         const key = positionKey(position.instrumentToken, position.product);
         seen.add(key);
         const held = local[key]?.quantity ?? 0;
-        if (position.quantity !== held) adopt(position.instrumentToken, position.tradingsymbol, position.product, held, position.quantity, position.averagePrice || position.lastPrice);
+        const expected = held + (coming.get(key) ?? 0);
+        if (position.quantity !== expected) adopt(position.instrumentToken, position.tradingsymbol, position.product, expected, position.quantity, position.averagePrice || position.lastPrice);
       }
       for (const [key, position] of Object.entries(state.positions)) {
         if (!seen.has(key) && position.quantity !== 0) differences.push(`${position.tradingsymbol} (${position.instrumentToken}) ${position.product}: none at Zerodha, ${position.quantity} here; closed outside the platform`);
       }
       // Orders this engine follows that Kite's book does not know (the book is the day's).
-      for (const tracked of Object.values(state.open)) {
-        if (!book.some((order) => order.orderId === tracked.kiteOrderId)) differences.push(`order ${tracked.context.orderId} (Kite ${tracked.kiteOrderId}) is not in Zerodha's order book`);
+      for (const followed of Object.values(state.open)) {
+        if (!book.some((order) => order.orderId === followed.kiteOrderId)) differences.push(`order ${followed.context.orderId} (Kite ${followed.kiteOrderId}) is not in Zerodha's order book`);
       }
-      const ours = new Set(Object.values(state.open).map((tracked) => tracked.kiteOrderId));
       for (const order of book) {
-        if (['OPEN', 'TRIGGER PENDING', 'AMO REQ RECEIVED'].includes(order.status) && !ours.has(order.orderId)) {
+        if (['OPEN', 'TRIGGER PENDING', 'AMO REQ RECEIVED'].includes(order.status) && !tracked.has(order.orderId) && !isPlatformTag(order.tag)) {
           differences.push(`open order ${order.orderId} at Zerodha (${order.tradingsymbol} ${order.side} ${order.quantity}) was not placed by this engine`);
         }
       }
+      // The book is the day's: an order settled on an earlier day is not in it any more.
+      const stillSettled = book.filter((order) => settled.has(order.orderId)).map((order) => order.orderId);
       status.differences = differences;
-      return { state: { ...state, positions: local }, reports, differences };
+      return { state: { ...state, positions: local, settled: stillSettled }, reports, differences };
     },
 
     status: () => ({ ...status, differences: [...status.differences] }),
