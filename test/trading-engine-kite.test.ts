@@ -1,190 +1,191 @@
-// The zerodha trading engine with the Kite adapter against the fake Kite through the real
-// kiteconnect client, with real Kafka (prefixed topics), Postgres and Redis: validated signals
+// The zerodha namespace end to end with the Kite adapter against the fake Kite through the real
+// kiteconnect client, composed by the production service factory (trading engine, portfolio
+// manager, risk manager) on real Kafka (prefixed topics), Postgres and Redis: validated signals
 // become orders at Kite (tag, variety, product, market protection), their completion becomes a
-// fill with Kite's price and the charges, a rejection carries Kite's reason, a position opened
-// behind the platform's back is adopted at start, and an expired session pauses the engine until
-// a new one is stored.
-import { randomBytes } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
-import type pg from 'pg';
+// fill with Kite's order id and the charges, booked in the portfolio; a rejection carries Kite's
+// reason; more orders than Kite's 10/s queue without a 429; a position opened behind the
+// platform's back is adopted at start, shown as a difference and booked apart; an expired session
+// pauses the engine until a new one is stored.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authenticateWithRequestToken } from '../core/broker/auth';
 import { kiteTagFor } from '../core/broker/kite-order-model';
-import type { Config } from '../core/config/load';
 import { createEvent, type Envelope } from '../core/domain/events';
-import { marketTicksTopic, namespaceTopics, strategyInstrumentKey, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
-import { orderCharges } from '../core/domain/trading/charges';
-import { makeSignal, makeValidated } from '../core/domain/trading/testing';
-import { createKafka } from '../core/kafka/client';
-import { createEventProducer, type EventProducer } from '../core/kafka/producer';
-import { bootstrapTopics } from '../core/kafka/topics';
-import { configureLogging, getLogger } from '../core/logging';
-import { migrateDatabase } from '../core/postgres/migrate';
-import { createPool } from '../core/postgres/pool';
 import { paise } from '../core/domain/money';
-import { startFakeKite, type FakeKite } from '../scripts/fake-kite/server';
-import { createKiteBrokerAdapter, RECONCILED_STRATEGY } from '../services/trading-engine/kite-broker-adapter';
-import { createTradingEngineService, orderIdFor, type TradingEngineHealth } from '../services/trading-engine/service';
-import { claimRedisDatabase, createTestDatabase, testConfig, type TestDatabase } from './support/stack';
+import type { NamespaceService } from '../core/domain/namespace';
+import { orderCharges } from '../core/domain/trading/charges';
+import { RECONCILED_STRATEGY } from '../core/domain/trading/portfolio';
+import { makeSignal, makeValidated } from '../core/domain/trading/testing';
+import { configureLogging, getLogger } from '../core/logging';
+import { Resources } from '../core/resources';
+import type { StreamingService } from '../core/service';
+import { formatServices } from '../cli/format';
+import { currentView } from '../services/portfolio-manager/book';
+import { loadBooks } from '../services/portfolio-manager/store';
+import { riskStateKey } from '../services/risk-manager/store';
+import { createKiteBrokerAdapter } from '../services/trading-engine/kite-broker-adapter';
+import { orderIdFor, type TradingEngineHealth } from '../services/trading-engine/service';
+import { createServiceFactory } from '../workers/services';
+import { openZerodhaTopics, startKiteTestStack, type KiteTestStack, type ZerodhaTopics } from './support/kite';
 import { waitFor } from './support/temporal';
-import { releasePrefix, testPrefix } from './support/topics';
+import { testPrefix } from './support/topics';
 
-const apiKey = 'enginekey01';
-const apiSecret = 'enginesecret0123456789';
 const INFY = 408065;
-const prefix = testPrefix();
-let database: TestDatabase;
-let redisDb: { url: string; release(): Promise<void> };
+const PRICE = 150_025;
+let stack: KiteTestStack;
+let bus: ZerodhaTopics;
 let redis: Redis;
-let fake: FakeKite;
-let config: Config;
-let pool: pg.Pool;
-let kafka: Kafka;
-let producer: EventProducer;
-let topics: NamespaceTopics;
-const seen = new Map<string, Envelope[]>();
-let stopReader: () => Promise<void>;
-let engine: ReturnType<typeof createTradingEngineService>;
+let resources: Resources;
+const services = new Map<NamespaceService, StreamingService>();
 const controller = new AbortController();
-let running: Promise<void>;
+const running: Promise<void>[] = [];
 
-const login = async () => expect((await authenticateWithRequestToken({ config, pool, now: () => new Date() }, fake.issueRequestToken())).ok).toBe(true);
-const events = (topic: string) => seen.get(topic) ?? [];
+const engine = () => services.get('trading-engine')!;
+const fillsOf = (orderId: string) => bus.events(bus.topics.ordersFilled).filter((e) => (e.data as { orderId: string }).orderId === orderId) as Envelope<'order_filled'>[];
+const atKite = (orderId: string) => stack.fake.orders.listOrders().filter((order) => order.tag === kiteTagFor(orderId));
+const book = async (strategyId: string) => {
+  const found = (await loadBooks(redis, 'zerodha')).get(strategyId);
+  return found && currentView(found);
+};
 
-async function sendSignal(overrides: Parameters<typeof makeSignal>[0]): Promise<Envelope<'signal_validated'>> {
-  const validated = makeValidated(makeSignal({ instrumentToken: INFY, tradingsymbol: 'INFY', product: 'MIS', orderType: 'MARKET', quantity: 5, referencePrice: paise(150_000), ...overrides }));
-  const envelope = createEvent({ type: 'signal_validated', source: 'risk-manager', namespace: 'zerodha', data: validated });
-  await producer.sendBatch([{ topic: topics.signalsValidated, key: strategyInstrumentKey(validated.signal.strategyId, INFY), envelope }]);
-  return envelope;
+async function sendSignal(quantity = 5): Promise<string> {
+  const validated = makeValidated(makeSignal({ strategyId: 'live-1', instrumentToken: INFY, tradingsymbol: 'INFY', product: 'MIS', orderType: 'MARKET', quantity, referencePrice: paise(150_000) }));
+  return orderIdFor((await bus.sendValidated(validated)).id);
 }
 
 beforeAll(async () => {
   configureLogging({ level: 'silent', console: false });
-  database = await createTestDatabase();
-  redisDb = await claimRedisDatabase();
-  redis = new Redis(redisDb.url);
-  fake = await startFakeKite({ port: 0, apiKey, apiSecret });
-  config = testConfig({
-    ZERODHA__ENABLED: 'true',
-    ZERODHA__API_KEY: apiKey,
-    ZERODHA__API_SECRET: apiSecret,
-    ZERODHA__API_ROOT: fake.url,
-    ZERODHA__LOGIN_ROOT: fake.loginUrl,
-    ZERODHA__TICKER_ROOT: fake.tickerUrl,
-    SECURITY__ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    DATABASE__POSTGRES_URL: database.url,
-    REDIS__URL: redisDb.url,
-  });
-  await migrateDatabase(config.database.postgresUrl);
-  pool = createPool(config);
-  await pool.query(
+  const prefix = testPrefix();
+  stack = await startKiteTestStack({ apiKey: 'enginekey01', apiSecret: 'enginesecret0123456789', redis: true });
+  redis = new Redis(stack.redisUrl!);
+  await stack.pool.query(
     `insert into strategy_configurations (namespace, id, name, strategy_type, instruments, parameters, risk_limits, is_active)
      values ('zerodha', 'live-1', 'live-1', 'momentum', $1, $2, '{}', true)`,
     [[INFY], { execution: { variety: 'regular', validity: 'DAY', marketProtection: 3 } }],
   );
-  kafka = createKafka(config);
-  await bootstrapTopics(kafka, topicSpecs(['zerodha'], prefix));
-  topics = namespaceTopics('zerodha', prefix);
-  producer = createEventProducer(kafka);
-  await producer.connect();
-  const reader = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 100 });
-  await reader.connect();
-  for (const topic of [topics.ordersSubmitted, topics.ordersFilled, topics.ordersRejected, topics.ordersCancelled]) await reader.subscribe({ topic, fromBeginning: true });
-  await reader.run({
-    eachMessage: async ({ topic, message }) => void seen.set(topic, [...events(topic), JSON.parse(message.value!.toString()) as Envelope]),
-  });
-  stopReader = () => reader.disconnect();
-
-  await login();
-  fake.setPrice('INFY', 150_025);
+  bus = await openZerodhaTopics(stack.config, prefix);
+  await stack.login();
+  stack.fake.setPrice('INFY', PRICE);
   // Bought in Kite's web app before the engine starts: reconciliation must adopt it.
-  fake.openPosition({ instrument: 'INFY', quantity: 7, averagePrice: 149_900, product: 'CNC' });
-  const broker = createKiteBrokerAdapter({ config, namespace: 'zerodha', redis, postgres: pool, log: getLogger('trading'), pollIntervalMs: 200, sessionPollMs: 200 });
-  engine = createTradingEngineService({
-    config,
-    namespace: 'zerodha',
-    kafka,
-    redis,
-    postgres: pool,
-    topics,
-    ticksTopic: marketTicksTopic(prefix),
-    groupId: `${prefix}engine`,
-    fromBeginning: true,
-    broker,
-  });
-  running = engine.start(controller.signal);
+  stack.fake.openPosition({ instrument: 'INFY', quantity: 7, averagePrice: 149_900, product: 'CNC' });
+  resources = new Resources(stack.config);
+  const factory = createServiceFactory(stack.config, resources, { topicPrefix: prefix, groupPrefix: prefix, fromBeginning: true });
+  for (const name of ['portfolio-manager', 'risk-manager', 'trading-engine'] as const) {
+    const service = factory('zerodha', name);
+    services.set(name, service);
+    running.push(service.start(controller.signal));
+  }
 }, 60_000);
 
 afterAll(async () => {
   controller.abort();
-  await running?.catch(() => undefined);
-  await stopReader?.();
-  await producer?.disconnect();
-  await fake?.close();
-  await releasePrefix(kafka, prefix);
-  await pool?.end();
+  await Promise.allSettled(running);
+  await resources?.close();
+  await bus?.close();
   redis?.disconnect();
-  await redisDb?.release();
-  await database?.drop();
+  await stack?.close();
 });
 
 describe('zerodha trading engine with the Kite adapter', () => {
-  it('adopts at start a position opened at Zerodha behind the platform, and shows the difference', async () => {
+  it('adopts at start a position opened at Zerodha behind the platform, shows the difference, and books it apart', async () => {
     const fills = await waitFor(async () => {
-      const list = events(topics.ordersFilled).filter((e) => (e.data as { strategyId: string }).strategyId === RECONCILED_STRATEGY);
+      const list = bus.events(bus.topics.ordersFilled).filter((e) => (e.data as { strategyId: string }).strategyId === RECONCILED_STRATEGY);
       return list.length > 0 && list;
     }, 'the reconciling fill', 30_000);
+    expect(fills).toHaveLength(1);
     expect(fills[0]!.data).toMatchObject({ instrumentToken: INFY, side: 'BUY', quantity: 7, price: 149_900, product: 'CNC' });
-    expect((fills[0]!.data as { orderId: string }).orderId).toMatch(/^reconciled-/);
-    const health = engine.health() as TradingEngineHealth;
+    expect((fills[0]!.data as { orderId: string; brokerOrderId?: string }).orderId).toMatch(/^reconciled-/);
+    // No order at Kite produced it.
+    expect((fills[0]!.data as { brokerOrderId?: string }).brokerOrderId).toBeUndefined();
+
+    // Where an operator looks: the engine's health (the heartbeat the API serves) and `alpha-panda status`.
+    const health = engine().health() as TradingEngineHealth;
     expect(health.broker?.differences.join('\n')).toMatch(/INFY \(408065\) CNC: 7 at Zerodha, 0 here; adopted/);
+    const text = formatServices([{ service: 'trading-engine', namespace: 'zerodha', state: 'running', restarts: 0, lastError: null, runningSince: null, workflowId: 'w', progress: health, lastHeartbeatAt: null }]);
+    expect(text).toMatch(/differs from the broker at start[^\n]*\n\s+- INFY \(408065\) CNC: 7 at Zerodha, 0 here; adopted/);
+
+    // The portfolio books it in the reconciled book, which starts with no cash, not in a strategy's.
+    const adopted = await waitFor(async () => (await book(RECONCILED_STRATEGY)) ?? false, 'the reconciled book', 30_000);
+    expect(adopted).toMatchObject({ cash: -7 * 149_900, chargesPaid: 0, positions: [{ instrumentToken: INFY, quantity: 7, averagePrice: 149_900 }] });
+    expect(await book('live-1')).toBeUndefined();
+    // Risk counts the position under the reconciled book, apart from every strategy's limits.
+    const risk = await waitFor(async () => {
+      const state = JSON.parse((await redis.get(riskStateKey('zerodha'))) ?? 'null') as { strategies: Record<string, { positions: Record<string, number> }> } | null;
+      return state?.strategies[RECONCILED_STRATEGY] ? state : false;
+    }, 'the risk state of the reconciled position', 30_000);
+    expect(risk.strategies[RECONCILED_STRATEGY]!.positions[String(INFY)]).toBe(7);
+    expect(risk.strategies['live-1']).toBeUndefined();
   });
 
-  it('places a validated signal at Kite once and books its completion as a fill with the charges', async () => {
-    const signal = await sendSignal({ strategyId: 'live-1' });
-    const orderId = orderIdFor(signal.id);
-    const tag = kiteTagFor(orderId);
-    const fill = await waitFor(async () => events(topics.ordersFilled).find((e) => (e.data as { orderId: string }).orderId === orderId) ?? false, 'the fill', 30_000);
-    const atKite = fake.orders.listOrders().filter((order) => order.tag === tag);
-    expect(atKite).toHaveLength(1);
-    expect(fake.orders.orderJson(atKite[0]!)).toMatchObject({ tag, variety: 'regular', product: 'MIS', order_type: 'MARKET', market_protection: 3, status: 'COMPLETE' });
-    expect(fill.data).toMatchObject({ quantity: 5, price: 150_025, remainingQuantity: 0, charges: orderCharges('MIS', 'BUY', paise(150_025), 5) });
-    expect(events(topics.ordersSubmitted).some((e) => (e.data as { orderId: string }).orderId === orderId)).toBe(true);
-    const { rows } = await pool.query(`select status, filled_quantity, average_price_paise::int as avg from orders where namespace = 'zerodha' and order_id = $1`, [orderId]);
-    expect(rows).toEqual([{ status: 'COMPLETE', filled_quantity: 5, avg: 150_025 }]);
+  it("ends a signal as an order at Kite and its completion as a fill with Kite's order id and the charges, booked in the portfolio", async () => {
+    const orderId = await sendSignal(5);
+    const [fill] = await waitFor(async () => fillsOf(orderId).length > 0 && fillsOf(orderId), 'the fill', 30_000);
+    const orders = atKite(orderId);
+    expect(orders).toHaveLength(1);
+    const kiteOrder = orders[0]!;
+    expect(stack.fake.orders.orderJson(kiteOrder)).toMatchObject({ variety: 'regular', product: 'MIS', order_type: 'MARKET', market_protection: 3, status: 'COMPLETE' });
+    // The charges of a 5 x ₹1500.25 intraday buy, from the charges module's own inputs.
+    const charges = orderCharges('MIS', 'BUY', paise(PRICE), 5);
+    expect(charges.total).toBeGreaterThan(0);
+    expect(fill!.data).toMatchObject({ quantity: 5, price: PRICE, remainingQuantity: 0, brokerOrderId: kiteOrder.orderId, charges });
+    expect(bus.events(bus.topics.ordersSubmitted).some((e) => (e.data as { orderId: string }).orderId === orderId)).toBe(true);
+
+    const { rows: orderRows } = await stack.pool.query(`select status, filled_quantity, average_price_paise::int as avg from orders where namespace = 'zerodha' and order_id = $1`, [orderId]);
+    expect(orderRows).toEqual([{ status: 'COMPLETE', filled_quantity: 5, avg: PRICE }]);
+    const { rows: fillRows } = await stack.pool.query(`select broker_order_id, price_paise::int as price, charges_paise::int as charges from fills where namespace = 'zerodha' and order_id = $1`, [orderId]);
+    expect(fillRows).toEqual([{ broker_order_id: kiteOrder.orderId, price: PRICE, charges: charges.total }]);
+
+    const live = await waitFor(async () => {
+      const view = await book('live-1');
+      return view !== undefined && view.positions.some((position) => position.quantity === 5) && view;
+    }, 'the fill in the portfolio', 30_000);
+    expect(live.cash).toBe(stack.config.paper.startingCashPaise - 5 * PRICE - charges.total);
+    expect(live.chargesPaid).toBe(charges.total);
+    expect(live.positions).toMatchObject([{ instrumentToken: INFY, quantity: 5, averagePrice: PRICE }]);
   });
 
   it("ends an order Kite rejects as order_rejected with Kite's reason", async () => {
-    fake.rejectNextOrder('Insufficient funds. Required margin is 95417.50 but available margin is 74251.80.');
-    const signal = await sendSignal({ strategyId: 'live-1' });
-    const orderId = orderIdFor(signal.id);
-    const rejection = await waitFor(async () => events(topics.ordersRejected).find((e) => (e.data as { orderId: string }).orderId === orderId) ?? false, 'the rejection', 30_000);
-    expect((rejection.data as { reason: string }).reason).toMatch(/^Insufficient funds/);
+    stack.fake.rejectNextOrder('Insufficient funds. Required margin is 95417.50 but available margin is 74251.80.');
+    const orderId = await sendSignal();
+    const rejection = await waitFor(
+      async () => bus.events(bus.topics.ordersRejected).find((e) => (e.data as { orderId: string }).orderId === orderId) ?? false,
+      'the rejection',
+      30_000,
+    );
+    expect((rejection.data as { reason: string }).reason).toBe('Insufficient funds. Required margin is 95417.50 but available margin is 74251.80.');
+    expect(fillsOf(orderId)).toHaveLength(0);
+  });
+
+  it('queues orders over the rate limit and places them all, with no 429 from Kite', async () => {
+    const before = stack.fake.orders.orderRequestCounts();
+    const orderIds = await Promise.all(Array.from({ length: 25 }, () => sendSignal(1)));
+    await waitFor(async () => orderIds.every((orderId) => fillsOf(orderId).length > 0), 'the fills of 25 orders', 60_000);
+    for (const orderId of orderIds) expect(atKite(orderId)).toHaveLength(1);
+    const after = stack.fake.orders.orderRequestCounts();
+    expect(after.admitted - before.admitted).toBe(25);
+    expect(after.rateLimited).toBe(0);
   });
 
   it('pauses on an expired session with a clear health state, and resumes with a new one, losing no order', async () => {
-    fake.expireAccessTokens();
-    const signal = await sendSignal({ strategyId: 'live-1' });
-    const orderId = orderIdFor(signal.id);
-    await waitFor(async () => (engine.health() as TradingEngineHealth).broker?.needsAuth === true, 'the engine to say it needs a login', 30_000);
-    const paused = engine.health() as TradingEngineHealth;
+    stack.fake.expireAccessTokens();
+    const orderId = await sendSignal();
+    await waitFor(async () => (engine().health() as TradingEngineHealth).broker?.needsAuth === true, 'the engine to say it needs a login', 30_000);
+    const paused = engine().health() as TradingEngineHealth;
     expect(paused.detail).toMatch(/paused: Zerodha refused the session \(TokenException/);
     expect(paused.state).toBe('running');
-    await login();
-    await waitFor(async () => events(topics.ordersFilled).some((e) => (e.data as { orderId: string }).orderId === orderId), 'the order after the new login', 30_000);
-    expect((engine.health() as TradingEngineHealth).broker?.needsAuth).toBe(false);
-    expect(fake.orders.listOrders().filter((order) => order.tag === kiteTagFor(orderId))).toHaveLength(1);
+    await stack.login();
+    await waitFor(async () => fillsOf(orderId).length > 0, 'the order after the new login', 30_000);
+    expect((engine().health() as TradingEngineHealth).broker?.needsAuth).toBe(false);
+    expect(atKite(orderId)).toHaveLength(1);
   });
 
   it('places an order once when its signal is processed again from the uncommitted state (a crash before the commit)', async () => {
-    const broker = createKiteBrokerAdapter({ config, namespace: 'zerodha', redis, postgres: pool, log: getLogger('trading') });
+    const broker = createKiteBrokerAdapter({ config: stack.config, namespace: 'zerodha', redis, postgres: stack.pool, log: getLogger('trading') });
     const validated = makeValidated(makeSignal({ strategyId: 'live-1', instrumentToken: INFY, tradingsymbol: 'INFY', product: 'MIS', orderType: 'MARKET', quantity: 2, referencePrice: paise(150_000) }));
     const request = { validated, orderId: orderIdFor(createEvent({ type: 'signal_validated', source: 'test', namespace: 'zerodha', data: validated }).id), submittedAt: new Date().toISOString(), correlationId: validated.signal.strategyId };
     const first = await broker.submit(broker.initialState(), request, { halted: null });
     // The replay starts again from the state committed before the first attempt.
     const replay = await broker.submit(broker.initialState(), request, { halted: null });
-    expect(fake.orders.listOrders().filter((order) => order.tag === kiteTagFor(request.orderId))).toHaveLength(1);
+    expect(atKite(request.orderId)).toHaveLength(1);
     expect(replay.state.open[request.orderId]!.kiteOrderId).toBe(first.state.open[request.orderId]!.kiteOrderId);
     broker.close?.();
   });
