@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { checkCredentials, checkStoredSession } from '../core/broker/auth';
+import { redisKiteCallMeter } from '../core/broker/kite-calls';
 import { marketCalendarFor } from '../core/calendar/load';
 import { calendarCoverage, marketStatus } from '../core/domain/market-hours';
 import type { BrokerNamespace } from '../core/domain/namespace';
@@ -152,7 +153,7 @@ export function createHealthActivities(deps: ActivityDeps) {
 
   async function storedSession() {
     try {
-      return await checkStoredSession({ config, pool: deps.resources.postgres() });
+      return await checkStoredSession({ config, pool: deps.resources.postgres(), kiteCalls: redisKiteCallMeter(deps.resources.redis()) });
     } catch (error) {
       if ((error as { code?: string }).code === UNDEFINED_TABLE) return { valid: false as const, reason: 'no session table yet' };
       throw error;

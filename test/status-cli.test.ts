@@ -1,16 +1,19 @@
-// `alpha-panda status` when there is nothing to answer it: no worker polling, or no Temporal
-// server at all. One line that says so and a non-zero exit, never a stack trace.
+// `alpha-panda status` when there is nothing to answer it (no worker polling, or no Temporal
+// server at all: one line that says so and a non-zero exit, never a stack trace), and the
+// kill-switch line it prints for a running namespace, following `risk kill-switch on|off`.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNamespace, stopNamespace } from '../api/operations';
 import { installRuntime } from '../workers/runtime';
+import { createTestApp, type TestApp } from './support/app';
 import { testConfig } from './support/stack';
 import { createTestTemporal, type TestTemporal } from './support/temporal';
 
 const CLI = new URL('../bin/alpha-panda.mjs', import.meta.url).pathname;
 
-function runStatus(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'status', '--namespace', 'paper'], {
+    const child = spawn(process.execPath, [CLI, ...args], {
       env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -21,6 +24,8 @@ function runStatus(env: Record<string, string>): Promise<{ code: number | null; 
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+const runStatus = (env: Record<string, string>) => runCli(['status', '--namespace', 'paper'], env);
 
 describe('alpha-panda status without anyone to answer', () => {
   let temporal: TestTemporal;
@@ -43,5 +48,39 @@ describe('alpha-panda status without anyone to answer', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^Temporal does not answer at 127\.0\.0\.1:1 .*alpha-panda infra up/);
+  });
+});
+
+describe('alpha-panda status of a running namespace', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp();
+    await app.seed();
+    await app.startWorker();
+    await startNamespace(app.temporal.client, 'paper');
+  });
+  afterAll(async () => {
+    if (app) await stopNamespace(app.temporal.client, 'paper').catch(() => undefined);
+    await app?.close();
+  });
+
+  const killSwitchLines = (stdout: string) => stdout.split('\n').filter((line) => line.includes('Kill switch'));
+
+  it("prints the kill switch's state: on with its reason once set, off again once cleared", async () => {
+    const before = await runStatus(app.env);
+    expect(before.code, before.stderr).toBe(0);
+    expect(killSwitchLines(before.stdout)).toEqual([`  Kill switch of 'paper' is OFF: signals are checked by the risk rules.`]);
+
+    const on = await runCli(['risk', 'kill-switch', 'on', '--namespace', 'paper', '--reason', 'desk halt'], app.env);
+    expect(on.code, on.stderr).toBe(0);
+    const halted = await runStatus(app.env);
+    expect(halted.code, halted.stderr).toBe(0);
+    const [line, ...others] = killSwitchLines(halted.stdout);
+    expect(others).toEqual([]);
+    expect(line).toMatch(/^ {2}Kill switch of 'paper' is ON since \S+ \(reason: desk halt\): new exposure is halted/);
+
+    const off = await runCli(['risk', 'kill-switch', 'off', '--namespace', 'paper'], app.env);
+    expect(off.code, off.stderr).toBe(0);
+    expect(killSwitchLines((await runStatus(app.env)).stdout)).toEqual([`  Kill switch of 'paper' is OFF: signals are checked by the risk rules.`]);
   });
 });

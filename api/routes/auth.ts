@@ -3,6 +3,7 @@
 // token, and it answers a small page). No answer ever holds the access token or a request_token.
 import type { FastifyInstance } from 'fastify';
 import { loginUrl } from '../../core/broker/auth';
+import { readSessionValidity } from '../../core/broker/session-store';
 import { BROKER_NAMESPACES } from '../../core/domain/namespace';
 import { formatIst } from '../../core/domain/market-hours';
 import type { ApiContext } from '../context';
@@ -45,16 +46,9 @@ export function registerAuthRoutes(app: FastifyInstance, { config, client, resou
     async () => {
       // The session belongs to the account, so both namespaces share it. Its row is read without
       // decrypting: only whether one is stored, unexpired and not invalidated, and until when.
-      const { rows } = config.zerodha.enabled
-        ? await resources.postgres().query<{ user_id: string; expires_at: Date }>(
-            `select user_id, expires_at from trading_sessions
-              where api_key = $1 and invalidated_at is null and expires_at > now()
-              order by created_at desc, id desc limit 1`,
-            [config.zerodha.apiKey],
-          )
-        : { rows: [] };
-      const session = rows[0];
-      const now = Date.now();
+      const at = new Date();
+      const session = config.zerodha.enabled ? await readSessionValidity(resources.postgres(), config.zerodha.apiKey, at) : null;
+      const now = at.getTime();
       const namespaces = await Promise.all(
         BROKER_NAMESPACES.map(async (namespace) => {
           const status = await readStatus(client, namespace).catch((error: unknown) => {
@@ -64,10 +58,10 @@ export function registerAuthRoutes(app: FastifyInstance, { config, client, resou
           return {
             namespace,
             phase: status?.phase ?? null,
-            sessionValid: session !== undefined,
-            userId: session?.user_id ?? null,
-            expiresAt: session ? formatIst(session.expires_at) : null,
-            expiresInSeconds: session ? Math.max(0, Math.floor((session.expires_at.getTime() - now) / 1000)) : null,
+            sessionValid: session !== null,
+            userId: session?.userId ?? null,
+            expiresAt: session ? formatIst(session.expiresAt) : null,
+            expiresInSeconds: session ? Math.max(0, Math.floor((session.expiresAt.getTime() - now) / 1000)) : null,
             authDeadline: status?.phase === 'awaiting-auth' ? status.authDeadline : null,
             authError: status?.phase === 'awaiting-auth' ? status.authError : null,
           };

@@ -1,31 +1,27 @@
-// Liveness, readiness of each component, and the Prometheus metrics.
+// Liveness, readiness of each component, and the Prometheus metrics (the pipeline monitor's and
+// the operator's: ../metrics).
 import type { FastifyInstance } from 'fastify';
 import { BROKER_NAMESPACES } from '../../core/domain/namespace';
-import { METRICS_CONTENT_TYPE, renderMetrics } from '../../services/pipeline-monitor/metrics';
+import { METRICS_CONTENT_TYPE } from '../../core/metrics/series';
+import { renderMetrics } from '../../services/pipeline-monitor/metrics';
 import type { ApiContext } from '../context';
+import { collectOperatorMetrics } from '../metrics';
 import { route } from '../route';
 import { healthSchema, readySchema } from '../schemas';
+import { withTimeout } from '../timeout';
 
 const READY_TIMEOUT_MS = 3_000;
 
-function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 async function probe(what: string, work: () => Promise<string>): Promise<{ ok: boolean; detail: string }> {
   try {
-    return { ok: true, detail: await withTimeout(work(), what) };
+    return { ok: true, detail: await withTimeout(work(), what, READY_TIMEOUT_MS) };
   } catch (error) {
     // A driver's message may name the address, never a password: URLs are not echoed here.
     return { ok: false, detail: (error as Error).message || `${what} failed` };
   }
 }
 
-export function registerSystemRoutes(app: FastifyInstance, { client, resources }: ApiContext): void {
+export function registerSystemRoutes(app: FastifyInstance, { config, client, resources }: ApiContext): void {
   route(app, { method: 'GET', url: '/health', summary: 'Liveness: the API process answers', tags: ['system'], public: true, response: { status: 200, schema: healthSchema } }, async () => ({
     status: 'ok' as const,
   }));
@@ -72,9 +68,16 @@ export function registerSystemRoutes(app: FastifyInstance, { client, resources }
 
   route(
     app,
-    { method: 'GET', url: '/metrics', summary: 'Prometheus metrics of the pipelines', tags: ['system'], response: { status: 200, contentType: METRICS_CONTENT_TYPE } },
+    {
+      method: 'GET',
+      url: '/metrics',
+      summary: 'Prometheus metrics: pipelines, orders and fills, P&L and exposure, services, Zerodha session, Kite calls, market data',
+      tags: ['system'],
+      response: { status: 200, contentType: METRICS_CONTENT_TYPE },
+    },
     async ({ reply }) => {
       reply.type(METRICS_CONTENT_TYPE);
+      await collectOperatorMetrics({ config, client, resources, namespaces: BROKER_NAMESPACES });
       return renderMetrics({ redis: resources.redis(), namespaces: BROKER_NAMESPACES });
     },
   );

@@ -58,10 +58,10 @@ export function formatStrategies(strategies: readonly StrategyRecord[], symbols:
 
 /** Runs one action against Postgres: exits 1 when the strategy is missing or the change is refused. */
 async function withDatabase(action: (context: DatabaseContext) => Promise<void>): Promise<never> {
-  const { StrategyNotFoundError } = await import('../../core/postgres/strategies');
+  const { StrategyNotFoundError, UnknownInstrumentsError } = await import('../../core/postgres/strategies');
   const { StrategyConfigError } = await import('../../core/domain/trading/strategies');
   return runWithDatabase('strategies', action, (error) => {
-    if (error instanceof StrategyConfigError) return `refused, nothing saved: ${error.message}`;
+    if (error instanceof StrategyConfigError || error instanceof UnknownInstrumentsError) return `refused, nothing saved: ${error.message}`;
     if (error instanceof StrategyNotFoundError) return error.message;
     return undefined;
   });

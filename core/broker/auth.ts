@@ -5,6 +5,7 @@
 import type { Config } from '../config/load';
 import { formatIst } from '../domain/market-hours';
 import { getLogger } from '../logging';
+import type { KiteCallMeter } from './kite-calls';
 import { exchangeRequestToken, fetchProfile, invalidateAccessToken, KiteError, loginUrl, toKiteError } from './kite-client';
 import { SessionDecryptError } from './session-crypto';
 import { invalidateSession, loadValidSession, storeSession, type Queryable } from './session-store';
@@ -16,6 +17,8 @@ export interface AuthDeps {
   pool: Queryable;
   /** The clock; defaults to the system's. */
   now?: () => Date;
+  /** Counts the calls to Kite (./kite-calls). */
+  kiteCalls?: KiteCallMeter;
 }
 
 /** `expiresAt` is ISO-8601 in IST, e.g. 2026-11-25T06:00:00.000+05:30. */
@@ -86,7 +89,7 @@ export async function authenticateWithRequestToken(deps: AuthDeps, requestToken:
 
   let session;
   try {
-    session = await exchangeRequestToken(config, token);
+    session = await exchangeRequestToken(config, token, deps.kiteCalls);
   } catch (error) {
     const kiteError = toKiteError(error, [config.zerodha.apiSecret, token]);
     log().warn({ kind: kiteError.kind, errorType: kiteError.errorType }, 'Zerodha login failed');
@@ -165,7 +168,7 @@ export async function checkStoredSession(deps: AuthDeps): Promise<StoredSessionC
   }
 
   try {
-    const profile = await fetchProfile(config, session.accessToken);
+    const profile = await fetchProfile(config, session.accessToken, deps.kiteCalls);
     if (profile.userId !== session.userId) {
       await invalidateSession(pool, session.id, now());
       return {
@@ -207,7 +210,7 @@ export async function logout(deps: AuthDeps): Promise<LogoutResult> {
   if (!session) return { loggedOut: false, reason: 'no unexpired Zerodha session is stored, so there is nothing to log out' };
 
   try {
-    await invalidateAccessToken(config, session.accessToken);
+    await invalidateAccessToken(config, session.accessToken, deps.kiteCalls);
   } catch (error) {
     const kiteError = toKiteError(error, [config.zerodha.apiSecret, session.accessToken]);
     // A token Kite already refuses is as logged out as it gets; anything else may have left it alive.

@@ -1,10 +1,12 @@
 // The adapter over the official `kiteconnect` client for the session side of Kite Connect:
 // login URL, request token exchange, profile and logout. Every failure comes out as a KiteError
-// (see ./kite-error) whose message is safe to show users.
+// (see ./kite-error) whose message is safe to show users; every call is counted by the meter
+// given, if any (./kite-calls).
 import { KiteConnect, type Connect } from 'kiteconnect';
 import { z } from 'zod';
 import type { Config } from '../config/load';
 import { IST_OFFSET_MINUTES } from '../domain/market-hours';
+import { meteredCall, type KiteCallMeter, type KiteEndpoint } from './kite-calls';
 import { KiteError, toKiteError } from './kite-error';
 
 export { KiteError, toKiteError, type KiteErrorKind } from './kite-error';
@@ -65,18 +67,18 @@ function createClient(config: Config, accessToken?: string): Connect {
  * Exchanges a single-use request token for an access token, then reads the profile with it to
  * prove the new session works before anyone stores it.
  */
-export async function exchangeRequestToken(config: Config, requestToken: string): Promise<KiteSession> {
+export async function exchangeRequestToken(config: Config, requestToken: string, meter?: KiteCallMeter): Promise<KiteSession> {
   const secrets = [config.zerodha.apiSecret, requestToken];
   const client = createClient(config);
   const session = parseResponse(
     sessionResponse,
-    await callKite(() => client.generateSession(requestToken, config.zerodha.apiSecret), secrets),
+    await callKite('POST /session/token', () => client.generateSession(requestToken, config.zerodha.apiSecret), secrets, meter),
     secrets,
     'session',
   );
   secrets.push(session.access_token);
   client.setAccessToken(session.access_token);
-  const profile = parseResponse(profileResponse, await callKite(() => client.getProfile(), secrets), secrets, 'profile');
+  const profile = parseResponse(profileResponse, await callKite('GET /user/profile', () => client.getProfile(), secrets, meter), secrets, 'profile');
   if (profile.user_id !== session.user_id) {
     throw new KiteError('other', 'Zerodha returned a profile for a different user than the one who logged in.');
   }
@@ -89,10 +91,10 @@ export async function exchangeRequestToken(config: Config, requestToken: string)
 }
 
 /** The profile of the user behind an access token; a KiteError of kind 'token' means it no longer works. */
-export async function fetchProfile(config: Config, accessToken: string): Promise<KiteProfile> {
+export async function fetchProfile(config: Config, accessToken: string, meter?: KiteCallMeter): Promise<KiteProfile> {
   const secrets = [config.zerodha.apiSecret, accessToken];
   const client = createClient(config, accessToken);
-  const profile = parseResponse(profileResponse, await callKite(() => client.getProfile(), secrets), secrets, 'profile');
+  const profile = parseResponse(profileResponse, await callKite('GET /user/profile', () => client.getProfile(), secrets, meter), secrets, 'profile');
   return {
     userId: profile.user_id,
     userName: profile.user_name ?? null,
@@ -106,22 +108,24 @@ export async function fetchProfile(config: Config, accessToken: string): Promise
 }
 
 /** Logs the session out at Kite: the access token stops working at once. */
-export async function invalidateAccessToken(config: Config, accessToken: string): Promise<void> {
+export async function invalidateAccessToken(config: Config, accessToken: string, meter?: KiteCallMeter): Promise<void> {
   const client = createClient(config, accessToken);
-  await callKite(() => client.invalidateAccessToken(accessToken), [config.zerodha.apiSecret, accessToken]);
+  await callKite('DELETE /session/token', () => client.invalidateAccessToken(accessToken), [config.zerodha.apiSecret, accessToken], meter);
 }
 
-async function callKite<T>(call: () => Promise<T>, secrets: readonly string[]): Promise<T> {
-  let result: T;
-  try {
-    result = await call();
-  } catch (error) {
-    throw toKiteError(error, secrets);
-  }
-  // kiteconnect resolves, rather than rejects, with `{ error_type, message }` when a response is
-  // not JSON (a proxy's error page, say).
-  if (result !== null && typeof result === 'object' && 'error_type' in result) throw toKiteError(result, secrets);
-  return result;
+async function callKite<T>(endpoint: KiteEndpoint, call: () => Promise<T>, secrets: readonly string[], meter: KiteCallMeter | undefined): Promise<T> {
+  return meteredCall(
+    meter,
+    endpoint,
+    async () => {
+      const result = await call();
+      // kiteconnect resolves, rather than rejects, with `{ error_type, message }` when a response
+      // is not JSON (a proxy's error page, say).
+      if (result !== null && typeof result === 'object' && 'error_type' in result) throw result;
+      return result;
+    },
+    (error) => toKiteError(error, secrets),
+  );
 }
 
 function parseResponse<T>(schema: z.ZodType<T>, value: unknown, secrets: readonly string[], what: string): T {

@@ -6,6 +6,7 @@ import { KiteConnect } from 'kiteconnect';
 import type { Config } from '../config/load';
 import { upsertInstruments, type InstrumentRecord, type UpsertResult } from '../postgres/instruments';
 import { withTransaction, type Pool } from '../postgres/pool';
+import { meteredCall, type KiteCallMeter } from './kite-calls';
 import { toKiteError } from './kite-error';
 import { loadValidSession } from './session-store';
 
@@ -26,14 +27,11 @@ interface CsvRow {
 
 const decimal = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? '0' : String(value));
 
-export async function fetchInstrumentDump(config: Config, accessToken: string): Promise<InstrumentRecord[]> {
+export async function fetchInstrumentDump(config: Config, accessToken: string, meter?: KiteCallMeter): Promise<InstrumentRecord[]> {
   const client = new KiteConnect({ api_key: config.zerodha.apiKey, root: config.zerodha.apiRoot, access_token: accessToken });
-  let rows: CsvRow[];
-  try {
-    rows = (await client.getInstruments()) as unknown as CsvRow[];
-  } catch (error) {
-    throw toKiteError(error, [config.zerodha.apiSecret, accessToken]);
-  }
+  const rows = (await meteredCall(meter, 'GET /instruments', () => client.getInstruments(), (error) =>
+    toKiteError(error, [config.zerodha.apiSecret, accessToken]),
+  )) as unknown as CsvRow[];
   if (!Array.isArray(rows)) throw toKiteError({ message: 'Zerodha returned an instrument list that is not a CSV.' }, [accessToken]);
   const records: InstrumentRecord[] = [];
   for (const row of rows) {
@@ -64,12 +62,17 @@ export class NoSessionError extends Error {
 }
 
 /** Downloads Kite's instrument dump with the stored session and upserts it; idempotent. */
-export async function syncInstrumentMaster(config: Config, pool: Pool, now: Date = new Date()): Promise<UpsertResult & { downloaded: number }> {
+export async function syncInstrumentMaster(
+  config: Config,
+  pool: Pool,
+  now: Date = new Date(),
+  meter?: KiteCallMeter,
+): Promise<UpsertResult & { downloaded: number }> {
   const session = await loadValidSession(pool, config, now);
   if (!session) {
     throw new NoSessionError("no valid Zerodha session is stored: log in first ('alpha-panda auth login-url', then 'alpha-panda auth --request-token')");
   }
-  const records = await fetchInstrumentDump(config, session.accessToken);
+  const records = await fetchInstrumentDump(config, session.accessToken, meter);
   const result = await withTransaction(pool, (client) => upsertInstruments(client, records, now));
   return { ...result, downloaded: records.length };
 }

@@ -2,7 +2,8 @@
 // carry prices in paise and answers come back in paise (see ./kite-order-model); every failure is
 // a KiteError whose message is safe to show. Order requests (place, modify, cancel) wait in a
 // rate limiter at Kite's limits, shared by every client of the same API key in this process; the
-// reads wait in another at Kite's limit for the other endpoints.
+// reads wait in another at Kite's limit for the other endpoints. Every call that reaches Kite is
+// counted by the meter given, if any (./kite-calls).
 //
 // kiteconnect's placeOrder form-encodes every parameter it is given, so `market_protection`
 // reaches Kite although its type definitions do not list it; the request is built with the extra
@@ -11,6 +12,7 @@ import { KiteConnect, type Connect } from 'kiteconnect';
 import { z } from 'zod';
 import type { Config } from '../config/load';
 import type { Paise } from '../domain/money';
+import { meteredCall, type KiteCallMeter, type KiteEndpoint } from './kite-calls';
 import { KiteError, toKiteError } from './kite-error';
 import {
   isValidKiteTag,
@@ -78,6 +80,8 @@ export interface KiteOrderClientOptions {
   orderLimiter?: RateLimiter;
   readLimiter?: RateLimiter;
   timeoutMs?: number;
+  /** Counts each call by endpoint and outcome. */
+  meter?: KiteCallMeter;
 }
 
 type PlaceParams = Parameters<Connect['placeOrder']>[1] & { market_protection?: number };
@@ -112,6 +116,7 @@ export class KiteOrderClient {
   private readonly secrets: readonly string[];
   private readonly orderLimiter: RateLimiter;
   private readonly readLimiter: RateLimiter;
+  private readonly meter: KiteCallMeter | undefined;
 
   constructor(options: KiteOrderClientOptions) {
     this.kite = new KiteConnect({ api_key: options.apiKey, root: options.apiRoot, access_token: options.accessToken, timeout: options.timeoutMs });
@@ -119,6 +124,7 @@ export class KiteOrderClient {
     const shared = options.orderLimiter && options.readLimiter ? undefined : sharedLimiters(options.apiKey);
     this.orderLimiter = options.orderLimiter ?? shared!.orders;
     this.readLimiter = options.readLimiter ?? shared!.reads;
+    this.meter = options.meter;
   }
 
   /**
@@ -133,7 +139,7 @@ export class KiteOrderClient {
       if (existing) return { orderId: existing.orderId, alreadyPlaced: true };
     }
     const variety = request.variety ?? 'regular';
-    const answer = await this.orderCall(() => this.kite.placeOrder(variety, { ...params }));
+    const answer = await this.orderCall('POST /orders/:variety', () => this.kite.placeOrder(variety, { ...params }));
     return { orderId: this.parse(orderIdResponse, answer, 'place order').order_id, alreadyPlaced: false };
   }
 
@@ -147,35 +153,35 @@ export class KiteOrderClient {
     if (changes.orderType === 'MARKET' || changes.orderType === 'SL-M' || changes.marketProtection !== undefined) {
       params.market_protection = marketProtection(changes.marketProtection);
     }
-    const answer = await this.orderCall(() => this.kite.modifyOrder(variety, orderId, params));
+    const answer = await this.orderCall('PUT /orders/:variety/:order_id', () => this.kite.modifyOrder(variety, orderId, params));
     return { orderId: this.parse(orderIdResponse, answer, 'modify order').order_id };
   }
 
   async cancelOrder(orderId: string, variety: KiteVariety = 'regular'): Promise<{ orderId: string }> {
-    const answer = await this.orderCall(() => this.kite.cancelOrder(variety, orderId));
+    const answer = await this.orderCall('DELETE /orders/:variety/:order_id', () => this.kite.cancelOrder(variety, orderId));
     return { orderId: this.parse(orderIdResponse, answer, 'cancel order').order_id };
   }
 
   /** The day's order book, in Kite's order. */
   async getOrders(): Promise<KiteOrder[]> {
-    return this.parse(z.array(kiteOrderSchema), await this.readCall(() => this.kite.getOrders()), 'orders').map(toKiteOrder);
+    return this.parse(z.array(kiteOrderSchema), await this.readCall('GET /orders', () => this.kite.getOrders()), 'orders').map(toKiteOrder);
   }
 
   /** Every status the order went through, oldest first. */
   async getOrderHistory(orderId: string): Promise<KiteOrder[]> {
-    return this.parse(z.array(kiteOrderSchema), await this.readCall(() => this.kite.getOrderHistory(orderId)), 'order history').map(toKiteOrder);
+    return this.parse(z.array(kiteOrderSchema), await this.readCall('GET /orders/:order_id', () => this.kite.getOrderHistory(orderId)), 'order history').map(toKiteOrder);
   }
 
   async getTrades(): Promise<KiteTrade[]> {
-    return this.parse(z.array(kiteTradeSchema), await this.readCall(() => this.kite.getTrades()), 'trades').map(toKiteTrade);
+    return this.parse(z.array(kiteTradeSchema), await this.readCall('GET /trades', () => this.kite.getTrades()), 'trades').map(toKiteTrade);
   }
 
   async getOrderTrades(orderId: string): Promise<KiteTrade[]> {
-    return this.parse(z.array(kiteTradeSchema), await this.readCall(() => this.kite.getOrderTrades(orderId)), 'order trades').map(toKiteTrade);
+    return this.parse(z.array(kiteTradeSchema), await this.readCall('GET /orders/:order_id/trades', () => this.kite.getOrderTrades(orderId)), 'order trades').map(toKiteTrade);
   }
 
   async getPositions(): Promise<{ net: KitePosition[]; day: KitePosition[] }> {
-    const positions = this.parse(kitePositionsSchema, await this.readCall(() => this.kite.getPositions()), 'positions');
+    const positions = this.parse(kitePositionsSchema, await this.readCall('GET /portfolio/positions', () => this.kite.getPositions()), 'positions');
     return { net: positions.net.map(toKitePosition), day: positions.day.map(toKitePosition) };
   }
 
@@ -188,31 +194,34 @@ export class KiteOrderClient {
    * A 429 means Kite refused the request before acting on it (another process on the same
    * account, say), so it is safe to queue it again; it is retried a few times, then reported.
    */
-  private async orderCall<T>(call: () => Promise<T>): Promise<T> {
+  private async orderCall<T>(endpoint: KiteEndpoint, call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.orderLimiter.schedule(() => this.call(call));
+        return await this.orderLimiter.schedule(() => this.call(endpoint, call));
       } catch (error) {
         if (!(error instanceof KiteError) || error.kind !== 'rate-limited' || attempt >= RATE_LIMITED_ATTEMPTS) throw error;
       }
     }
   }
 
-  private readCall<T>(call: () => Promise<T>): Promise<T> {
-    return this.readLimiter.schedule(() => this.call(call));
+  private readCall<T>(endpoint: KiteEndpoint, call: () => Promise<T>): Promise<T> {
+    return this.readLimiter.schedule(() => this.call(endpoint, call));
   }
 
-  private async call<T>(call: () => Promise<T>): Promise<T> {
-    let result: T;
-    try {
-      result = await call();
-    } catch (error) {
-      throw toKiteError(error, this.secrets);
-    }
-    // kiteconnect resolves, rather than rejects, with `{ error_type, message }` when a response is
-    // not JSON (a proxy's error page, say).
-    if (result !== null && typeof result === 'object' && 'error_type' in result) throw toKiteError(result, this.secrets);
-    return result;
+  /** One request to Kite, counted (each retry of a 429 is a call of its own). */
+  private call<T>(endpoint: KiteEndpoint, call: () => Promise<T>): Promise<T> {
+    return meteredCall(
+      this.meter,
+      endpoint,
+      async () => {
+        const result = await call();
+        // kiteconnect resolves, rather than rejects, with `{ error_type, message }` when a
+        // response is not JSON (a proxy's error page, say).
+        if (result !== null && typeof result === 'object' && 'error_type' in result) throw result;
+        return result;
+      },
+      (error) => toKiteError(error, this.secrets),
+    );
   }
 
   private parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {

@@ -87,3 +87,24 @@ export async function invalidateSession(pool: Queryable, id: string, now: Date =
   );
   return (rowCount ?? 0) > 0;
 }
+
+export interface SessionValidity {
+  userId: string;
+  expiresAt: Date;
+}
+
+/**
+ * Whether a usable session is stored for the API key, and until when: the newest one neither
+ * invalidated nor expired at `now`, read without decrypting it (for status and metrics, which must
+ * never hold the token). Null when there is none.
+ */
+export async function readSessionValidity(pool: Queryable, apiKey: string, now: Date): Promise<SessionValidity | null> {
+  const { rows } = await pool.query<{ user_id: string; expires_at: Date }>(
+    `select user_id, expires_at from trading_sessions
+      where api_key = $1 and invalidated_at is null and expires_at > $2
+      order by created_at desc, id desc limit 1`,
+    [apiKey, now],
+  );
+  const row = rows[0];
+  return row ? { userId: row.user_id, expiresAt: row.expires_at } : null;
+}

@@ -2,10 +2,13 @@
 // operators: list, show, switch on and off, and change parameters. A change is validated against
 // the strategy type's schema (core/domain/trading/strategies/registry.ts) before it is saved, so
 // that the strategy runner, which re-reads the table in the background, never meets a
-// configuration it would have to skip.
+// configuration it would have to skip. The CLI and the HTTP API both write through here, so a
+// stored strategy always passes the same checks: its type's schema and known instrument tokens.
 import type { BrokerNamespace } from '../domain/namespace';
 import { loadStrategy, type LoadedStrategy } from '../domain/trading/strategies';
 import { withTransaction, type Pool, type Queryable } from './pool';
+
+const UNIQUE_VIOLATION = '23505';
 
 export interface StrategyRecord {
   namespace: BrokerNamespace;
@@ -25,6 +28,21 @@ export class StrategyNotFoundError extends Error {
   override name = 'StrategyNotFoundError';
   constructor(namespace: BrokerNamespace, id: string) {
     super(`no strategy ${JSON.stringify(id)} in namespace '${namespace}'`);
+  }
+}
+
+export class StrategyExistsError extends Error {
+  override name = 'StrategyExistsError';
+  constructor(namespace: BrokerNamespace, id: string) {
+    super(`strategy ${JSON.stringify(id)} exists already in namespace '${namespace}'`);
+  }
+}
+
+/** The strategy trades instrument tokens that the instrument list does not have. */
+export class UnknownInstrumentsError extends Error {
+  override name = 'UnknownInstrumentsError';
+  constructor(readonly tokens: readonly number[]) {
+    super(`unknown instrument token(s) ${tokens.join(', ')}`);
   }
 }
 
@@ -70,16 +88,57 @@ export async function getStrategy(db: Queryable, namespace: BrokerNamespace, id:
   return toRecord(rows[0]);
 }
 
+/** Throws UnknownInstrumentsError when a token is not in the instrument list. */
+export async function assertInstrumentsKnown(db: Queryable, instruments: readonly number[]): Promise<void> {
+  const { rows } = await db.query<{ token: number }>(
+    'select t as token from unnest($1::integer[]) as t where not exists (select 1 from instruments i where i.instrument_token = t)',
+    [instruments],
+  );
+  if (rows.length > 0) throw new UnknownInstrumentsError(rows.map((row) => row.token));
+}
+
+/** Every check a stored strategy must pass: its type's schema, then instruments that exist. */
+async function checkStrategy(db: Queryable, record: StrategyRecord): Promise<void> {
+  validateStrategy(record);
+  await assertInstrumentsKnown(db, record.instruments);
+}
+
+export interface NewStrategy {
+  id: string;
+  name: string;
+  strategyType: string;
+  instruments: number[];
+  parameters: Record<string, unknown>;
+  riskLimits: Record<string, unknown>;
+}
+
+/** Creates a strategy, switched off (activate it once reviewed); StrategyExistsError when the id is taken. */
+export async function createStrategy(db: Queryable, namespace: BrokerNamespace, strategy: NewStrategy): Promise<StrategyRecord> {
+  const now = new Date().toISOString();
+  await checkStrategy(db, { namespace, ...strategy, isActive: false, createdAt: now, updatedAt: now });
+  try {
+    const { rows } = await db.query<Row>(
+      `insert into strategy_configurations (namespace, id, name, strategy_type, instruments, parameters, risk_limits, is_active)
+       values ($1, $2, $3, $4, $5, $6, $7, false) returning ${COLUMNS}`,
+      [namespace, strategy.id, strategy.name, strategy.strategyType, strategy.instruments, JSON.stringify(strategy.parameters), JSON.stringify(strategy.riskLimits)],
+    );
+    return toRecord(rows[0]!);
+  } catch (error) {
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new StrategyExistsError(namespace, strategy.id);
+    throw error;
+  }
+}
+
 /**
- * Reads the row under a lock, lets `change` compute the new row, validates it unless told not to
- * (a StrategyConfigError leaves the row as it was), and saves it.
+ * Reads the row under a lock, lets `change` compute the new row, checks it unless told not to
+ * (a refused change leaves the row as it was), and saves it.
  */
 async function updateStrategy(
   pool: Pool,
   namespace: BrokerNamespace,
   id: string,
   change: (current: StrategyRecord) => StrategyRecord,
-  validate = true,
+  check = true,
 ): Promise<StrategyRecord> {
   return withTransaction(pool, async (client) => {
     const { rows } = await client.query<Row>(
@@ -88,15 +147,26 @@ async function updateStrategy(
     );
     if (!rows[0]) throw new StrategyNotFoundError(namespace, id);
     const next = change(toRecord(rows[0]));
-    if (validate) validateStrategy(next);
+    if (check) await checkStrategy(client, next);
     const updated = await client.query<Row>(
-      `update strategy_configurations set parameters = $3::jsonb, is_active = $4, updated_at = now()
+      `update strategy_configurations
+          set name = $3, instruments = $4, parameters = $5::jsonb, risk_limits = $6::jsonb, is_active = $7, updated_at = now()
         where namespace = $1 and id = $2
         returning ${COLUMNS}`,
-      [namespace, id, JSON.stringify(next.parameters), next.isActive],
+      [namespace, id, next.name, next.instruments, JSON.stringify(next.parameters), JSON.stringify(next.riskLimits), next.isActive],
     );
     return toRecord(updated.rows[0]!);
   });
+}
+
+/** Each change replaces the stored value; null or undefined removes the key (its default applies again). */
+function mergeKeys(stored: Record<string, unknown>, changes: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+  const merged = { ...stored };
+  for (const [name, value] of Object.entries(changes ?? {})) {
+    if (value === undefined || value === null) delete merged[name];
+    else merged[name] = value;
+  }
+  return merged;
 }
 
 /**
@@ -107,22 +177,30 @@ export function setStrategyActive(pool: Pool, namespace: BrokerNamespace, id: st
   return updateStrategy(pool, namespace, id, (current) => ({ ...current, isActive: active }), active);
 }
 
-/**
- * Changes parameters: each value replaces the stored one, `undefined` removes it (its default
- * applies again). The whole result is validated before it is saved.
- */
+/** Changes parameters, merged key by key (see mergeKeys); the whole result is checked before it is saved. */
 export function setStrategyParameters(
   pool: Pool,
   namespace: BrokerNamespace,
   id: string,
   changes: Readonly<Record<string, unknown>>,
 ): Promise<StrategyRecord> {
-  return updateStrategy(pool, namespace, id, (current) => {
-    const parameters = { ...current.parameters };
-    for (const [name, value] of Object.entries(changes)) {
-      if (value === undefined) delete parameters[name];
-      else parameters[name] = value;
-    }
-    return { ...current, parameters };
-  });
+  return updateStrategy(pool, namespace, id, (current) => ({ ...current, parameters: mergeKeys(current.parameters, changes) }));
+}
+
+export interface StrategyPatch {
+  name?: string;
+  instruments?: number[];
+  parameters?: Readonly<Record<string, unknown>>;
+  riskLimits?: Readonly<Record<string, unknown>>;
+}
+
+/** Changes name, instruments, parameters or risk limits (the last two merged key by key). */
+export function patchStrategy(pool: Pool, namespace: BrokerNamespace, id: string, patch: StrategyPatch): Promise<StrategyRecord> {
+  return updateStrategy(pool, namespace, id, (current) => ({
+    ...current,
+    name: patch.name ?? current.name,
+    instruments: patch.instruments ?? current.instruments,
+    parameters: mergeKeys(current.parameters, patch.parameters),
+    riskLimits: mergeKeys(current.riskLimits, patch.riskLimits),
+  }));
 }

@@ -117,3 +117,33 @@ export async function instrumentSymbols(db: Queryable, tokens: readonly number[]
   );
   return new Map(rows.map((row) => [row.instrument_token, row.tradingsymbol]));
 }
+
+export interface OrderCount {
+  strategyId: string;
+  status: OrderStatusName;
+  orders: number;
+}
+
+/** How many orders each strategy of the namespace has in each status. */
+export async function countOrdersByStatus(db: Queryable, namespace: BrokerNamespace): Promise<OrderCount[]> {
+  const { rows } = await db.query<OrderCount>(
+    `select strategy_id as "strategyId", status, count(*)::integer as orders
+       from orders where namespace = $1 group by strategy_id, status order by 1, 2`,
+    [namespace],
+  );
+  return rows;
+}
+
+export interface FillCount {
+  strategyId: string;
+  fills: number;
+}
+
+/** How many fills (partial or final) each strategy of the namespace has had. */
+export async function countFills(db: Queryable, namespace: BrokerNamespace): Promise<FillCount[]> {
+  const { rows } = await db.query<FillCount>(
+    `select strategy_id as "strategyId", count(*)::integer as fills from fills where namespace = $1 group by strategy_id order by 1`,
+    [namespace],
+  );
+  return rows;
+}

@@ -2,6 +2,7 @@
 // token of the stored, encrypted Zerodha session read before every connection, so that a new
 // login is picked up without a restart. The token never leaves this process's memory: not in
 // logs, health or errors.
+import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { loadValidSession } from '../../core/broker/session-store';
@@ -17,6 +18,8 @@ export interface KiteMarketFeedDeps {
   postgres: Pool;
   ticksTopic: string;
   isMarketOpen: (at: Date) => boolean;
+  /** Where the feed's coverage goes (./coverage). */
+  redis?: Redis;
   now?: () => Date;
   backoff?: ReconnectBackoff;
 }
@@ -40,6 +43,7 @@ export function createKiteMarketFeed(deps: KiteMarketFeedDeps): StreamingService
     refreshIntervalMs: deps.config.strategies.refreshIntervalMs,
     staleMs: deps.config.marketFeed.staleMs,
     isMarketOpen: deps.isMarketOpen,
+    redis: deps.redis,
     now: deps.now,
   });
 }

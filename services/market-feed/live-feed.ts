@@ -5,14 +5,17 @@
 // Health: a source that cannot deliver (a refused access token) shows as failed with its reason
 // while the feed keeps waiting for a new session, since a restart would not help; a feed that
 // receives no tick for MARKET_FEED__STALE_MS while the market is open fails outright, so that its
-// supervisor restarts it.
+// supervisor restarts it. Its coverage (subscriptions and each instrument's latest tick) goes to
+// Redis for /metrics (./coverage).
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { createEvent, type Tick } from '../../core/domain/events';
 import { createEventProducer, type EventMessage } from '../../core/kafka/producer';
 import { HealthTracker, type StreamingService } from '../../core/service';
+import { CoverageTracker } from './coverage';
 import type { FeedInstrument, MarketDataSource } from './port';
 
 export interface LiveMarketFeedDeps {
@@ -26,6 +29,8 @@ export interface LiveMarketFeedDeps {
   /** MARKET_FEED__STALE_MS. */
   staleMs: number;
   isMarketOpen: (at: Date) => boolean;
+  /** Where the coverage is saved; without it, it is not. */
+  redis?: Redis;
   now?: () => Date;
 }
 
@@ -65,7 +70,11 @@ export function createLiveMarketFeed(deps: LiveMarketFeedDeps): StreamingService
       const producer = createEventProducer(deps.kafka);
       await producer.connect();
       const pending: Tick[] = [];
-      source.onTicks((ticks) => void pending.push(...ticks));
+      const coverage = new CoverageTracker(source.kind, deps.redis, deps.ticksTopic);
+      source.onTicks((ticks) => {
+        pending.push(...ticks);
+        coverage.recordTicks(ticks.map((tick) => tick.instrumentToken), now());
+      });
       let subscribed = new Set<number>();
       const follow = async () => {
         const { instruments, unknown } = await loadFeedInstruments(deps.postgres);
@@ -77,6 +86,7 @@ export function createLiveMarketFeed(deps: LiveMarketFeedDeps): StreamingService
         if (added.length > 0) source.subscribe(added, 'full');
         if (added.length > 0 || removed.length > 0) log.info({ added: added.length, removed: removed.length, total: next.size }, 'feed subscriptions follow the strategies');
         subscribed = next;
+        coverage.subscribe(next);
       };
 
       const stopSource = new AbortController();
@@ -101,6 +111,7 @@ export function createLiveMarketFeed(deps: LiveMarketFeedDeps): StreamingService
             nextRefresh = Date.now() + deps.refreshIntervalMs;
             await follow().catch((error: unknown) => log.error({ err: error }, 'could not re-read the strategies; keeping the subscriptions'));
           }
+          await coverage.saveIfDue(now());
           const state = source.health();
           if (state.error) {
             health.setState('failed', state.error);
@@ -123,6 +134,7 @@ export function createLiveMarketFeed(deps: LiveMarketFeedDeps): StreamingService
         const failed = health.snapshot().state === 'failed' && !signal.aborted;
         if (!failed) health.setState('stopping');
         if (pending.length > 0) sent += await publish(pending.splice(0), producer, deps.ticksTopic, health, log).catch(() => 0);
+        await coverage.stopped(now());
         await producer.disconnect();
         if (!failed) health.setState('stopped');
         log.info({ sent }, 'market feed stopped');

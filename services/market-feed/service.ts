@@ -1,7 +1,8 @@
 // The market feed in mock mode: publishes simulated ticks for the configured instruments to
 // market.ticks at a steady rate, keyed by instrument token, until its signal aborts. After every
 // batch it saves the simulator's state in Redis (`shared:market-feed:simulator`, keyed by the
-// ticks topic), so a restart carries on from the last prices it published.
+// ticks topic), so a restart carries on from the last prices it published, and its coverage (the
+// instruments it simulates and when each last ticked: ./coverage).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
@@ -13,6 +14,7 @@ import { createEventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { namespacedKey } from '../../core/redis/keys';
+import { CoverageTracker } from './coverage';
 import { MarketSimulator, type SimulatedInstrument, type SimulatorState } from './simulator';
 
 /** Used when the instrument row carries no last price. */
@@ -54,6 +56,8 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
       const saved = savedText === null ? undefined : (JSON.parse(savedText) as SavedFeed);
       const simulator = new MarketSimulator(instruments, deps.config.marketFeed.seed, saved?.simulator);
       const firstIndex = saved?.next ?? 0;
+      const coverage = new CoverageTracker('simulated', deps.redis, deps.ticksTopic);
+      coverage.subscribe(instruments.map((instrument) => instrument.instrumentToken));
       const producer = createEventProducer(deps.kafka);
       await producer.connect();
       health.setState('running', `${instruments.length} instruments at ${deps.config.marketFeed.ticksPerSecond} ticks/s`);
@@ -79,9 +83,13 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
           // (new ticks at the same prices), never jump back to the opening prices.
           await deps.redis?.set(stateKey, JSON.stringify({ simulator: simulator.state(), next: firstIndex + sent } satisfies SavedFeed));
           health.recordProcessed(batch.length);
+          const sentAt = now();
+          coverage.recordTicks(batch.map((message) => Number(message.key)), sentAt);
+          await coverage.saveIfDue(sentAt);
         }
       } finally {
         health.setState('stopping');
+        await coverage.stopped(now());
         await producer.disconnect();
         health.setState('stopped');
         log.info({ sent }, 'simulated feed stopped');

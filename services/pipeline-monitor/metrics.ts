@@ -1,56 +1,31 @@
-// The monitor's figures as Prometheus gauges (prom-client), one registry per process. A monitor
+// The monitor's figures as Prometheus gauges (prom-client), in the process's registry. A monitor
 // records each report as it takes it; a process that does not run the monitor (the HTTP API)
 // records the latest reports from Redis when it is scraped, so /metrics shows the same figures
 // wherever it is served. Series of a namespace that vanish from its next report are removed.
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { BrokerNamespace } from '../../core/domain/namespace';
+import { processRegistry, ReplacedGauge } from '../../core/metrics/series';
 import { PIPELINE_STATES, SEVERITY } from './assess';
 import { readReport } from './store';
 import type { PipelineReport } from './tracker';
 
-type Labels = Record<string, string>;
-
-/** A gauge that remembers which series each namespace set, to drop the ones a report no longer has. */
-class NamespacedGauge {
-  private readonly gauge: Gauge<string>;
-  private readonly seen = new Map<string, Map<string, Labels>>();
-
-  constructor(registry: Registry, name: string, help: string, labelNames: string[]) {
-    this.gauge = new Gauge({ name, help, labelNames: ['namespace', ...labelNames], registers: [registry] });
-  }
-
-  /** Replaces the namespace's series with these. */
-  replace(namespace: string, series: readonly { labels: Labels; value: number }[]): void {
-    const previous = this.seen.get(namespace) ?? new Map<string, Labels>();
-    const current = new Map<string, Labels>();
-    for (const { labels, value } of series) {
-      const full = { namespace, ...labels };
-      const key = JSON.stringify(full);
-      current.set(key, full);
-      this.gauge.set(full, value);
-    }
-    for (const [key, labels] of previous) if (!current.has(key)) this.gauge.remove(labels);
-    this.seen.set(namespace, current);
-  }
-}
-
 export class PipelineMetrics {
-  private readonly state: NamespacedGauge;
-  private readonly severity: NamespacedGauge;
-  private readonly reportTime: NamespacedGauge;
-  private readonly stageStatus: NamespacedGauge;
-  private readonly stageInputAge: NamespacedGauge;
-  private readonly lag: NamespacedGauge;
-  private readonly stalled: NamespacedGauge;
-  private readonly throughput: NamespacedGauge;
-  private readonly messages: NamespacedGauge;
-  private readonly topicAge: NamespacedGauge;
-  private readonly deadLetters: NamespacedGauge;
-  private readonly probeFailures: NamespacedGauge;
+  private readonly state: ReplacedGauge;
+  private readonly severity: ReplacedGauge;
+  private readonly reportTime: ReplacedGauge;
+  private readonly stageStatus: ReplacedGauge;
+  private readonly stageInputAge: ReplacedGauge;
+  private readonly lag: ReplacedGauge;
+  private readonly stalled: ReplacedGauge;
+  private readonly throughput: ReplacedGauge;
+  private readonly messages: ReplacedGauge;
+  private readonly topicAge: ReplacedGauge;
+  private readonly deadLetters: ReplacedGauge;
+  private readonly probeFailures: ReplacedGauge;
 
   constructor(readonly registry: Registry) {
-    const gauge = (name: string, help: string, labels: string[] = []) => new NamespacedGauge(registry, name, help, labels);
+    const gauge = (name: string, help: string, labelNames: string[] = []) => new ReplacedGauge(registry, { name, help, labelNames });
     this.state = gauge('alpha_panda_pipeline_state', 'Pipeline state: 1 for the current state, 0 for the others', ['state']);
     this.severity = gauge('alpha_panda_pipeline_severity', 'Pipeline state severity: 0 idle/healthy, 1 warning, 2 degraded, 3 critical');
     this.reportTime = gauge('alpha_panda_pipeline_report_timestamp_seconds', 'When the monitor took the sample these figures come from');
@@ -92,21 +67,11 @@ export class PipelineMetrics {
 
 let processMetrics: PipelineMetrics | undefined;
 
-/** This process's registry: the pipeline gauges plus Node's default process metrics. */
-export function metricsRegistry(): Registry {
-  return pipelineMetrics().registry;
-}
-
+/** The pipeline gauges in this process's registry (core/metrics/series.ts). */
 export function pipelineMetrics(): PipelineMetrics {
-  if (!processMetrics) {
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
-    processMetrics = new PipelineMetrics(registry);
-  }
+  processMetrics ??= new PipelineMetrics(processRegistry());
   return processMetrics;
 }
-
-export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 export interface RenderMetricsOptions {
   /** Read the latest reports of these namespaces from Redis first (for a process without a monitor). */
@@ -114,7 +79,10 @@ export interface RenderMetricsOptions {
   namespaces?: readonly BrokerNamespace[];
 }
 
-/** The Prometheus text exposition of this process's registry (serve with METRICS_CONTENT_TYPE). */
+/**
+ * Records the latest reports from Redis (for a process without a monitor), then answers the
+ * Prometheus text exposition of this process's registry (serve with METRICS_CONTENT_TYPE).
+ */
 export async function renderMetrics(options: RenderMetricsOptions = {}): Promise<string> {
   const metrics = pipelineMetrics();
   if (options.redis) {

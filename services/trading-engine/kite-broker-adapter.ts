@@ -33,6 +33,7 @@ import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { KiteError } from '../../core/broker/kite-error';
 import { kiteOrderEvents, NO_PROGRESS, type KiteOrderContext, type KiteOrderProgress } from '../../core/broker/kite-order-events';
+import { redisKiteCallMeter } from '../../core/broker/kite-calls';
 import { isPlatformTag } from '../../core/broker/kite-order-model';
 import { createKiteOrderClient, kiteTagFor, type KiteOrder, type KiteOrderClient, type KiteOrderType, type KiteVariety } from '../../core/broker/kite-orders';
 import { loadValidSession } from '../../core/broker/session-store';
@@ -144,7 +145,9 @@ function isKiteAccountState(value: unknown): value is KiteAccountState {
 export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<KiteAccountState> {
   const { config, namespace, redis, log } = deps;
   const now = deps.now ?? (() => new Date());
-  const clientFor = deps.clientFor ?? ((token: string) => createKiteOrderClient(config, token));
+  // Every call to Kite is counted in the shared Redis hash the API's /metrics reads.
+  const meter = redisKiteCallMeter(redis);
+  const clientFor = deps.clientFor ?? ((token: string) => createKiteOrderClient(config, token, { meter }));
   const sessionPollMs = deps.sessionPollMs ?? 2000;
   let client: KiteOrderClient | null = null;
   let token: string | null = null;
