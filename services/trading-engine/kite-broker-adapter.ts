@@ -18,10 +18,9 @@
 // come from the signal. market_protection goes on MARKET and SL-M orders, -1 (Kite's automatic
 // protection) unless the strategy sets a percentage.
 //
-// Reconciliation at start counts the fills Kite holds that this engine is still to book: the unseen
-// fills of the orders it follows, and every fill of an order it placed but never committed (its
-// tag has the platform's form, kiteTagFor); the signal of such an order is processed again and
-// follows the order. `settled` remembers the orders followed to their end, whose fills are booked.
+// The state and the following of orders through the order book are in kite-account-state.ts; the
+// reconciliation at start, which brings the state to Kite's order book and positions, in
+// kite-reconciliation.ts.
 //
 // Token expiry: any call refused with a TokenException pauses the adapter: the call waits (the
 // batch with it, so later signals queue in Kafka and none is dropped), status() reports
@@ -32,54 +31,17 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { KiteError } from '../../core/broker/kite-error';
-import { kiteOrderEvents, NO_PROGRESS, type KiteOrderContext, type KiteOrderProgress } from '../../core/broker/kite-order-events';
 import { redisKiteCallMeter } from '../../core/broker/kite-calls';
-import { isPlatformTag } from '../../core/broker/kite-order-model';
-import { createKiteOrderClient, kiteTagFor, type KiteOrder, type KiteOrderClient, type KiteOrderType, type KiteVariety } from '../../core/broker/kite-orders';
+import { NO_PROGRESS } from '../../core/broker/kite-order-events';
+import { createKiteOrderClient, kiteTagFor, type KiteOrderClient, type KiteOrderType, type KiteVariety } from '../../core/broker/kite-orders';
 import { loadValidSession } from '../../core/broker/session-store';
 import type { Config } from '../../core/config/load';
-import { namedEventId } from '../../core/domain/ids';
 import type { BrokerNamespace } from '../../core/domain/namespace';
 import { paise } from '../../core/domain/money';
-import { RECONCILED_STRATEGY } from '../../core/domain/trading/portfolio';
 import { namespacedKey } from '../../core/redis/keys';
-import type { BrokerAdapter, BrokerStatus, BrokerStep, ExecutionReport, OrderRecord, OrderRequest, OrderStatus } from './broker';
-
-export const KITE_STATE_VERSION = 1;
-export { RECONCILED_STRATEGY } from '../../core/domain/trading/portfolio';
-
-interface TrackedOrder {
-  context: KiteOrderContext;
-  kiteOrderId: string;
-  orderType: OrderRecord['orderType'];
-  quantity: number;
-  limitPrice: number | null;
-  triggerPrice: number | null;
-  correlationId: string;
-  submittedAt: string;
-  progress: KiteOrderProgress;
-}
-
-interface LocalPosition {
-  instrumentToken: number;
-  tradingsymbol: string;
-  product: string;
-  quantity: number;
-}
-
-export interface KiteAccountState {
-  version: typeof KITE_STATE_VERSION;
-  /** Platform order id -> the order at Kite, until it ended. */
-  open: Record<string, TrackedOrder>;
-  /** `token:product` -> net quantity from the fills this engine booked (and adopted). */
-  positions: Record<string, LocalPosition>;
-  /**
-   * Kite order ids of the orders this engine followed to their end, while they are in Kite's
-   * (daily) order book: their fills are in `positions`. Pruned at reconciliation. Absent in state
-   * saved before it existed.
-   */
-  settled?: string[];
-}
+import type { BrokerAdapter, BrokerStatus, BrokerStep, ExecutionReport, OrderRequest } from './broker';
+import { followOrders, heldQuantity, isKiteAccountState, KITE_STATE_VERSION, recordOf, type KiteAccountState, type OrderDescription } from './kite-account-state';
+import { reconcileKiteAccount } from './kite-reconciliation';
 
 export interface KiteBrokerDeps {
   config: Config;
@@ -104,43 +66,6 @@ interface Execution {
 
 export const kiteIntentKey = (namespace: BrokerNamespace, orderId: string) => namespacedKey(namespace, 'trading-engine', 'intent', orderId);
 const INTENT_TTL_SECONDS = 7 * 86_400;
-const ZERO_CHARGES = { brokerage: 0, stt: 0, exchangeTransaction: 0, sebi: 0, stampDuty: 0, gst: 0, total: 0 };
-
-const positionKey = (token: number, product: string) => `${token}:${product}`;
-
-function statusOf(order: KiteOrder, progress: KiteOrderProgress): OrderStatus {
-  if (order.status === 'REJECTED') return 'REJECTED';
-  if (order.status === 'CANCELLED') return 'CANCELLED';
-  return progress.ended ? 'COMPLETE' : 'OPEN';
-}
-
-function recordOf(tracked: Omit<TrackedOrder, 'kiteOrderId' | 'progress'>, status: OrderStatus, progress: KiteOrderProgress, reason: string | null): OrderRecord {
-  const { context } = tracked;
-  return {
-    orderId: context.orderId,
-    strategyId: context.strategyId,
-    instrumentToken: context.instrumentToken,
-    tradingsymbol: context.tradingsymbol,
-    side: context.side,
-    product: context.product,
-    orderType: tracked.orderType,
-    quantity: tracked.quantity,
-    limitPrice: tracked.limitPrice,
-    triggerPrice: tracked.triggerPrice,
-    parentOrderId: context.parentOrderId ?? null,
-    correlationId: tracked.correlationId,
-    submittedAt: tracked.submittedAt,
-    status,
-    filledQuantity: progress.filledQuantity,
-    averagePrice: progress.filledQuantity > 0 ? Math.round(progress.filledTurnover / progress.filledQuantity) : null,
-    failureReason: reason,
-  };
-}
-
-function isKiteAccountState(value: unknown): value is KiteAccountState {
-  const state = value as Partial<KiteAccountState> | null;
-  return typeof state === 'object' && state !== null && state.version === KITE_STATE_VERSION && typeof state.open === 'object' && typeof state.positions === 'object';
-}
 
 export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<KiteAccountState> {
   const { config, namespace, redis, log } = deps;
@@ -212,7 +137,7 @@ export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<Kit
     };
   }
 
-  function rejected(request: OrderRequest, tracked: Omit<TrackedOrder, 'kiteOrderId' | 'progress'>, reason: string): ExecutionReport {
+  function rejected(request: OrderRequest, tracked: OrderDescription, reason: string): ExecutionReport {
     const { context } = tracked;
     return {
       type: 'order_rejected',
@@ -220,12 +145,6 @@ export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<Kit
       data: { orderId: context.orderId, strategyId: context.strategyId, instrumentToken: context.instrumentToken, tradingsymbol: context.tradingsymbol, side: context.side, product: context.product, quantity: tracked.quantity, reason, rejectedAt: request.submittedAt },
       order: recordOf(tracked, 'REJECTED', NO_PROGRESS, reason),
     };
-  }
-
-  function applyFill(positions: Record<string, LocalPosition>, fill: { instrumentToken: number; tradingsymbol: string; product: string; side: 'BUY' | 'SELL'; quantity: number }) {
-    const key = positionKey(fill.instrumentToken, fill.product);
-    const held = positions[key]?.quantity ?? 0;
-    positions[key] = { instrumentToken: fill.instrumentToken, tradingsymbol: fill.tradingsymbol, product: fill.product, quantity: held + (fill.side === 'BUY' ? fill.quantity : -fill.quantity) };
   }
 
   return {
@@ -253,7 +172,7 @@ export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<Kit
         submittedAt: request.submittedAt,
       };
       // Only orders that reduce what is held go through while the kill switch is on.
-      const held = state.positions[positionKey(signal.instrumentToken, signal.product)]?.quantity ?? 0;
+      const held = heldQuantity(state.positions, signal.instrumentToken, signal.product);
       const reduces = signal.side === 'SELL' ? held >= tracked.quantity : -held >= tracked.quantity;
       if (context.halted !== null && !reduces) return { state, reports: [rejected(request, tracked, context.halted)] };
 
@@ -299,97 +218,15 @@ export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<Kit
     async pollUpdates(state) {
       if (Object.keys(state.open).length === 0) return { state, reports: [] };
       const book = new Map((await call((kite) => kite.getOrders())).map((order) => [order.orderId, order]));
-      const open = { ...state.open };
-      const positions = { ...state.positions };
-      const settled = [...(state.settled ?? [])];
-      const reports: ExecutionReport[] = [];
-      for (const [orderId, tracked] of Object.entries(state.open)) {
-        const order = book.get(tracked.kiteOrderId);
-        if (!order) continue;
-        const { progress, events } = kiteOrderEvents(tracked.context, tracked.progress, order);
-        if (events.length === 0 && progress === tracked.progress) continue;
-        const orderStatus = statusOf(order, progress);
-        const reason = orderStatus === 'REJECTED' || orderStatus === 'CANCELLED' ? (order.statusMessage ?? orderStatus.toLowerCase()) : null;
-        for (const event of events) {
-          if (event.type === 'order_filled') applyFill(positions, event.data);
-          reports.push({ ...event, originId: orderId, order: recordOf(tracked, orderStatus, progress, reason) } as ExecutionReport);
-        }
-        if (progress.ended) {
-          delete open[orderId];
-          settled.push(tracked.kiteOrderId);
-        } else open[orderId] = { ...tracked, progress };
-      }
-      return { state: { ...state, open, positions, settled }, reports };
+      const { state: next, reports } = followOrders(state, book);
+      return { state: next, reports };
     },
 
     async reconcile(state) {
-      const [positions, book] = await Promise.all([call((kite) => kite.getPositions()), call((kite) => kite.getOrders())]);
-      const differences: string[] = [];
-      const local = { ...state.positions };
-      const reports: ExecutionReport[] = [];
-      const dayStart = new Date(Math.floor((now().getTime() + 19_800_000) / 86_400_000) * 86_400_000 - 19_800_000);
-      const at = now().toISOString();
-      const seen = new Set<string>();
-      const adopt = (instrumentToken: number, tradingsymbol: string, product: string, held: number, atKite: number, price: number) => {
-        const difference = atKite - held;
-        const what = `${tradingsymbol} (${instrumentToken}) ${product}: ${atKite} at Zerodha, ${held} here`;
-        if (product !== 'MIS' && product !== 'CNC') return void differences.push(`${what}; product ${product} is not traded by the platform, left alone`);
-        if (price <= 0) return void differences.push(`${what}; no price to adopt it at, left alone`);
-        differences.push(`${what}; adopted`);
-        const originId = namedEventId(dayStart, `reconcile:${namespace}:${instrumentToken}:${product}:${held}:${atKite}`);
-        const orderId = `reconciled-${originId}`;
-        const side = difference > 0 ? 'BUY' : 'SELL';
-        const quantity = Math.abs(difference);
-        const identity = { orderId, strategyId: RECONCILED_STRATEGY, instrumentToken, tradingsymbol, side, product } as const;
-        applyFill(local, { instrumentToken, tradingsymbol, product, side, quantity });
-        const progress = { submitted: true, filledQuantity: quantity, filledTurnover: price * quantity, ended: true };
-        const tracked = { context: identity, orderType: 'MARKET' as const, quantity, limitPrice: null, triggerPrice: null, correlationId: originId, submittedAt: at };
-        reports.push({
-          type: 'order_filled',
-          originId,
-          data: { ...identity, fillId: `${orderId}-${quantity}`, quantity, price: paise(price), cumulativeQuantity: quantity, remainingQuantity: 0, charges: ZERO_CHARGES, filledAt: at },
-          order: recordOf(tracked, 'COMPLETE', progress, 'reconciled: position found at Zerodha that the platform did not book'),
-        } as ExecutionReport);
-      };
-      // Fills at Kite that this engine is still to book, per position: of the orders it follows,
-      // what it has not seen yet; of an order it placed but did not commit (killed between the
-      // placement and the commit), all of it, since the signal is processed again and follows the
-      // order it finds by its tag. Adopting those would book them twice.
-      const tracked = new Map(Object.values(state.open).map((order) => [order.kiteOrderId, order]));
-      const settled = new Set(state.settled ?? []);
-      const coming = new Map<string, number>();
-      for (const order of book) {
-        if (!isPlatformTag(order.tag) || settled.has(order.orderId)) continue;
-        const followed = tracked.get(order.orderId);
-        if (!followed) differences.push(`order ${order.orderId} at Zerodha (${order.tradingsymbol} ${order.side} ${order.quantity}, tag ${order.tag}) was placed before a restart and not recorded; followed once its signal is processed again`);
-        const unseen = order.filledQuantity - (followed?.progress.filledQuantity ?? 0);
-        if (unseen <= 0) continue;
-        const key = positionKey(order.instrumentToken, order.product);
-        coming.set(key, (coming.get(key) ?? 0) + (order.side === 'BUY' ? unseen : -unseen));
-      }
-      for (const position of positions.net) {
-        const key = positionKey(position.instrumentToken, position.product);
-        seen.add(key);
-        const held = local[key]?.quantity ?? 0;
-        const expected = held + (coming.get(key) ?? 0);
-        if (position.quantity !== expected) adopt(position.instrumentToken, position.tradingsymbol, position.product, expected, position.quantity, position.averagePrice || position.lastPrice);
-      }
-      for (const [key, position] of Object.entries(state.positions)) {
-        if (!seen.has(key) && position.quantity !== 0) differences.push(`${position.tradingsymbol} (${position.instrumentToken}) ${position.product}: none at Zerodha, ${position.quantity} here; closed outside the platform`);
-      }
-      // Orders this engine follows that Kite's book does not know (the book is the day's).
-      for (const followed of Object.values(state.open)) {
-        if (!book.some((order) => order.orderId === followed.kiteOrderId)) differences.push(`order ${followed.context.orderId} (Kite ${followed.kiteOrderId}) is not in Zerodha's order book`);
-      }
-      for (const order of book) {
-        if (['OPEN', 'TRIGGER PENDING', 'AMO REQ RECEIVED'].includes(order.status) && !tracked.has(order.orderId) && !isPlatformTag(order.tag)) {
-          differences.push(`open order ${order.orderId} at Zerodha (${order.tradingsymbol} ${order.side} ${order.quantity}) was not placed by this engine`);
-        }
-      }
-      // The book is the day's: an order settled on an earlier day is not in it any more.
-      const stillSettled = book.filter((order) => settled.has(order.orderId)).map((order) => order.orderId);
-      status.differences = differences;
-      return { state: { ...state, positions: local, settled: stillSettled }, reports, differences };
+      const [positions, orders] = await Promise.all([call((kite) => kite.getPositions()), call((kite) => kite.getOrders())]);
+      const reconciled = reconcileKiteAccount(state, { orders, positions: positions.net }, { namespace, now: now() });
+      status.differences = reconciled.differences;
+      return reconciled;
     },
 
     status: () => ({ ...status, differences: [...status.differences] }),
