@@ -29,6 +29,7 @@ import {
   REQUEST_TOKEN_PATTERN,
   STARTUP_WORKFLOW_TYPE,
   TASK_QUEUE,
+  type ServiceInstances,
   type StartupStatus,
   type SupervisorStatus,
   type TokenSubmissionResult,
@@ -53,17 +54,34 @@ export interface StartOutcome {
 }
 
 /** Starts the namespace's startup workflow, or attaches to the run already going. */
-export async function startNamespace(client: Client, namespace: BrokerNamespace, taskQueue = TASK_QUEUE): Promise<StartOutcome> {
+export async function startNamespace(
+  client: Client,
+  namespace: BrokerNamespace,
+  taskQueue = TASK_QUEUE,
+  instances?: ServiceInstances,
+): Promise<StartOutcome> {
   const workflowId = startupWorkflowId(namespace);
   const alreadyRunning = await isRunning(client, workflowId);
   const handle = await client.workflow.start(STARTUP_WORKFLOW_TYPE, {
     workflowId,
     taskQueue,
-    args: [{ namespace }],
+    // Only counts above one travel: a default start has the input it always had.
+    args: [{ namespace, ...(instances && Object.values(instances).some((count) => count > 1) ? { instances } : {}) }],
     // Two starts racing end up on the same run rather than one of them failing.
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
   return { workflowId, runId: handle.firstExecutionRunId, started: !alreadyRunning };
+}
+
+/** The instances per service that INSTANCES__* configure, for startNamespace. */
+export function configuredInstances(config: Config): ServiceInstances {
+  const { portfolioManager, tradingEngine, riskManager, strategyRunner } = config.instances;
+  return {
+    'portfolio-manager': portfolioManager,
+    'trading-engine': tradingEngine,
+    'risk-manager': riskManager,
+    'strategy-runner': strategyRunner,
+  };
 }
 
 export class NotRunningError extends Error {
