@@ -64,7 +64,7 @@ export function registerAppCommands(program: Command): void {
 
   program
     .command('run')
-    .description('start the local stack, a worker, the API and a namespace, and show its startup live')
+    .description('start the local stack, the workers (two processes), the API and a namespace, and show its startup live')
     .addOption(namespaceOption())
     .option('--no-infra', 'do not start the local infrastructure (it is already running elsewhere)')
     .option('--processes <n>', 'worker processes: 1 runs every service here, 2 moves the risk manager, trading engine, portfolio manager and monitor to a second one', parseProcesses, 2)
