@@ -25,6 +25,8 @@ import { formatCheck, formatServices } from './format';
 
 const POLL_MS = 1_000;
 const SERVICE_SUMMARY_EVERY_MS = 15_000;
+/** The second worker's grace time and then some: past it, it is killed. */
+const SECOND_WORKER_STOP_MS = 20_000;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** With two processes, these run in the second worker; the feed and the runner stay here. */
@@ -92,7 +94,7 @@ export async function runApplication(
   await api?.app.close();
   worker.shutdown();
   second?.child.kill('SIGTERM');
-  await Promise.all([workerDone, second?.exited]);
+  await Promise.all([workerDone, second && stopWithin(second, SECOND_WORKER_STOP_MS)]);
   await client.connection.close();
   say(outcome === 'failed' ? 'Startup failed (see above).' : 'Stopped.');
   if (outcome === 'failed') process.exitCode = 1;
@@ -176,19 +178,28 @@ async function prepareDatabase(config: Config, namespace: BrokerNamespace): Prom
 /**
  * `alpha-panda worker --services ...` in a process group of its own, so that Ctrl-C reaches only
  * this process, which stops the namespace before it stops the worker; over the IPC channel the
- * worker notices if this process dies and stops too. Its logs go to LOG_DIR.
+ * worker notices if this process dies and stops too. Its warnings show here, its logs go to LOG_DIR.
  */
 function startSecondWorker(services: readonly ServiceName[]): { child: ChildProcess; exited: Promise<void> } {
   const child = spawn(
     process.execPath,
-    [new URL('../bin/alpha-panda.mjs', import.meta.url).pathname, 'worker', '--services', services.join(',')],
-    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true },
+    [new URL('../bin/alpha-panda.mjs', import.meta.url).pathname, 'worker', '--quiet', '--services', services.join(',')],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => {
     if (child.exitCode !== 0 && child.signalCode !== 'SIGTERM') say(`! the second worker (pid ${child.pid}) exited (${child.exitCode ?? child.signalCode}): see the logs in LOG_DIR`);
   });
   return { child, exited };
+}
+
+async function stopWithin(worker: { child: ChildProcess; exited: Promise<void> }, ms: number): Promise<void> {
+  const timer = setTimeout(() => {
+    say(`! the second worker (pid ${worker.child.pid}) did not stop within ${ms / 1000} s: killed`);
+    worker.child.kill('SIGKILL');
+  }, ms);
+  await worker.exited;
+  clearTimeout(timer);
 }
 
 function runChild(args: string[], what: string): Promise<void> {

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readStatus, startNamespace, stopNamespace } from '../api/operations';
+import { readServices, readStatus, startNamespace, stopNamespace } from '../api/operations';
 import { ALL_SERVICES, consumerGroup, type ServiceName } from '../core/domain/namespace';
 import { createKafka } from '../core/kafka/client';
 import { startupWorkflowId, supervisorStatusQuery, supervisorWorkflowId, TASK_QUEUE } from '../workflows/definitions';
@@ -63,6 +63,9 @@ describe('services placed by task queue, a stage with two instances', () => {
     expect(status.services['risk-manager#2']).toEqual({ workflowId: supervisorWorkflowId('paper', 'risk-manager', 2), state: 'running' });
     const second = await client.workflow.getHandle(supervisorWorkflowId('paper', 'risk-manager', 2)).query(supervisorStatusQuery);
     expect(second).toMatchObject({ service: 'risk-manager', state: 'running' });
+    // `status` and the API list every instance.
+    const listed = (await readServices(client, 'paper')).map(({ service, instance }) => `${service}#${instance ?? 1}`);
+    expect(listed.sort()).toEqual([...ALL_SERVICES.map((service) => `${service}#1`), 'risk-manager#2'].sort());
 
     // Two members of the one group, the partitions spread between them.
     const admin = createKafka(app.config).admin();

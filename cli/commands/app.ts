@@ -25,8 +25,9 @@ export function registerAppCommands(program: Command): void {
       parseServices,
       ALL_SERVICES,
     )
-    .action(async (options: { services: readonly ServiceName[] }) => {
-      const config = setUp();
+    .option('--quiet', 'only warnings and errors on the console (the log files keep LOG_LEVEL)')
+    .action(async (options: { services: readonly ServiceName[]; quiet?: boolean }) => {
+      const config = setUp(options.quiet ? 'warn' : undefined);
       // SIGINT/SIGTERM stop the services at once (they flush and commit, and their supervisors
       // move them to another worker), then the worker drains and every connection is closed.
       installRuntime({ handleSignals: false });
@@ -48,6 +49,8 @@ export function registerAppCommands(program: Command): void {
       );
       await running.run();
       getLogger().info('worker stopped');
+      // An open IPC channel would keep this process alive after its worker stopped.
+      if (process.connected) process.disconnect();
     });
 
   program
