@@ -51,18 +51,15 @@ export class StageLock {
   private watching?: Redis;
   /** The version this instance's memory holds; undefined until loaded through the lock. */
   private known: string | null | undefined;
-  /** Set while a run holds the lock: the version it read, and whether it asked for a commit. */
-  private current?: { version: string | null; committing: boolean };
+  /** Set while a run holds the lock: the version its commit wrote, once that commit executed. */
+  private current?: { committed?: string };
 
   constructor(private readonly options: StageLockOptions) {
     this.lockKey = stageLockKey(options.namespace, options.stage);
     this.versionKey = stageVersionKey(options.namespace, options.stage);
   }
 
-  /**
-   * Runs `work` holding the stage's lock, with the in-memory state current. `work` commits through
-   * multi() and must throw when that MULTI did not execute (processOnce does).
-   */
+  /** Runs `work` holding the stage's lock, with the in-memory state current; `work` commits through multi(). */
   run<T>(work: () => Promise<T>): Promise<T> {
     return this.local.run(async () => {
       const token = randomUUID();
@@ -79,9 +76,12 @@ export class StageLock {
           await this.options.reload();
           this.known = version;
         }
-        this.current = { version, committing: false };
+        const current: { committed?: string } = {};
+        this.current = current;
         const result = await work();
-        if (this.current.committing) this.known = String(BigInt(version ?? '0') + 1n);
+        // A fenced commit means another instance committed: the version differs next time, so
+        // the state is reloaded then.
+        this.known = current.committed ?? version;
         return result;
       } catch (error) {
         // Whatever the memory holds now, the next run starts from Redis.
@@ -98,9 +98,18 @@ export class StageLock {
 
   /** Inside run(): a MULTI that executes only if no other instance committed since the state was read. */
   multi(): ChainableCommander {
-    if (!this.current) throw new Error(`${this.options.stage}: a commit outside the stage lock`);
-    this.current.committing = true;
-    return this.connection().multi().incr(this.versionKey);
+    const current = this.current;
+    if (!current) throw new Error(`${this.options.stage}: a commit outside the stage lock`);
+    const multi = this.connection().multi().incr(this.versionKey);
+    const exec = multi.exec.bind(multi);
+    return Object.assign(multi, {
+      exec: async () => {
+        const results = await exec();
+        const [bump] = results ?? [];
+        if (results && bump && !results.some(([error]) => error)) current.committed = String(bump[1]);
+        return results;
+      },
+    });
   }
 
   async close(): Promise<void> {
