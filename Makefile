@@ -5,7 +5,7 @@
 #   make up       start Temporal + Web UI, Kafka, Postgres and Redis (alpha-panda infra up)
 #   make status   show what answers where (exits non-zero when something does not)
 #   make down     stop what `make up` started
-#   make run      deps and build, then the stack, a worker, the API and the paper namespace, shown live
+#   make run      deps and build, then the stack, two worker processes, the API and the paper namespace, shown live
 #   make test     typecheck, lint, unit and integration tests against the local stack
 #   make test-setup        what the tests need: dependencies, Debian packages, the stack
 #   make test-unit         unit tests only (no stack needed)

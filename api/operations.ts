@@ -29,6 +29,7 @@ import {
   REQUEST_TOKEN_PATTERN,
   STARTUP_WORKFLOW_TYPE,
   TASK_QUEUE,
+  type ServiceInstances,
   type StartupStatus,
   type SupervisorStatus,
   type TokenSubmissionResult,
@@ -53,17 +54,34 @@ export interface StartOutcome {
 }
 
 /** Starts the namespace's startup workflow, or attaches to the run already going. */
-export async function startNamespace(client: Client, namespace: BrokerNamespace, taskQueue = TASK_QUEUE): Promise<StartOutcome> {
+export async function startNamespace(
+  client: Client,
+  namespace: BrokerNamespace,
+  taskQueue = TASK_QUEUE,
+  instances?: ServiceInstances,
+): Promise<StartOutcome> {
   const workflowId = startupWorkflowId(namespace);
   const alreadyRunning = await isRunning(client, workflowId);
   const handle = await client.workflow.start(STARTUP_WORKFLOW_TYPE, {
     workflowId,
     taskQueue,
-    args: [{ namespace }],
+    // Only counts above one travel: a default start has the input it always had.
+    args: [{ namespace, ...(instances && Object.values(instances).some((count) => count > 1) ? { instances } : {}) }],
     // Two starts racing end up on the same run rather than one of them failing.
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
   return { workflowId, runId: handle.firstExecutionRunId, started: !alreadyRunning };
+}
+
+/** The instances per service that INSTANCES__* configure, for startNamespace. */
+export function configuredInstances(config: Config): ServiceInstances {
+  const { portfolioManager, tradingEngine, riskManager, strategyRunner } = config.instances;
+  return {
+    'portfolio-manager': portfolioManager,
+    'trading-engine': tradingEngine,
+    'risk-manager': riskManager,
+    'strategy-runner': strategyRunner,
+  };
 }
 
 export class NotRunningError extends Error {
@@ -110,37 +128,60 @@ export async function readStatus(client: Client, namespace: BrokerNamespace): Pr
 
 export interface ServiceReport extends SupervisorStatus {
   workflowId: string;
+  /** Which instance of the service (INSTANCES__*), present from the second on. */
+  instance?: number;
   /** The service's last heartbeat: messages processed, offsets, last event time. */
   progress: unknown;
   /** When Temporal last heard the service's activity heartbeat (ISO), null before the first. */
   lastHeartbeatAt: string | null;
 }
 
+/** More instances of a stage than this are never started (INSTANCES__* is at most 6). */
+const MAX_INSTANCES = 6;
+
 /** Live status of each supervisor of a namespace (and the shared feed), straight from them. */
 export async function readServices(client: Client, namespace: BrokerNamespace): Promise<ServiceReport[]> {
   const services: ServiceName[] = ['market-feed', ...NAMESPACE_SERVICES];
-  const reports = await Promise.all(
+  // Instance 1 of every service, then each further instance for as long as one is found.
+  const perService = await Promise.all(
     services.map(async (service) => {
-      const workflowId = supervisorWorkflowId(namespace, service);
-      const handle = client.workflow.getHandle(workflowId);
-      try {
-        const [status, description] = await Promise.all([handle.query(supervisorStatusQuery), handle.describe()]);
-        const pending = description.raw.pendingActivities?.[0];
-        // Raw from the server, so through the codecs (payload encryption) before the converter.
-        const details = pending?.heartbeatDetails?.payloads ?? [];
-        const progress = details.length > 0 ? await decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, details) : null;
-        const heartbeat = pending?.lastHeartbeatTime ? tsToDate(pending.lastHeartbeatTime) : null;
-        // The supervisor learns of a dead worker or a wedged service only when Temporal times the
-        // activity out; the heartbeat's age tells it at once (see observedState).
-        const state = observedState(status.state, heartbeat, new Date(), HEARTBEAT_STALE_MS);
-        return { ...status, state, workflowId, progress, lastHeartbeatAt: heartbeat?.toISOString() ?? null };
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return undefined;
-        throw error;
+      const found: ServiceReport[] = [];
+      for (let instance = 1; instance <= (service === 'market-feed' ? 1 : MAX_INSTANCES); instance += 1) {
+        const report = await readSupervisor(client, namespace, service, instance);
+        if (!report) break;
+        found.push(report);
       }
+      return found;
     }),
   );
-  return reports.filter((report): report is ServiceReport => report !== undefined);
+  return perService.flat();
+}
+
+async function readSupervisor(client: Client, namespace: BrokerNamespace, service: ServiceName, instance: number): Promise<ServiceReport | undefined> {
+  const workflowId = supervisorWorkflowId(namespace, service, instance);
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    const [status, description] = await Promise.all([handle.query(supervisorStatusQuery), handle.describe()]);
+    const pending = description.raw.pendingActivities?.[0];
+    // Raw from the server, so through the codecs (payload encryption) before the converter.
+    const details = pending?.heartbeatDetails?.payloads ?? [];
+    const progress = details.length > 0 ? await decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, details) : null;
+    const heartbeat = pending?.lastHeartbeatTime ? tsToDate(pending.lastHeartbeatTime) : null;
+    // The supervisor learns of a dead worker or a wedged service only when Temporal times the
+    // activity out; the heartbeat's age tells it at once (see observedState).
+    const state = observedState(status.state, heartbeat, new Date(), HEARTBEAT_STALE_MS);
+    return {
+      ...status,
+      ...(instance > 1 ? { instance } : {}),
+      state,
+      workflowId,
+      progress,
+      lastHeartbeatAt: heartbeat?.toISOString() ?? null,
+    };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
 }
 
 /** Hands the request_token to the waiting workflow and answers whether it worked. */

@@ -29,6 +29,8 @@ export const supervisorSchema = z.object({
   lastError: nullableString,
   runningSince: nullableString,
   workflowId: z.string(),
+  /** Which instance of the service (INSTANCES__*), present from the second on. */
+  instance: z.number().int().optional(),
   /** The service's last heartbeat: messages processed, offsets, last event time. */
   progress: z.unknown(),
 });

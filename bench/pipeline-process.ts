@@ -1,7 +1,7 @@
 // The paper pipeline under benchmark, in a process of its own like the worker that runs it in
 // production, and composed by the worker's own service factory (workers/services.ts) on the
 // run's topic prefix, group prefix, database and Redis: strategy runner, risk manager, trading
-// engine and portfolio manager. Started by bench/pipeline.ts with the run's settings as its
+// engine and portfolio manager, or the share of them in `args.stages`. Started by bench/pipeline.ts with the run's settings as its
 // argument; stops when told to and reports its peak memory and each stage's counters.
 import { configureLogging } from '../core/logging';
 import { Resources } from '../core/resources';
@@ -21,7 +21,8 @@ async function main(args: PipelineProcessArgs): Promise<void> {
     // The groups are new: read what the feed wrote before they joined.
     fromBeginning: true,
   });
-  const services = BENCH_STAGES.map((stage) => factory('paper', stage));
+  const stages = BENCH_STAGES.filter((stage) => !args.stages || args.stages.includes(stage));
+  const services = stages.map((stage) => factory('paper', stage));
 
   const controller = new AbortController();
   const running = services.map((service) =>
@@ -40,7 +41,7 @@ async function main(args: PipelineProcessArgs): Promise<void> {
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       stages: services.map((service, i) => {
         const health = service.health();
-        return { name: BENCH_STAGES[i]!, processed: health.processed, deadLettered: health.deadLettered };
+        return { name: stages[i]!, processed: health.processed, deadLettered: health.deadLettered };
       }),
     });
     process.disconnect?.();

@@ -1,5 +1,6 @@
-// Pushes ticks through the paper pipeline and measures it. The pipeline runs in a child process
-// (pipeline-process.ts); this process plays the market feed, watches the fills arrive, and polls
+// Pushes ticks through the paper pipeline and measures it. The pipeline runs in one child process
+// (pipeline-process.ts), or two splitting the stages as `alpha-panda run` splits its workers
+// (the strategy runner; the risk manager, trading engine and portfolio manager); this process plays the market feed, watches the fills arrive, and polls
 // the consumer groups' committed offsets to see when every stage has worked off every tick and
 // everything the ticks caused.
 //
@@ -43,6 +44,8 @@ export interface PipelineOptions {
   ticks: number;
   /** Ticks per second; undefined for as fast as the pipeline takes them (see inFlightLimit). */
   rate?: number;
+  /** Pipeline processes: 1 runs every stage in one, 2 splits them (PROCESS_SPLIT). */
+  processes?: 1 | 2;
   onProgress?: (progress: { produced: number; throughAllStages: number }) => void;
   signal?: AbortSignal;
 }
@@ -60,13 +63,18 @@ export interface PipelineFigures {
   /** Messages written to each of the namespace's topics during the run, by topic role. */
   events: Record<string, number>;
   deadLetters: number;
+  /** Summed over the pipeline processes. */
   pipelinePeakRssBytes: number;
+  processes: number;
   /** Each stage's counters, and the most it was ever behind on its inputs (the slowest stage has the most). */
   stages: (StageHealth & { peakLag: number })[];
 }
 
-function startPipelineProcess(env: BenchEnvironment): ChildProcess {
-  const args: PipelineProcessArgs = { run: env.run, prefix: env.prefix, overrides: env.overrides };
+/** The stages of each process with two: the first worker of `alpha-panda run` hosts the runner (and the feed). */
+export const PROCESS_SPLIT: readonly (readonly BenchStage[])[] = [['strategy-runner'], ['risk-manager', 'trading-engine', 'portfolio-manager']];
+
+function startPipelineProcess(env: BenchEnvironment, stages?: readonly BenchStage[]): ChildProcess {
+  const args: PipelineProcessArgs = { run: env.run, prefix: env.prefix, overrides: env.overrides, ...(stages ? { stages: [...stages] } : {}) };
   return fork(fileURLToPath(new URL('./pipeline-process.ts', import.meta.url)), [JSON.stringify(args)], {
     // BENCH_CPU_PROFILE_DIR=dir writes a V8 CPU profile of the pipeline process there (open it in
     // Chrome DevTools or speedscope) to see where its time goes.
@@ -121,12 +129,14 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
   const layout = pipelineLayout('paper', env.topics, env.ticksTopic, env.groupFor);
   const stages = layout.stages.filter((stage) => stage.group !== null);
   const groups = stages.map((stage) => ({ group: stage.group!, topics: stage.inputs }));
-  const child = startPipelineProcess(env);
+  const children = options.processes === 2 ? PROCESS_SPLIT.map((share) => startPipelineProcess(env, share)) : [startPipelineProcess(env)];
   const failure = new Promise<never>((_, reject) => {
-    child.on('message', (message: FromPipeline) => {
-      if (message.type === 'failed') reject(new Error(`the pipeline's ${message.service} failed: ${message.error}`));
-    });
-    child.on('exit', (code) => reject(new Error(`the pipeline process exited (code ${code})`)));
+    for (const child of children) {
+      child.on('message', (message: FromPipeline) => {
+        if (message.type === 'failed') reject(new Error(`the pipeline's ${message.service} failed: ${message.error}`));
+      });
+      child.on('exit', (code) => reject(new Error(`a pipeline process exited (code ${code})`)));
+    }
   });
   failure.catch(() => undefined);
   const admin = env.kafka.admin();
@@ -135,7 +145,7 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
   let observer: TradeObserver | undefined;
 
   try {
-    await Promise.race([nextMessage(child, 'started'), failure]);
+    await Promise.race([Promise.all(children.map((child) => nextMessage(child, 'started'))), failure]);
     await admin.connect();
     await producer.connect();
     await waitForGroupsJoined(admin, groups.map((g) => g.group), failure);
@@ -213,8 +223,9 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
     const events = Object.fromEntries(Object.entries(env.topics).map(([role, topic]) => [role, endOffset(reading, topic)]));
     const deadLetters = layout.deadLetterTopics.reduce((sum, topic) => sum + retainedMessages(dlqReading, topic), 0);
 
-    child.send({ type: 'stop' });
-    const stopped = await nextMessage(child, 'stopped');
+    const stopping = children.map((child) => nextMessage(child, 'stopped'));
+    for (const child of children) child.send({ type: 'stop' });
+    const stopped = await Promise.all(stopping);
     return {
       ticks: options.ticks,
       elapsedMs: drainedAt! - startedAt,
@@ -224,17 +235,21 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
       fillsSeen: observer.counts.fills,
       events,
       deadLetters,
-      pipelinePeakRssBytes: stopped.peakRssBytes,
-      stages: stopped.stages.map((stage) => ({ ...stage, peakLag: peakLag.get(env.groupFor(stage.name as BenchStage)) ?? 0 })),
+      pipelinePeakRssBytes: stopped.reduce((sum, each) => sum + each.peakRssBytes, 0),
+      processes: children.length,
+      stages: stopped.flatMap((each) => each.stages).map((stage) => ({ ...stage, peakLag: peakLag.get(env.groupFor(stage.name as BenchStage)) ?? 0 })),
     };
   } finally {
     await observer?.stop().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      if (child.connected) child.disconnect();
-      await Promise.race([exited, sleep(30_000).then(() => child.kill('SIGKILL'))]);
-    }
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        if (child.connected) child.disconnect();
+        await Promise.race([exited, sleep(30_000).then(() => child.kill('SIGKILL'))]);
+      }),
+    );
   }
 }

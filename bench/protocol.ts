@@ -5,6 +5,8 @@ export interface PipelineProcessArgs {
   prefix: string;
   /** Added to the environment the configuration is read from (database, Redis, log level). */
   overrides: Record<string, string>;
+  /** The stages this process runs (default all); with two processes each runs a share. */
+  stages?: string[];
 }
 
 export interface StageHealth {

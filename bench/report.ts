@@ -1,6 +1,6 @@
 // The benchmark's figures as text for stdout, and a before/after comparison of two runs' JSON.
 import { formatBytes, formatMs, formatRate, type LatencySummary } from './stats';
-import { inFlightLimit } from './pipeline';
+import { inFlightLimit, PROCESS_SPLIT } from './pipeline';
 import { HOPS } from './observer';
 import type { BenchmarkResult, PipelineRun } from './run';
 
@@ -23,23 +23,27 @@ function runLines(run: PipelineRun): string[] {
     `  tick-to-fill latency   ${latencyLine(run.latency)} of ${count(run.fillsSeen)} fills`,
     '  per hop (Kafka timestamps of a trade\'s messages; engine-to-fill includes waiting for the next tick of the instrument)',
     ...hopLines(run),
-    `  peak RSS               pipeline process ${formatBytes(run.pipelinePeakRssBytes)}`,
+    `  peak RSS               pipeline process${run.processes > 1 ? `es (${run.processes}, summed)` : ''} ${formatBytes(run.pipelinePeakRssBytes)}`,
     `  peak backlog           ${run.stages.map((s) => `${s.name} ${count(s.peakLag)}`).join(', ')} (messages behind)`,
   ];
 }
 
 export function formatBenchmark(result: BenchmarkResult): string {
-  const { pipeline, baseline, options } = result;
+  const { baseline, options } = result;
   const lines = [
     `Alpha Panda benchmark: paper pipeline on ${result.brokers.join(',')}`,
     `  ${options.instruments} instruments, a signal every ${result.signalEveryTicks} ticks per instrument; ` +
-      'strategy-runner -> risk-manager -> trading-engine -> portfolio-manager in one process',
-    '',
-    `Throughput run: ${count(options.ticks)} ticks, ${
-      options.rate === undefined ? `as fast as the pipeline takes them (at most ${count(inFlightLimit(options.ticks))} in flight)` : `${count(options.rate)} ticks/s`
-    }`,
-    ...runLines(pipeline),
-    ...result.latencyRuns.flatMap((run) => ['', `Latency run: ${count(run.ticks)} ticks at ${count(run.rate ?? 0)} ticks/s`, ...runLines(run)]),
+      'strategy-runner -> risk-manager -> trading-engine -> portfolio-manager',
+    ...scalingOf(result).flatMap(({ processes, pipeline: run, latencyRuns }) => [
+      '',
+      `With ${processes === 1 ? 'every stage in one process' : `${processes} processes (${PROCESS_SPLIT.map((share) => share.join(' + ')).join(' | ')})`}`,
+      `Throughput run: ${count(options.ticks)} ticks, ${
+        options.rate === undefined ? `as fast as the pipeline takes them (at most ${count(inFlightLimit(options.ticks))} in flight)` : `${count(options.rate)} ticks/s`
+      }`,
+      ...runLines(run),
+      ...latencyRuns.flatMap((paced) => ['', `Latency run: ${count(paced.ticks)} ticks at ${count(paced.rate ?? 0)} ticks/s`, ...runLines(paced)]),
+    ]),
+    ...(scalingOf(result).length > 1 ? ['', 'Processes               ' + scalingOf(result).map(scalingSummary).join('  |  ')] : []),
     '',
     `Bare kafkajs produce-then-consume (same broker, ${count(baseline.messages)} messages of ${count(baseline.messageBytes)} bytes)`,
     `  produce and consume    ${formatRate(baseline.messagesPerSecond)} messages (${formatMs(baseline.elapsedMs)}; produce alone ${formatMs(baseline.produceMs)})`,
@@ -52,6 +56,16 @@ export function formatBenchmark(result: BenchmarkResult): string {
     'The broker, Postgres and Redis are shared with whatever else runs on this machine; figures vary with its load.',
   ];
   return lines.join('\n');
+}
+
+/** A result written before process counts were measured has its one run only. */
+function scalingOf(result: BenchmarkResult) {
+  return result.scaling ?? [{ processes: 1, pipeline: result.pipeline, latencyRuns: result.latencyRuns }];
+}
+
+function scalingSummary({ processes, pipeline: run, latencyRuns }: ReturnType<typeof scalingOf>[number]): string {
+  const paced = latencyRuns.map((each) => `p50 ${formatMs(each.latency.p50)} at ${count(each.rate ?? 0)}/s`).join(', ');
+  return `${processes}: ${formatRate(run.ticksPerSecond)} ticks${paced ? `, ${paced}` : ''}`;
 }
 
 /** The figures compared: a name and where to find it in a result. */

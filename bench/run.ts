@@ -1,6 +1,7 @@
 // One benchmark run, side by side: the bare kafkajs baseline and one bare broker hop, the paper
 // pipeline as fast as it takes ticks (throughput), then the pipeline paced at each latency rate
-// (tick-to-fill and per-hop latency under a steady load). Each pipeline run gets a throwaway
+// (tick-to-fill and per-hop latency under a steady load), with the stages in one process and in
+// two (as `alpha-panda run` splits its workers). Each pipeline run gets a throwaway
 // environment of its own on the same broker, cleaned up after it.
 import { createEvent } from '../core/domain/events';
 import { toMessage } from '../core/kafka/producer';
@@ -21,7 +22,16 @@ export interface BenchmarkOptions {
   latencyRates: readonly number[];
   /** How long each latency run feeds ticks. */
   latencySeconds: number;
+  /** Pipeline process counts to measure, each with the throughput and latency runs (default 1 and 2). */
+  processes?: readonly (1 | 2)[];
   signal?: AbortSignal;
+}
+
+/** The throughput and latency runs with the stages in this many processes. */
+export interface ScalingRun {
+  processes: number;
+  pipeline: PipelineRun;
+  latencyRuns: PipelineRun[];
 }
 
 /** One pipeline run's figures, with the latency samples summarized (and left out). */
@@ -37,10 +47,12 @@ export interface BenchmarkResult {
   options: Omit<BenchmarkOptions, 'signal'>;
   brokers: string[];
   signalEveryTicks: number;
-  /** The throughput run. */
+  /** The throughput run (with the first process count). */
   pipeline: PipelineRun;
-  /** The paced runs, one per latency rate. */
+  /** The paced runs, one per latency rate (with the first process count). */
   latencyRuns: PipelineRun[];
+  /** Every process count's runs, the first one's being `pipeline` and `latencyRuns`. */
+  scaling: ScalingRun[];
   baseline: BaselineFigures & { messagesPerSecond: number };
   /** One bare produce-to-consume hop, single messages paced (see runHopBaseline). */
   bareHop: LatencySummary;
@@ -58,7 +70,13 @@ function sampleTickMessage(env: BenchEnvironment) {
   return { value: Buffer.from(message.value as string), headers: message.headers };
 }
 
-async function pipelineRun(options: BenchmarkOptions, ticks: number, rate: number | undefined, label: string): Promise<PipelineRun> {
+async function pipelineRun(
+  options: BenchmarkOptions,
+  processes: 1 | 2,
+  ticks: number,
+  rate: number | undefined,
+  label: string,
+): Promise<PipelineRun> {
   const env = await prepareEnvironment({ instruments: options.instruments });
   try {
     const bar = progressBar(label, ticks, 'ticks');
@@ -67,6 +85,7 @@ async function pipelineRun(options: BenchmarkOptions, ticks: number, rate: numbe
       figures = await runPipeline(env, {
         ticks,
         rate,
+        processes,
         signal: options.signal,
         onProgress: ({ produced, throughAllStages }) => bar.update(throughAllStages, `(${produced} sent)`),
       });
@@ -122,11 +141,17 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     await env.cleanup();
   }
 
-  const pipeline = await pipelineRun(options, options.ticks, options.rate, 'ticks through all stages');
-  const latencyRuns: PipelineRun[] = [];
-  for (const rate of options.latencyRates) {
-    latencyRuns.push(await pipelineRun(options, rate * options.latencySeconds, rate, `latency at ${rate} ticks/s`));
+  const scaling: ScalingRun[] = [];
+  for (const processes of options.processes ?? [1, 2]) {
+    const label = (what: string) => `${what}, ${processes} process${processes === 1 ? '' : 'es'}`;
+    const pipeline = await pipelineRun(options, processes, options.ticks, options.rate, label('ticks through all stages'));
+    const latencyRuns: PipelineRun[] = [];
+    for (const rate of options.latencyRates) {
+      latencyRuns.push(await pipelineRun(options, processes, rate * options.latencySeconds, rate, label(`latency at ${rate} ticks/s`)));
+    }
+    scaling.push({ processes, pipeline, latencyRuns });
   }
+  const { pipeline, latencyRuns } = scaling[0]!;
 
   const messagesPerSecond = ratePerSecond(baseline.messages, baseline.elapsedMs);
   const { signal: _signal, ...settings } = options;
@@ -136,6 +161,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     signalEveryTicks: SIGNAL_EVERY_TICKS,
     pipeline,
     latencyRuns,
+    scaling,
     baseline: { ...baseline, messagesPerSecond },
     bareHop: summarize(hopSamples),
     ratio: messagesPerSecond > 0 ? pipeline.ticksPerSecond / messagesPerSecond : 0,

@@ -36,7 +36,8 @@ export function formatServices(services: readonly ServiceReport[]): string {
       } | null;
       const counts = progress ? ` processed=${progress.processed ?? 0} dlq=${progress.deadLettered ?? 0}` : '';
       const error = service.lastError ? ` last error: ${service.lastError}` : '';
-      const lines = [`  ${service.service.padEnd(18)} ${service.state.padEnd(10)} restarts=${service.restarts}${counts}${error}`];
+      const name = service.instance ? `${service.service}#${service.instance}` : service.service;
+      const lines = [`  ${name.padEnd(18)} ${service.state.padEnd(10)} restarts=${service.restarts}${counts}${error}`];
       if (progress?.detail) lines.push(`    ${progress.detail}`);
       // What reconciliation found at the broker that the platform did not know: an operator must see it.
       const differences = progress?.broker?.differences ?? [];

@@ -1,30 +1,41 @@
 // `alpha-panda run`: local stack up, database ready, a worker and the API in this process, the
 // namespace's startup workflow started (or attached to), and its progress shown live. Ctrl-C
-// stops the namespace cleanly (services flush and commit), then the worker and the API.
-import { spawn } from 'node:child_process';
+// stops the namespace cleanly (services flush and commit), then the workers and the API.
+// With two processes (the default) a second worker, `alpha-panda worker --services ...`, hosts
+// the later stages, so the pipeline uses two cores; Temporal places each service on the worker
+// that polls its queue.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../core/config/load';
-import type { BrokerNamespace } from '../core/domain/namespace';
+import { ALL_SERVICES, type BrokerNamespace, type ServiceName } from '../core/domain/namespace';
 import { migrateDatabase } from '../core/postgres/migrate';
 import { postgresConnectionConfig } from '../core/postgres/ssl';
 import { createPool } from '../core/postgres/pool';
 import { seedDatabase } from '../core/postgres/seed';
-import { connectClient, readServices, readStatus, startNamespace, stopNamespace, submitRequestToken, webUiWorkflowUrl } from '../api/operations';
+import { configuredInstances, connectClient, readServices, readStatus, startNamespace, stopNamespace, submitRequestToken, webUiWorkflowUrl } from '../api/operations';
 import { startApi } from '../api/server';
 import { installRuntime } from '../workers/runtime';
 import { Resources } from '../core/resources';
 import { createServiceFactory } from '../workers/services';
 import { createWorker } from '../workers/worker';
-import { startupWorkflowId, type StartupPhase, type StartupStatus } from '../workflows/definitions';
+import { startupWorkflowId, TASK_QUEUE, type StartupPhase, type StartupStatus } from '../workflows/definitions';
 import { formatCheck, formatServices } from './format';
 
 const POLL_MS = 1_000;
 const SERVICE_SUMMARY_EVERY_MS = 15_000;
+/** The second worker's grace time and then some: past it, it is killed. */
+const SECOND_WORKER_STOP_MS = 20_000;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-export async function runApplication(config: Config, options: { namespace: BrokerNamespace; infra: boolean }): Promise<void> {
+/** With two processes, these run in the second worker; the feed and the runner stay here. */
+export const SECOND_WORKER_SERVICES: readonly ServiceName[] = ['risk-manager', 'trading-engine', 'portfolio-manager', 'pipeline-monitor'];
+
+export async function runApplication(
+  config: Config,
+  options: { namespace: BrokerNamespace; infra: boolean; processes?: 1 | 2 },
+): Promise<void> {
   const { namespace } = options;
   // When our output goes to a pipe that closes (`run | tee` and Ctrl-C), keep going: stopping
   // cleanly matters more than printing about it.
@@ -35,15 +46,19 @@ export async function runApplication(config: Config, options: { namespace: Broke
   installRuntime({ handleSignals: false });
   // One set of connections for activities and services, closed together when the worker stops.
   const resources = new Resources(config);
-  const worker = await createWorker({ config, resources, createService: createServiceFactory(config, resources) });
+  const split = (options.processes ?? 2) === 2;
+  const services = split ? ALL_SERVICES.filter((service) => !SECOND_WORKER_SERVICES.includes(service)) : ALL_SERVICES;
+  const worker = await createWorker({ config, resources, services, createService: createServiceFactory(config, resources) });
   const workerDone = worker.run();
+  const second = split ? startSecondWorker(SECOND_WORKER_SERVICES) : undefined;
+  if (second) say(`Worker processes: this one (${services.join(', ')}) and pid ${second.child.pid} (${SECOND_WORKER_SERVICES.join(', ')}).`);
   const client = await connectClient(config);
   const api = await startApi(config, client).catch((error: Error) => {
     say(`! API not started on ${config.api.host}:${config.api.port}: ${error.message}`);
     return undefined;
   });
 
-  const start = await startNamespace(client, namespace);
+  const start = await startNamespace(client, namespace, TASK_QUEUE, configuredInstances(config));
   say(`${start.started ? 'Started' : 'Attached to'} workflow ${start.workflowId}`);
   say(`  Web UI: ${webUiWorkflowUrl(config, startupWorkflowId(namespace))}`);
   if (api) {
@@ -78,7 +93,8 @@ export async function runApplication(config: Config, options: { namespace: Broke
   await stopping;
   await api?.app.close();
   worker.shutdown();
-  await workerDone;
+  second?.child.kill('SIGTERM');
+  await Promise.all([workerDone, second && stopWithin(second, SECOND_WORKER_STOP_MS)]);
   await client.connection.close();
   say(outcome === 'failed' ? 'Startup failed (see above).' : 'Stopped.');
   if (outcome === 'failed') process.exitCode = 1;
@@ -157,6 +173,33 @@ async function prepareDatabase(config: Config, namespace: BrokerNamespace): Prom
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * `alpha-panda worker --services ...` in a process group of its own, so that Ctrl-C reaches only
+ * this process, which stops the namespace before it stops the worker; over the IPC channel the
+ * worker notices if this process dies and stops too. Its warnings show here, its logs go to LOG_DIR.
+ */
+function startSecondWorker(services: readonly ServiceName[]): { child: ChildProcess; exited: Promise<void> } {
+  const child = spawn(
+    process.execPath,
+    [new URL('../bin/alpha-panda.mjs', import.meta.url).pathname, 'worker', '--quiet', '--services', services.join(',')],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => {
+    if (child.exitCode !== 0 && child.signalCode !== 'SIGTERM') say(`! the second worker (pid ${child.pid}) exited (${child.exitCode ?? child.signalCode}): see the logs in LOG_DIR`);
+  });
+  return { child, exited };
+}
+
+async function stopWithin(worker: { child: ChildProcess; exited: Promise<void> }, ms: number): Promise<void> {
+  const timer = setTimeout(() => {
+    say(`! the second worker (pid ${worker.child.pid}) did not stop within ${ms / 1000} s: killed`);
+    worker.child.kill('SIGKILL');
+  }, ms);
+  await worker.exited;
+  clearTimeout(timer);
 }
 
 function runChild(args: string[], what: string): Promise<void> {

@@ -172,6 +172,8 @@ const orderRow = async (orderId: string) => (await pool.query('select * from ord
 function crashingRedis(client: Redis, fault: { armed: boolean; crashes: number }): Redis {
   return new Proxy(client, {
     get(target, property) {
+      // The stage lock commits on a connection of its own, duplicated from this one.
+      if (property === 'duplicate') return () => crashingRedis(target.duplicate(), fault);
       if (property !== 'multi') {
         const value = Reflect.get(target, property);
         return typeof value === 'function' ? value.bind(target) : value;

@@ -7,15 +7,32 @@ import type { BrokerNamespace, ServiceName } from '../core/domain/namespace';
 
 export type { ServiceState } from '../core/domain/lifecycle';
 
+/** The workflows' task queue (and that of the activities that are not services). */
 export const TASK_QUEUE = 'alpha-panda';
+
+/**
+ * The task queue of one service's activity, beside the workflows' queue `base`: a worker hosts a
+ * service by polling its queue (`alpha-panda worker --services ...`), so Temporal places each
+ * service on a worker that hosts it. `alpha-panda.paper.risk-manager`; the shared feed's is
+ * `alpha-panda.market-feed`.
+ */
+export const serviceTaskQueue = (base: string, namespace: BrokerNamespace, service: ServiceName) =>
+  service === 'market-feed' ? `${base}.${service}` : `${base}.${namespace}.${service}`;
+
+/** How many instances of each service run (1 unless INSTANCES__<SERVICE> says otherwise). */
+export type ServiceInstances = Readonly<Partial<Record<ServiceName, number>>>;
 
 export const STARTUP_WORKFLOW_TYPE = 'startupWorkflow';
 export const SUPERVISOR_WORKFLOW_TYPE = 'serviceSupervisorWorkflow';
 
 export const startupWorkflowId = (namespace: BrokerNamespace) => `alpha-panda-${namespace}`;
 export const MARKET_FEED_WORKFLOW_ID = 'alpha-panda-market-feed';
-export const supervisorWorkflowId = (namespace: BrokerNamespace, service: ServiceName) =>
-  service === 'market-feed' ? MARKET_FEED_WORKFLOW_ID : `alpha-panda-${namespace}-${service}`;
+/** Instance 1 keeps the id a service had before it could have several: `...-risk-manager`, then `...-risk-manager-2`. */
+export const supervisorWorkflowId = (namespace: BrokerNamespace, service: ServiceName, instance = 1) =>
+  (service === 'market-feed' ? MARKET_FEED_WORKFLOW_ID : `alpha-panda-${namespace}-${service}`) + (instance > 1 ? `-${instance}` : '');
+
+/** The key of a supervised instance in the startup status: the service's name, `risk-manager#2` for the second. */
+export const instanceKey = (service: ServiceName, instance = 1) => (instance > 1 ? `${service}#${instance}` : service);
 
 export const STARTUP_PHASES = [
   'health-checks',
@@ -65,11 +82,15 @@ export interface StartupInput {
   readonly pendingShutdown?: boolean;
   /** Test switch: how long a shutdown waits for the services to stop (default 2 minutes). */
   readonly stopTimeoutMs?: number;
+  /** Instances per service, from the configuration of whoever starts the namespace. */
+  readonly instances?: ServiceInstances;
 }
 
 /** What a supervisor reports to the startup workflow of its namespace when its state changes. */
 export interface ServiceStateReport {
   readonly service: ServiceName;
+  /** Which instance of the service (absent: the first). */
+  readonly instance?: number;
   readonly state: ServiceState;
   readonly restarts: number;
   readonly lastError: string | null;
@@ -78,6 +99,8 @@ export interface ServiceStateReport {
 export interface SupervisorInput {
   readonly namespace: BrokerNamespace;
   readonly service: ServiceName;
+  /** Which instance of the service this supervisor runs (absent: the first); they share one consumer group. */
+  readonly instance?: number;
   /** Carried across continue-as-new so restarts keep counting. */
   readonly restarts?: number;
   /** Carried across continue-as-new: a shutdown that arrived meanwhile is not lost. */

@@ -20,6 +20,7 @@ import {
 import type { Activities } from '../activities';
 import { NAMESPACE_SERVICES, type ServiceName } from '../core/domain/namespace';
 import {
+  instanceKey,
   namespaceSearchAttribute,
   phaseSearchAttribute,
   requestTokenSignal,
@@ -79,6 +80,14 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
   const pendingTokens: string[] = [];
   const restartRequests: ServiceName[] = [];
   let authenticated = false;
+  /** The instances of a service, 1..n (INSTANCES__*); the shared feed has one. */
+  const instancesOf = (service: ServiceName): number[] => {
+    const count = service === 'market-feed' ? 1 : Math.max(1, Math.floor(input.instances?.[service] ?? 1));
+    return Array.from({ length: count }, (_, index) => index + 1);
+  };
+  /** Every supervised instance of `services`, as [service, instance]. */
+  const supervised = (services: readonly ServiceName[]) =>
+    services.flatMap((service) => instancesOf(service).map((instance) => [service, instance] as const));
 
   // Queries must not hand out the live object (the sandbox has no structuredClone).
   const snapshot = (): StartupStatus => JSON.parse(JSON.stringify(status)) as StartupStatus;
@@ -110,8 +119,8 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
     restartRequests.push(service);
   });
   setHandler(serviceStateSignal, (report) => {
-    const workflowId = supervisorWorkflowId(namespace, report.service);
-    status.services[report.service] = { workflowId, state: report.state };
+    const workflowId = supervisorWorkflowId(namespace, report.service, report.instance);
+    status.services[instanceKey(report.service, report.instance)] = { workflowId, state: report.state };
     publishDetails();
   });
   setHandler(requestTokenSignal, (token) => {
@@ -171,8 +180,8 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
   for (;;) {
     await condition(() => shutdownRequested || restartRequests.length > 0 || workflowInfo().continueAsNewSuggested);
     if (shutdownRequested) break;
-    for (const service of restartRequests.splice(0)) {
-      await getExternalWorkflowHandle(supervisorWorkflowId(namespace, service)).signal(restartServiceSignal, service);
+    for (const [service, instance] of supervised(restartRequests.splice(0))) {
+      await getExternalWorkflowHandle(supervisorWorkflowId(namespace, service, instance)).signal(restartServiceSignal, service);
     }
     // The signals above await the server: a shutdown may have arrived meanwhile.
     if (shutdownRequested) break;
@@ -262,27 +271,34 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
   }
 
   async function startSupervisors(): Promise<void> {
-    const services: ServiceName[] = ['market-feed', ...NAMESPACE_SERVICES];
-    for (const service of services) {
-      const workflowId = supervisorWorkflowId(namespace, service);
+    for (const [service, instance] of supervised(['market-feed', ...NAMESPACE_SERVICES])) {
+      const workflowId = supervisorWorkflowId(namespace, service, instance);
+      const key = instanceKey(service, instance);
       const shared = service === 'market-feed';
       try {
         await startChild(SUPERVISOR_WORKFLOW_TYPE, {
           workflowId,
-          args: [{ namespace, service, reportTo: shared ? otherStartupIds() : [workflowInfo().workflowId] }],
+          args: [
+            {
+              namespace,
+              service,
+              ...(instance > 1 ? { instance } : {}),
+              reportTo: shared ? otherStartupIds() : [workflowInfo().workflowId],
+            },
+          ],
           // Supervisors outlive this run (continue-as-new) and the shared feed outlives the namespace:
           // they are stopped by explicit shutdown signals, never by the parent closing.
           parentClosePolicy: ParentClosePolicy.ABANDON,
           workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-          staticSummary: `${service} (${shared ? 'shared' : namespace})`,
+          staticSummary: `${service}${instance > 1 ? ` #${instance}` : ''} (${shared ? 'shared' : namespace})`,
         });
-        status.services[service] = { workflowId, state: 'starting' };
-        if (!shared) started.push(service);
+        status.services[key] = { workflowId, state: 'starting' };
+        if (!shared && instance === 1) started.push(service);
       } catch (error) {
         // The shared feed is already running for the other namespace (or this is a replay after a
         // worker crash): attach to it instead of starting a duplicate.
         if (!isAlreadyStarted(error)) throw error;
-        status.services[service] = { workflowId, state: 'running' };
+        status.services[key] = { workflowId, state: 'running' };
       }
       publishDetails();
       // A shutdown that arrived meanwhile: start no more; the caller stops what was started.
@@ -294,34 +310,38 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
    * Signals the supervisors of `services` to stop and waits for them to report it; returns the
    * services that did not stop in time (they may still be running: the caller fails loudly).
    */
-  async function stopSupervisors(services: readonly ServiceName[]): Promise<ServiceName[]> {
-    enterStopping(services);
-    for (const service of services) {
+  async function stopSupervisors(services: readonly ServiceName[]): Promise<(readonly [ServiceName, number])[]> {
+    const instances = supervised(services);
+    enterStopping(instances);
+    for (const [service, instance] of instances) {
       try {
-        await getExternalWorkflowHandle(supervisorWorkflowId(namespace, service)).signal(shutdownSignal);
+        await getExternalWorkflowHandle(supervisorWorkflowId(namespace, service, instance)).signal(shutdownSignal);
       } catch (error) {
         if (isCancellation(error)) throw error;
         // The supervisor has already finished: nothing to stop.
-        status.services[service] = { workflowId: supervisorWorkflowId(namespace, service), state: 'stopped' };
+        status.services[instanceKey(service, instance)] = { workflowId: supervisorWorkflowId(namespace, service, instance), state: 'stopped' };
       }
     }
-    const settled = (service: ServiceName) => ['stopped', 'failed'].includes(status.services[service]?.state ?? 'stopped');
-    await condition(() => services.every(settled), stopTimeoutMs);
-    return services.filter((service) => !settled(service));
+    const settled = ([service, instance]: readonly [ServiceName, number]) =>
+      ['stopped', 'failed'].includes(status.services[instanceKey(service, instance)]?.state ?? 'stopped');
+    await condition(() => instances.every(settled), stopTimeoutMs);
+    return instances.filter((entry) => !settled(entry));
   }
 
-  function stuckMessage(stuck: readonly ServiceName[]): string {
-    const states = stuck.map((service) => `${service} (${status.services[service]?.state ?? 'unknown'})`);
+  function stuckMessage(stuck: readonly (readonly [ServiceName, number])[]): string {
+    const states = stuck.map(([service, instance]) => `${instanceKey(service, instance)} (${status.services[instanceKey(service, instance)]?.state ?? 'unknown'})`);
+    const workflowIds = stuck.map(([service, instance]) => supervisorWorkflowId(namespace, service, instance));
     return (
       `services did not stop within ${Math.round(stopTimeoutMs / 1000)} seconds: ${states.join(', ')}. ` +
-      `They may still be running: check their supervisors (${stuck.map((service) => supervisorWorkflowId(namespace, service)).join(', ')}) in the Web UI.`
+      `They may still be running: check their supervisors (${workflowIds.join(', ')}) in the Web UI.`
     );
   }
 
-  function enterStopping(services: readonly ServiceName[]) {
-    for (const service of services) {
-      const current = status.services[service];
-      if (current && current.state !== 'stopped') status.services[service] = { ...current, state: 'stopping' };
+  function enterStopping(instances: readonly (readonly [ServiceName, number])[]) {
+    for (const [service, instance] of instances) {
+      const key = instanceKey(service, instance);
+      const current = status.services[key];
+      if (current && current.state !== 'stopped') status.services[key] = { ...current, state: 'stopping' };
     }
     publishDetails();
   }

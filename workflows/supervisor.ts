@@ -21,6 +21,7 @@ import { TimeoutType } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { transitionTo } from '../core/domain/lifecycle';
 import {
+  serviceTaskQueue,
   restartServiceSignal,
   serviceStateSignal,
   shutdownSignal,
@@ -51,6 +52,10 @@ const { runService } = proxyActivities<Activities>(runOptions);
 
 export async function serviceSupervisorWorkflow(input: SupervisorInput): Promise<SupervisorStatus> {
   const { namespace, service } = input;
+  const instance = input.instance ?? 1;
+  // The service's own queue, beside this workflow's: only workers that host the service poll it.
+  const taskQueue = serviceTaskQueue(workflowInfo().taskQueue, namespace, service);
+  const label = `${service}${instance > 1 ? ` #${instance}` : ''} (${service === 'market-feed' ? 'shared' : namespace})`;
   const status = {
     service,
     namespace,
@@ -90,7 +95,7 @@ export async function serviceSupervisorWorkflow(input: SupervisorInput): Promise
     currentRun = new CancellationScope();
     try {
       await currentRun.run(() =>
-        runService.executeWithOptions({ ...runOptions, summary: `${service} (${service === 'market-feed' ? 'shared' : namespace})` }, [
+        runService.executeWithOptions({ ...runOptions, taskQueue, summary: label }, [
           { namespace, service, stallAfterMs: input.stallAfterMs ?? DEFAULT_STALL_AFTER_MS },
         ]),
       );
@@ -148,8 +153,8 @@ export async function serviceSupervisorWorkflow(input: SupervisorInput): Promise
     if (status.state === state) return;
     status.state = transitionTo(status.state, state);
     const error = status.lastError ? `\n\nLast error: ${status.lastError}` : '';
-    setCurrentDetails(`**${service}** (${namespace}) — **${state}**, restarts: ${status.restarts}${error}`);
-    const report = { service, state, restarts: status.restarts, lastError: status.lastError };
+    setCurrentDetails(`**${label}** — **${state}**, restarts: ${status.restarts}${error}`);
+    const report = { service, ...(instance > 1 ? { instance } : {}), state, restarts: status.restarts, lastError: status.lastError };
     for (const workflowId of input.reportTo ?? []) {
       try {
         await getExternalWorkflowHandle(workflowId).signal(serviceStateSignal, report);

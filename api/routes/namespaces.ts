@@ -6,7 +6,7 @@ import { readReport } from '../../services/pipeline-monitor/store';
 import { startupWorkflowId } from '../../workflows/definitions';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
-import { readServices, readStatus, restartService, startNamespace, stopNamespace, webUiWorkflowUrl } from '../operations';
+import { configuredInstances, readServices, readStatus, restartService, startNamespace, stopNamespace, webUiWorkflowUrl } from '../operations';
 import { route } from '../route';
 import {
   namespaceParams,
@@ -82,7 +82,7 @@ export function registerNamespaceRoutes(app: FastifyInstance, { config, client, 
       response: { status: 202, schema: startedSchema },
       errors: ['temporal_unavailable'],
     },
-    async ({ params: { namespace } }) => startNamespace(client, namespace),
+    async ({ params: { namespace } }) => startNamespace(client, namespace, undefined, configuredInstances(config)),
   );
 
   route(

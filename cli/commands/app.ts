@@ -12,30 +12,45 @@ import { createServiceFactory } from '../../workers/services';
 import { createWorker } from '../../workers/worker';
 import { runApplication } from '../run';
 import { namespaceOption } from './control';
-import type { BrokerNamespace } from '../../core/domain/namespace';
+import { ALL_SERVICES, isServiceName, type BrokerNamespace, type ServiceName } from '../../core/domain/namespace';
+import { InvalidArgumentError } from 'commander';
 
 export function registerAppCommands(program: Command): void {
   program
     .command('worker')
-    .description('host the workflows and activities on the alpha-panda task queue (stops gracefully on SIGINT/SIGTERM)')
-    .action(async () => {
-      const config = setUp();
+    .description('host the workflows and activities on the alpha-panda task queue, and the services given (stops gracefully on SIGINT/SIGTERM)')
+    .option(
+      '--services <names>',
+      `comma-separated services this worker runs, on their own task queues (default all: ${ALL_SERVICES.join(',')})`,
+      parseServices,
+      ALL_SERVICES,
+    )
+    .option('--quiet', 'only warnings and errors on the console (the log files keep LOG_LEVEL)')
+    .action(async (options: { services: readonly ServiceName[]; quiet?: boolean }) => {
+      const config = setUp(options.quiet ? 'warn' : undefined);
       // SIGINT/SIGTERM stop the services at once (they flush and commit, and their supervisors
       // move them to another worker), then the worker drains and every connection is closed.
       installRuntime({ handleSignals: false });
       // One set of connections for the activities and the services, closed together when the
       // worker stops (services built on a set of their own kept the process alive after it).
       const resources = new Resources(config);
-      const running = await createWorker({ config, resources, createService: createServiceFactory(config, resources) });
-      const stop = (signal: NodeJS.Signals) => {
+      const running = await createWorker({ config, resources, services: options.services, createService: createServiceFactory(config, resources) });
+      const stop = (signal: NodeJS.Signals | 'parent gone') => {
         getLogger().info({ signal }, 'worker stopping');
         running.shutdown();
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      getLogger().info({ taskQueue: running.worker.options.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+      // Started by `run` (over an IPC channel): a worker must not outlive the run that owns it.
+      if (process.send) process.once('disconnect', () => stop('parent gone'));
+      getLogger().info(
+        { taskQueue: running.worker.options.taskQueue, services: options.services, namespace: config.temporal.namespace },
+        'worker started',
+      );
       await running.run();
       getLogger().info('worker stopped');
+      // An open IPC channel would keep this process alive after its worker stopped.
+      if (process.connected) process.disconnect();
     });
 
   program
@@ -52,10 +67,11 @@ export function registerAppCommands(program: Command): void {
 
   program
     .command('run')
-    .description('start the local stack, a worker, the API and a namespace, and show its startup live')
+    .description('start the local stack, the workers (two processes), the API and a namespace, and show its startup live')
     .addOption(namespaceOption())
     .option('--no-infra', 'do not start the local infrastructure (it is already running elsewhere)')
-    .action(async (options: { namespace: BrokerNamespace; infra: boolean }) => {
+    .option('--processes <n>', 'worker processes: 1 runs every service here, 2 moves the risk manager, trading engine, portfolio manager and monitor to a second one', parseProcesses, 2)
+    .action(async (options: { namespace: BrokerNamespace; infra: boolean; processes: 1 | 2 }) => {
       // The console shows the startup's progress; the full logs go to LOG_DIR.
       const config = setUp('warn');
       await runApplication(config, options);
@@ -63,6 +79,20 @@ export function registerAppCommands(program: Command): void {
       // keep the user's terminal waiting.
       process.exit(process.exitCode ?? 0);
     });
+}
+
+function parseServices(value: string): ServiceName[] {
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const unknown = names.filter((name) => !isServiceName(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(`expected service names out of ${ALL_SERVICES.join(', ')}${unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''}`);
+  }
+  return [...new Set(names as ServiceName[])];
+}
+
+function parseProcesses(value: string): 1 | 2 {
+  if (value !== '1' && value !== '2') throw new InvalidArgumentError('expected 1 or 2');
+  return Number(value) as 1 | 2;
 }
 
 function setUp(consoleLevel?: 'warn'): Config {

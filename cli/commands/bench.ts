@@ -20,6 +20,14 @@ function wholeNumber(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+function processList(value: string): (1 | 2)[] {
+  const counts = value.split(',').map((part) => part.trim());
+  if (counts.length === 0 || counts.some((count) => count !== '1' && count !== '2')) {
+    throw new InvalidArgumentError("--processes must be 1, 2 or '1,2'");
+  }
+  return [...new Set(counts.map(Number) as (1 | 2)[])];
+}
+
 function rateList(value: string): number[] {
   if (value === '' || value === 'none') return [];
   return value.split(',').map((part) => wholeNumber('--latency-rates', 1)(part.trim()));
@@ -31,6 +39,7 @@ interface BenchCommandOptions {
   instruments: number;
   latencyRates: number[];
   latencySeconds: number;
+  processes: (1 | 2)[];
   json?: boolean;
   out?: string;
   compare?: string;
@@ -45,6 +54,7 @@ export function registerBenchCommands(program: Command): void {
     .option('--instruments <k>', 'instruments the ticks cycle through', wholeNumber('--instruments', 1, SEED_INSTRUMENTS.length), 10)
     .option('--latency-rates <list>', "paced latency runs, ticks per second, comma-separated ('none' to skip)", rateList, [200, 2000])
     .option('--latency-seconds <s>', 'how long each latency run feeds ticks', wholeNumber('--latency-seconds', 1), 10)
+    .option('--processes <list>', "pipeline processes to measure: 1 (every stage in one), 2 (split as `run` splits its workers) or '1,2'", processList, [1, 2])
     .option('--json', 'print the figures as JSON')
     .option('--out <file>', 'also write the figures as JSON to this file')
     .option('--compare <file>', 'print these figures (a previous --out) next to this run\'s')
@@ -63,6 +73,7 @@ export function registerBenchCommands(program: Command): void {
           instruments: options.instruments,
           latencyRates: options.latencyRates,
           latencySeconds: options.latencySeconds,
+          processes: options.processes,
           signal: controller.signal,
         });
         const json = `${JSON.stringify(result, null, 2)}\n`;

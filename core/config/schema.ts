@@ -41,6 +41,9 @@ const hostList = z
   .regex(/^([^\s/,]+(,[^\s/,]+)*)?$/, { error: 'expected host[:port][,host[:port]...]' })
   .transform((value) => (value === '' ? [] : value.toLowerCase().split(',')));
 
+/** More instances than the partitions of a stage's inputs (6 at most) would sit idle. */
+const instanceCount = positiveInt.max(6, { error: 'expected 1 to 6 (a stage input has at most 6 partitions)' }).default(1);
+
 /** Long enough that guessing it within the rate limit is hopeless. */
 const apiToken = z.string().regex(/^[\x21-\x7e]{32,256}$/, { error: 'expected 32-256 printable characters without spaces' });
 
@@ -223,6 +226,18 @@ export const configSchema = z
         // How often the strategy runner and the risk manager re-read strategy_configurations, so
         // a strategy switched on or off, added or edited takes effect without a restart.
         refreshIntervalMs: positiveInt.default(5_000),
+      })
+      .prefault({}),
+    instances: z
+      .object({
+        // Instances of a stage that each namespace runs: one supervisor and one service activity
+        // each, wherever a worker hosts the stage, sharing its consumer group so that Kafka spreads
+        // the input partitions among them; they take turns on the stage's state (stage-lock.ts).
+        // The market feed and the pipeline monitor run once.
+        portfolioManager: instanceCount,
+        tradingEngine: instanceCount,
+        riskManager: instanceCount,
+        strategyRunner: instanceCount,
       })
       .prefault({}),
     risk: z

@@ -34,7 +34,7 @@ import { HaltConsumerError } from '../kafka/failures';
 import type { EventMessage, EventProducer } from '../kafka/producer';
 import { filterUnprocessed, markProcessed } from '../redis/dedup';
 import { namespacedKey, type KeyNamespace } from '../redis/keys';
-import type { Serial } from './serial';
+import type { CriticalSection } from './serial';
 
 /** Event types that are only ever produced once (never re-emitted by a replaying stage). */
 const WATERMARK_ONLY: ReadonlySet<EventType> = new Set(['tick_received']);
@@ -88,10 +88,11 @@ export interface ProcessOnceOptions<T extends EventType, C = undefined> {
   /** Pure with respect to the stage's committed state and the context: called only with unseen events. */
   apply: (fresh: ConsumedEvent<T>[], context: C) => BatchOutcome | Promise<BatchOutcome>;
   /**
-   * The stage's critical section, for a stage that handles several partitions at once (see
-   * serial.ts): apply through the Redis commit and `committed` run inside it.
+   * The stage's critical section (see serial.ts and stage-lock.ts): the whole step, from reading
+   * the watermark to the Redis commit and `committed`, runs inside it, so that a batch another
+   * instance committed meanwhile is seen as processed. Its MULTI, when it has one, is the commit's.
    */
-  serial?: Serial;
+  serial?: CriticalSection;
   /** Called once the batch's Redis commit succeeded (inside `serial`): the in-memory commit. */
   committed?: () => void;
 }
@@ -100,7 +101,14 @@ export interface ProcessOnceOptions<T extends EventType, C = undefined> {
  * `events` are one partition's batch, in offset order (as runEventConsumer delivers them).
  * Returns how many events were new (processed now) and how many were skipped as seen.
  */
-export async function processOnce<T extends EventType, C = undefined>(
+export function processOnce<T extends EventType, C = undefined>(
+  options: ProcessOnceOptions<T, C>,
+): Promise<{ fresh: number; skipped: number }> {
+  const step = () => processOnceNow(options);
+  return options.serial ? options.serial.run(step) : step();
+}
+
+async function processOnceNow<T extends EventType, C = undefined>(
   options: ProcessOnceOptions<T, C>,
 ): Promise<{ fresh: number; skipped: number }> {
   const { redis, namespace, stage, events } = options;
@@ -152,8 +160,7 @@ export async function processOnce<T extends EventType, C = undefined>(
   if (replaying) context = interrupted.context;
   else if (options.context) context = await options.context();
 
-  const commit = () => applyAndCommit(options, { fresh, context, replaying, interrupted, last, watermark, watermarkEvent, inFlight });
-  await (options.serial ? options.serial.run(commit) : commit());
+  await applyAndCommit(options, { fresh, context, replaying, interrupted, last, watermark, watermarkEvent, inFlight });
   return { fresh: fresh.length, skipped: events.length - fresh.length };
 }
 
@@ -179,7 +186,7 @@ async function applyAndCommit<T extends EventType, C>(options: ProcessOnceOption
       : undefined;
   await Promise.all([writeAhead, outcome.durable?.()]);
   if (outcome.outputs.length > 0) await options.producer.sendBatch(outcome.outputs);
-  const multi = redis.multi();
+  const multi = options.serial?.multi ? options.serial.multi() : redis.multi();
   outcome.persist?.(multi);
   multi.set(watermark, last.offset);
   multi.set(watermarkEvent, JSON.stringify({ id: last.envelope.id, ts: last.envelope.ts } satisfies WatermarkEvent));
@@ -189,7 +196,7 @@ async function applyAndCommit<T extends EventType, C>(options: ProcessOnceOption
   const results = await multi.exec();
   const failed = results?.find(([error]) => error);
   if (!results || failed) {
-    throw new Error(`committing ${stage} state failed: ${failed?.[0]?.message ?? 'transaction aborted'}`, { cause: failed?.[0] ?? undefined });
+    throw new Error(`committing ${stage} state failed: ${failed?.[0]?.message ?? 'transaction aborted: another instance of the stage committed first'}`, { cause: failed?.[0] ?? undefined });
   }
   options.committed?.();
 }

@@ -1,11 +1,18 @@
-// A stage's critical section when it handles several partitions at once (kafkajs
-// partitionsConsumedConcurrently): each stage keeps one committed in-memory state and computes a
-// batch from it, so two batches computed side by side would both start from the same state and
-// the second commit would drop the first's changes. processOnce runs apply, the durable effects,
-// the produce and the Redis commit of a batch, and the stage's in-memory commit, one batch at a
-// time through this; what only reads (the watermark and dedup marks, the context) and the
-// consumer's offset commits overlap.
-export class Serial {
+// A stage's critical section within one process: each stage keeps one committed in-memory state
+// and computes a batch from it, so two batches computed side by side would both start from the
+// same state and the second commit would drop the first's changes. processOnce runs a batch's
+// whole step (the dedup reads, apply, the durable effects, the produce, the Redis commit and the
+// in-memory commit) one batch at a time through this; the consumer's offset commits overlap.
+// Across the instances of a stage, StageLock (stage-lock.ts) is the critical section.
+import type { ChainableCommander } from 'ioredis';
+
+export interface CriticalSection {
+  run<T>(work: () => Promise<T>): Promise<T>;
+  /** The MULTI a commit inside run() must use, when the section fences commits (StageLock). */
+  multi?(): ChainableCommander;
+}
+
+export class Serial implements CriticalSection {
   private tail: Promise<unknown> = Promise.resolve();
 
   /** Runs `work` after every earlier call's work has settled, whether it succeeded or not. */

@@ -14,7 +14,8 @@ import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { fillSequences } from '../../core/pipeline/fill-sequence';
 import { processOnce } from '../../core/pipeline/process-once';
-import { Serial, STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
+import { STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
+import { StageLock } from '../../core/pipeline/stage-lock';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { applyBatch, type BookInput, type BookSettings, type StrategyBook } from './book';
@@ -36,8 +37,8 @@ export function createPortfolioManagerService(deps: PortfolioManagerDeps): Strea
   const health = new HealthTracker();
   const log = getLogger('trading').child({ service: PORTFOLIO_MANAGER, namespace });
   let committed = new Map<string, StrategyBook>();
-  /** Fills and ticks of several partitions at once; the books move one batch at a time. */
-  const serial = new Serial();
+  /** The books move one batch at a time, across every instance of the stage. */
+  const serial = new StageLock({ redis, namespace, stage: PORTFOLIO_MANAGER, reload: async () => void (committed = await loadBooks(redis, namespace)) });
 
   async function handleBatch(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
     let next = committed;
@@ -89,7 +90,7 @@ export function createPortfolioManagerService(deps: PortfolioManagerDeps): Strea
         health,
         log,
         handleBatch,
-      });
+      }).finally(() => serial.close());
     },
   };
 }

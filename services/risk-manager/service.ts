@@ -22,7 +22,8 @@ import type { EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { fillSequences } from '../../core/pipeline/fill-sequence';
 import { processOnce } from '../../core/pipeline/process-once';
-import { Serial, STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
+import { STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
+import { StageLock } from '../../core/pipeline/stage-lock';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { decideBatch, RISK_MANAGER, type DecidedBatch, type RiskInput } from './decide';
@@ -43,8 +44,13 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
   const log = getLogger('trading').child({ service: RISK_MANAGER, namespace });
   const limits = new RiskLimitsCatalog(deps.postgres, namespace, configuredRiskLimits(deps.config), log);
   let state: RiskState | undefined;
-  /** Ticks and signals of several partitions at once; state changes one batch at a time. */
-  const serial = new Serial();
+  /** State changes one batch at a time, across every instance of the stage. */
+  const serial = new StageLock({
+    redis,
+    namespace,
+    stage: RISK_MANAGER,
+    reload: async () => void (state = await loadRiskState(redis, namespace, now().toISOString())),
+  });
 
 
   async function recordTicks(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
@@ -145,7 +151,7 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
           what: 're-read the strategies risk limits (keeping those loaded)',
           run: () => limits.refresh(),
         },
-      });
+      }).finally(() => serial.close());
     },
   };
 }

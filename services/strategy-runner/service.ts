@@ -25,7 +25,8 @@ import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { processOnce } from '../../core/pipeline/process-once';
-import { Serial, STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
+import { STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
+import { StageLock } from '../../core/pipeline/stage-lock';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { StrategyCatalog, type InvalidStrategy, type StrategyChanges, type StrategySet } from './catalog';
@@ -56,7 +57,13 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
   let state: RunnerState | undefined;
   /** Strategies whose onTick threw, logged once each until the catalog changes. */
   const failing = new Set<string>();
-  const serial = new Serial();
+  const loadState = async () => {
+    state = await RunnerState.load(redis, namespace, (field, error) =>
+      log.warn({ field, err: error }, 'unreadable saved strategy state; that strategy-instrument starts afresh'),
+    );
+  };
+  /** The strategies' state moves one batch at a time, across every instance of the runner. */
+  const serial = new StageLock({ redis, namespace, stage: STRATEGY_RUNNER, reload: loadState });
 
   const describeSet = (set: StrategySet) =>
     `${set.strategies.length} strategies running${set.invalid.length > 0 ? `, ${set.invalid.length} skipped as invalid` : ''}`;
@@ -132,7 +139,6 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
   }
 
   async function handleBatch(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
-    const committed = state!;
     let batch: RunnerBatch | undefined;
     let signals = 0;
     // Read inside the critical section: a batch that ran meanwhile may have done the resets.
@@ -147,7 +153,8 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
       apply: (fresh) => {
         const set = catalog.current();
         resets = new Set(pendingResets);
-        batch = committed.begin(resets);
+        // Inside the critical section: the state as the last batch of any instance left it.
+        batch = state!.begin(resets);
         const outputs: EventMessage[] = [];
         for (const { envelope } of fresh) applyEvent(envelope, set, batch, outputs);
         signals = outputs.length;
@@ -172,10 +179,8 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
     },
     async start(signal) {
       await catalog.refresh();
-      state = await RunnerState.load(redis, namespace, (field, error) =>
-        log.warn({ field, err: error }, 'unreadable saved strategy state; that strategy-instrument starts afresh'),
-      );
-      log.info({ strategies: catalog.current().strategies.map((s) => s.id), saved: state.size }, 'strategy runner starting');
+      await loadState();
+      log.info({ strategies: catalog.current().strategies.map((s) => s.id), saved: state!.size }, 'strategy runner starting');
       await runStageLoop<Input>({
         kafka: deps.kafka,
         groupId: deps.groupId,
@@ -191,7 +196,7 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
           what: 're-read strategy_configurations (keeping the strategies loaded)',
           run: async () => noteChanges(await catalog.refresh()),
         },
-      });
+      }).finally(() => serial.close());
     },
   };
 }

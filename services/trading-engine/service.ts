@@ -21,7 +21,9 @@
 // seconds and may be missing). Outputs carry the causing tick or signal as causationId and the
 // trade's correlationId.
 //
-// One engine instance per namespace: its broker state covers every instrument and strategy.
+// Its broker state covers every instrument and strategy: instances of the engine (INSTANCES__*)
+// take turns through the stage lock (core/pipeline/stage-lock.ts), each reloading the state another
+// instance committed meanwhile.
 //
 // A live venue (Kite) behind the same port: `submit` places the order at Kite and only records it;
 // what Kite does with it (accepted, filled, rejected, cancelled) comes from `pollUpdates`, which
@@ -43,6 +45,7 @@ import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { processOnce } from '../../core/pipeline/process-once';
 import { Serial, STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
+import { StageLock } from '../../core/pipeline/stage-lock';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { namespacedKey } from '../../core/redis/keys';
 import { readKillSwitch, type KillSwitchStatus } from '../../core/redis/kill-switch';
@@ -97,8 +100,17 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
   const log = getLogger('trading').child({ service: TRADING_ENGINE, namespace, broker: broker.kind });
   const stateKey = brokerStateKey(namespace);
   let committed: S = broker.initialState();
-  /** Signals and ticks of several partitions at once; the broker state moves one batch at a time. */
-  const serial = new Serial();
+  const loadCommitted = async (): Promise<boolean> => {
+    const saved = await redis.get(stateKey);
+    try {
+      committed = saved === null ? broker.initialState() : broker.restore(JSON.parse(saved));
+    } catch (error) {
+      throw new Error(`${(error as Error).message} (Redis key ${stateKey})`, { cause: error });
+    }
+    return saved !== null;
+  };
+  /** The broker state moves one batch at a time, across every instance of the engine. */
+  const serial = new StageLock({ redis, namespace, stage: TRADING_ENGINE, reload: async () => void (await loadCommitted()) });
 
   // Batches and venue updates take turns: both move `committed` forward. A second Serial, since
   // processOnce takes `serial` inside a batch.
@@ -254,7 +266,8 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       log.debug({ why, reports: messages.length }, 'venue reports committed');
     }
     if (result.state !== committed) {
-      await redis.set(stateKey, JSON.stringify(result.state));
+      const results = await serial.multi().set(stateKey, JSON.stringify(result.state)).exec();
+      if (!results || results.some(([error]) => error)) throw new Error(`committing the ${why} to ${stateKey} failed`);
       committed = result.state;
     }
   }
@@ -267,7 +280,7 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       await new Promise((resolve) => setTimeout(resolve, every));
       if (signal.aborted) break;
       try {
-        await exclusive(async () => commitVenueStep(await poll(committed), producer, 'order updates'));
+        await exclusive(() => serial.run(async () => commitVenueStep(await poll(committed), producer, 'order updates')));
       } catch (error) {
         if (!signal.aborted) log.warn({ err: error }, 'could not follow the orders at the venue; trying again');
       }
@@ -283,13 +296,7 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       return { ...snapshot, ...(status.detail ? { detail: status.detail } : {}), broker: status };
     },
     async start(signal) {
-      const saved = await redis.get(stateKey);
-      try {
-        committed = saved === null ? broker.initialState() : broker.restore(JSON.parse(saved));
-      } catch (error) {
-        throw new Error(`${(error as Error).message} (Redis key ${stateKey})`, { cause: error });
-      }
-      log.info({ resumed: saved !== null }, 'trading engine starting');
+      log.info({ resumed: await loadCommitted() }, 'trading engine starting');
       const live = broker.pollUpdates !== undefined || broker.reconcile !== undefined;
       const venueProducer = live ? createEventProducer(deps.kafka) : undefined;
       const onAbort = () => broker.close?.();
@@ -300,10 +307,13 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       try {
         if (venueProducer) {
           await venueProducer.connect();
-          if (broker.reconcile) {
-            const reconciled = await broker.reconcile(committed);
-            if (reconciled.differences.length > 0) log.warn({ differences: reconciled.differences }, 'the venue differs from the local state; adopting the venue');
-            await commitVenueStep(reconciled, venueProducer, 'reconciliation');
+          const reconcile = broker.reconcile?.bind(broker);
+          if (reconcile) {
+            await serial.run(async () => {
+              const reconciled = await reconcile(committed);
+              if (reconciled.differences.length > 0) log.warn({ differences: reconciled.differences }, 'the venue differs from the local state; adopting the venue');
+              await commitVenueStep(reconciled, venueProducer, 'reconciliation');
+            });
           }
           following = followVenue(signal, venueProducer);
         }
@@ -313,6 +323,7 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
         if (beating) clearInterval(beating);
         await following;
         await venueProducer?.disconnect();
+        await serial.close();
       }
     },
   };

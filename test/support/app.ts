@@ -2,6 +2,7 @@
 // database, topics and consumer groups (REDPANDA__TOPIC_PREFIX) on the real local stack, and
 // in-process workers built exactly as `alpha-panda worker` builds them.
 import type { Config } from '../../core/config/load';
+import type { ServiceName } from '../../core/domain/namespace';
 import { configureLogging } from '../../core/logging';
 import { migrateDatabase } from '../../core/postgres/migrate';
 import { createPool } from '../../core/postgres/pool';
@@ -21,7 +22,8 @@ export interface TestApp {
   temporal: TestTemporal;
   /** Environment that points a child process (`alpha-panda worker`) at this app. */
   env: Record<string, string>;
-  startWorker(overrides?: Record<string, string>): Promise<{ running: RunningWorker; done: Promise<void> }>;
+  /** `services`: the services this worker hosts (default all), as `alpha-panda worker --services`. */
+  startWorker(overrides?: Record<string, string>, services?: readonly ServiceName[]): Promise<{ running: RunningWorker; done: Promise<void> }>;
   seed(): Promise<void>;
   close(): Promise<void>;
 }
@@ -50,7 +52,7 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
     config,
     temporal,
     env,
-    async startWorker(workerOverrides = {}) {
+    async startWorker(workerOverrides = {}, services) {
       const workerConfig = testConfig({ ...env, ...workerOverrides });
       const resources = new Resources(workerConfig);
       const running = await createWorker({
@@ -58,6 +60,7 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
         connection: temporal.nativeConnection,
         workflowBundle: await sharedWorkflowBundle(),
         resources,
+        ...(services ? { services } : {}),
         // The app's own topics and groups, never the user's: passed explicitly, not left to the
         // factory's default, so an override of the environment cannot drop the prefix.
         createService: createServiceFactory(workerConfig, resources, { topicPrefix, groupPrefix: topicPrefix }),

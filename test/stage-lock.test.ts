@@ -1,0 +1,80 @@
+// The stage lock on the real Redis: instances of a stage take turns, an instance reloads the state
+// when another committed since its last turn, and a commit made after the lock was lost (a
+// holder paused past its lease) does not execute once another instance has committed.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StageLock, stageLockKey } from '../core/pipeline/stage-lock';
+import { claimRedisDatabase } from './support/stack';
+
+describe('stage lock', () => {
+  let database: Awaited<ReturnType<typeof claimRedisDatabase>>;
+  let redis: Redis;
+  const locks: StageLock[] = [];
+  beforeAll(async () => {
+    database = await claimRedisDatabase();
+    redis = new Redis(database.url);
+  });
+  afterAll(async () => {
+    for (const lock of locks) await lock.close();
+    redis?.disconnect();
+    await database?.release();
+  });
+
+  /** One instance of a stage whose state is a counter in Redis, loaded into `memory`. */
+  const instance = (stage: string) => {
+    const self = { memory: 0, reloads: 0, lock: undefined as unknown as StageLock };
+    self.lock = new StageLock({
+      redis,
+      namespace: 'paper',
+      stage,
+      reload: async () => {
+        self.reloads += 1;
+        self.memory = Number((await redis.get(`paper:${stage}:counter`)) ?? 0);
+      },
+    });
+    locks.push(self.lock);
+    return self;
+  };
+  const increment = (self: ReturnType<typeof instance>, stage: string) =>
+    self.lock.run(async () => {
+      const next = self.memory + 1;
+      const results = await self.lock.multi().set(`paper:${stage}:counter`, String(next)).exec();
+      if (!results) throw new Error('fenced');
+      self.memory = next;
+    });
+
+  it('takes turns and reloads what the other instance committed: no increment lost', async () => {
+    const [a, b] = [instance('turns'), instance('turns')];
+    await Promise.all(Array.from({ length: 40 }, (_, i) => increment(i % 2 === 0 ? a : b, 'turns')));
+    expect(Number(await redis.get('paper:turns:counter'))).toBe(40);
+    // Alternating turns reload; a second turn in a row on one instance does not.
+    expect(a.reloads).toBeGreaterThan(1);
+    await increment(b, 'turns');
+    const before = a.reloads;
+    await increment(a, 'turns');
+    await increment(a, 'turns');
+    expect(a.reloads).toBe(before + 1);
+  });
+
+  it('does not execute the commit of an instance that lost the lock to one that committed', async () => {
+    const [stale, other] = [instance('fence'), instance('fence')];
+    let resume!: () => void;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const staleRun = stale.lock.run(async () => {
+      entered();
+      await paused; // a pause past the lease
+      return stale.lock.multi().set('paper:fence:counter', 'stale').exec();
+    });
+    await inside;
+    await redis.del(stageLockKey('paper', 'fence')); // the lease ran out
+    await increment(other, 'fence');
+    resume();
+    expect(await staleRun).toBeNull();
+    expect(await redis.get('paper:fence:counter')).toBe('1');
+    // Its next turn starts from what the other instance committed.
+    await increment(stale, 'fence');
+    expect(await redis.get('paper:fence:counter')).toBe('2');
+  });
+});
