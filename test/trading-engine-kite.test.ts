@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticateWithRequestToken } from '../core/broker/auth';
+import { loadValidSession } from '../core/broker/session-store';
 import { kiteTagFor } from '../core/broker/kite-order-model';
 import type { Config } from '../core/config/load';
 import { createEvent, type Envelope } from '../core/domain/events';
@@ -171,10 +172,32 @@ describe('zerodha trading engine with the Kite adapter', () => {
     const paused = engine.health() as TradingEngineHealth;
     expect(paused.detail).toMatch(/paused: Zerodha refused the session \(TokenException/);
     expect(paused.state).toBe('running');
+    expect(paused.needsAuth).toBe(true);
+    // Marked invalid where the feed and the other namespace read the session from.
+    expect(await loadValidSession(pool, config, new Date())).toBeNull();
     await login();
     await waitFor(async () => events(topics.ordersFilled).some((e) => (e.data as { orderId: string }).orderId === orderId), 'the order after the new login', 30_000);
     expect((engine.health() as TradingEngineHealth).broker?.needsAuth).toBe(false);
+    expect(engine.health().needsAuth).toBeUndefined();
     expect(fake.orders.listOrders().filter((order) => order.tag === kiteTagFor(orderId))).toHaveLength(1);
+  });
+
+  it('shows needsAuth while idle once the stored session passes 06:00 IST, before any order is tried with it', async () => {
+    let clockAheadMs = 0;
+    const broker = createKiteBrokerAdapter({ config, namespace: 'zerodha', redis, postgres: pool, log: getLogger('trading'), now: () => new Date(Date.now() + clockAheadMs) });
+    const idle = broker.initialState();
+    await broker.pollUpdates!(idle);
+    expect(broker.status!().needsAuth).toBe(false);
+    const session = await loadValidSession(pool, config, new Date());
+    clockAheadMs = session!.expiresAt.getTime() - Date.now() + 1_000;
+    const ordersBefore = fake.callCount('GET /orders');
+    await broker.pollUpdates!(idle);
+    expect(broker.status!()).toMatchObject({ paused: true, needsAuth: true, detail: expect.stringContaining('06:00 IST') });
+    expect(fake.callCount('GET /orders')).toBe(ordersBefore);
+    clockAheadMs = 0;
+    await broker.pollUpdates!(idle);
+    expect(broker.status!()).toMatchObject({ paused: false, needsAuth: false });
+    broker.close?.();
   });
 
   it('places an order once when its signal is processed again from the uncommitted state (a crash before the commit)', async () => {

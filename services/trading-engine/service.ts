@@ -280,7 +280,7 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       const snapshot = health.snapshot();
       const status = broker.status?.();
       if (!status) return snapshot;
-      return { ...snapshot, ...(status.detail ? { detail: status.detail } : {}), broker: status };
+      return { ...snapshot, ...(status.detail ? { detail: status.detail } : {}), ...(status.needsAuth ? { needsAuth: true } : {}), broker: status };
     },
     async start(signal) {
       const saved = await redis.get(stateKey);
