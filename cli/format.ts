@@ -17,7 +17,7 @@ export function formatCheck(check: CheckResult): string {
 export function formatStatus(status: StartupStatus & { execution?: string }): string {
   const lines = [`${status.namespace}: phase ${status.phase}${status.execution ? ` (workflow ${status.execution.toLowerCase()})` : ''}`];
   lines.push(...status.checks.map(formatCheck));
-  if (status.loginUrl) lines.push(`  login: ${status.loginUrl} (deadline ${status.authDeadline})`);
+  if (status.loginUrl) lines.push(`  login: ${status.loginUrl}${status.authDeadline ? ` (deadline ${status.authDeadline})` : ' (the session was lost while running: no deadline)'}`);
   if (status.authError) lines.push(`  last token: ${status.authError}`);
   if (status.failure) lines.push(`  failure: ${status.failure}`);
   return lines.join('\n');

@@ -124,7 +124,7 @@ async function watch(client: Client, namespace: BrokerNamespace, isStopping: () 
 
 async function promptForToken(client: Client, namespace: BrokerNamespace, status: StartupStatus) {
   say(`Log in to Zerodha: ${status.loginUrl}`);
-  say(`Then send the request_token before ${status.authDeadline}:`);
+  say(status.authDeadline ? `Then send the request_token before ${status.authDeadline}:` : 'The Zerodha session was lost (06:00 IST expiry, or Kite refused it); the services wait. Send a new request_token:');
   say(`  alpha-panda auth --namespace ${namespace} --request-token <token>   (or POST /api/v1/auth/request-token)`);
   if (!process.stdin.isTTY) return;
   const rl = createInterface({ input: process.stdin, output: process.stdout });
