@@ -28,6 +28,8 @@ export const supervisorSchema = z.object({
   restarts: z.number().int(),
   lastError: nullableString,
   runningSince: nullableString,
+  /** Why the running service waits for a Zerodha login (expired or refused session); null when it does not. */
+  needsAuth: nullableString.optional(),
   workflowId: z.string(),
   /** The service's last heartbeat: messages processed, offsets, last event time. */
   progress: z.unknown(),

@@ -30,7 +30,8 @@ export function formatServices(services: readonly ServiceReport[]): string {
       const progress = service.progress as { processed?: number; deadLettered?: number; lastEventAt?: string | null } | null;
       const counts = progress ? ` processed=${progress.processed ?? 0} dlq=${progress.deadLettered ?? 0}` : '';
       const error = service.lastError ? ` last error: ${service.lastError}` : '';
-      return `  ${service.service.padEnd(18)} ${service.state.padEnd(10)} restarts=${service.restarts}${counts}${error}`;
+      const login = service.needsAuth ? ` waiting for a Zerodha login: ${service.needsAuth}` : '';
+      return `  ${service.service.padEnd(18)} ${service.state.padEnd(10)} restarts=${service.restarts}${counts}${error}${login}`;
     })
     .join('\n');
 }

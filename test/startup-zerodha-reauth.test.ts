@@ -93,6 +93,12 @@ describe('zerodha namespace: the session expires while running', () => {
     expect(described.runId).toBe(runId);
     expect(described.status.name).toBe('RUNNING');
     expect(described.typedSearchAttributes.get(phaseSearchAttribute)).toBe('awaiting-auth');
+    // The services say why they wait, in their supervisors' status, still running.
+    const feed = await waitFor(async () => {
+      const service = (await readServices(client, 'zerodha')).find((report) => report.service === 'market-feed');
+      return service?.needsAuth ? service : false;
+    }, 'the feed to say it waits for a login');
+    expect(feed).toMatchObject({ state: 'running', needsAuth: expect.stringMatching(/TokenException|no valid Zerodha session/) });
     // The refused session is marked invalid where every service reads it from.
     const db = new pg.Client({ connectionString: app.config.database.postgresUrl });
     await db.connect();
