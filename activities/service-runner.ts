@@ -1,11 +1,14 @@
 // Runs one streaming service inside a long-running activity: heartbeats its health as progress
 // (visible as heartbeat details in the Web UI) while the service shows it is alive, fails the
-// activity when the service is stuck, and stops it cleanly when the activity is cancelled.
+// activity when the service is stuck, and stops it cleanly when the activity is cancelled. When
+// the service starts or stops waiting for a Zerodha login (health.needsAuth), its supervisor is
+// told with a signal, so that the startup workflow asks for a login; the service runs on.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { BrokerNamespace, ServiceName } from '../core/domain/namespace';
 import { getLogger } from '../core/logging';
 import type { ServiceHealth } from '../core/service';
+import { serviceAuthSignal } from '../workflows/definitions';
 import { DEFAULT_STALL_AFTER_MS, SERVICE_HEARTBEAT_INTERVAL_MS, SERVICE_STALLED_FAILURE } from '../workflows/policy';
 import type { ActivityDeps } from './deps';
 
@@ -46,6 +49,26 @@ export function createServiceRunnerActivities(deps: ActivityDeps) {
       let stall: string | undefined;
       let noticeStall: (() => void) | undefined;
       const stalled = new Promise<void>((resolve) => (noticeStall = resolve));
+      // What the supervisor was last told (a run starts with no login needed); one signal in flight
+      // at a time, tried again on the next beat when it failed.
+      let reportedNeedsAuth = false;
+      let reporting = false;
+      const reportAuth = (health: ServiceHealth) => {
+        const needsAuth = health.needsAuth === true;
+        const supervisor = context.info.workflowExecution?.workflowId;
+        if (needsAuth === reportedNeedsAuth || reporting || supervisor === undefined) return;
+        reporting = true;
+        void Promise.resolve()
+          .then(() => context.client.workflow.getHandle(supervisor).signal(serviceAuthSignal, { needsAuth, detail: health.detail ?? null }))
+          .then(
+            () => {
+              reportedNeedsAuth = needsAuth;
+              log[needsAuth ? 'warn' : 'info']({ detail: health.detail }, needsAuth ? 'service waits for a Zerodha login' : 'service has a Zerodha session again');
+            },
+            (error: unknown) => log.warn({ err: error }, 'could not tell the supervisor that the service needs a Zerodha login; trying again'),
+          )
+          .finally(() => (reporting = false));
+      };
       // Heartbeats carry the service's health, and cancellation back to the activity: without them
       // a shutdown never arrives. A stuck service is not heartbeated for: it fails instead.
       const beat = () => {
@@ -58,6 +81,7 @@ export function createServiceRunnerActivities(deps: ActivityDeps) {
           noticeStall?.();
         }
         context.heartbeat(health);
+        if (stall === undefined && !stop.signal.aborted) reportAuth(health);
       };
       beat();
       const timer = setInterval(beat, SERVICE_HEARTBEAT_INTERVAL_MS);

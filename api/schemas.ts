@@ -28,6 +28,8 @@ export const supervisorSchema = z.object({
   restarts: z.number().int(),
   lastError: nullableString,
   runningSince: nullableString,
+  /** Why the running service waits for a Zerodha login (expired or refused session); null when it does not. */
+  needsAuth: nullableString.optional(),
   workflowId: z.string(),
   /** Which instance of the service (INSTANCES__*), present from the second on. */
   instance: z.number().int().optional(),

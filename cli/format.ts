@@ -17,7 +17,7 @@ export function formatCheck(check: CheckResult): string {
 export function formatStatus(status: StartupStatus & { execution?: string }): string {
   const lines = [`${status.namespace}: phase ${status.phase}${status.execution ? ` (workflow ${status.execution.toLowerCase()})` : ''}`];
   lines.push(...status.checks.map(formatCheck));
-  if (status.loginUrl) lines.push(`  login: ${status.loginUrl} (deadline ${status.authDeadline})`);
+  if (status.loginUrl) lines.push(`  login: ${status.loginUrl}${status.authDeadline ? ` (deadline ${status.authDeadline})` : ' (the session was lost while running: no deadline)'}`);
   if (status.authError) lines.push(`  last token: ${status.authError}`);
   if (status.failure) lines.push(`  failure: ${status.failure}`);
   return lines.join('\n');
@@ -37,7 +37,8 @@ export function formatServices(services: readonly ServiceReport[]): string {
       const counts = progress ? ` processed=${progress.processed ?? 0} dlq=${progress.deadLettered ?? 0}` : '';
       const error = service.lastError ? ` last error: ${service.lastError}` : '';
       const name = service.instance ? `${service.service}#${service.instance}` : service.service;
-      const lines = [`  ${name.padEnd(18)} ${service.state.padEnd(10)} restarts=${service.restarts}${counts}${error}`];
+      const login = service.needsAuth ? ` waiting for a Zerodha login: ${service.needsAuth}` : '';
+      const lines = [`  ${name.padEnd(18)} ${service.state.padEnd(10)} restarts=${service.restarts}${counts}${error}${login}`];
       if (progress?.detail) lines.push(`    ${progress.detail}`);
       // What reconciliation found at the broker that the platform did not know: an operator must see it.
       const differences = progress?.broker?.differences ?? [];

@@ -105,7 +105,8 @@ async function watch(client: Client, namespace: BrokerNamespace, isStopping: () 
   let phase: StartupPhase | undefined;
   const printedChecks = new Map<string, string>();
   let lastSummary = 0;
-  let prompting = false;
+  /** Set while the request_token prompt is open; aborting closes it. */
+  let prompt: AbortController | undefined;
   for (;;) {
     const status = await readStatus(client, namespace).catch(() => undefined);
     if (status) {
@@ -120,9 +121,14 @@ async function watch(client: Client, namespace: BrokerNamespace, isStopping: () 
           say(line);
         }
       }
-      if (status.phase === 'awaiting-auth' && !prompting) {
-        prompting = true;
-        void promptForToken(client, namespace, status).finally(() => (prompting = false));
+      if (status.phase === 'awaiting-auth' && !prompt) {
+        // Once per stay in awaiting-auth: the phase may outlast an accepted token by a few seconds.
+        prompt = new AbortController();
+        void promptForToken(client, namespace, status, prompt.signal);
+      } else if (status.phase !== 'awaiting-auth' && prompt) {
+        // The token came another way (alpha-panda auth, the API, the other namespace's login).
+        prompt.abort();
+        prompt = undefined;
       }
       if (status.phase === 'running' && Date.now() - lastSummary >= SERVICE_SUMMARY_EVERY_MS) {
         lastSummary = Date.now();
@@ -138,15 +144,20 @@ async function watch(client: Client, namespace: BrokerNamespace, isStopping: () 
   }
 }
 
-async function promptForToken(client: Client, namespace: BrokerNamespace, status: StartupStatus) {
+async function promptForToken(client: Client, namespace: BrokerNamespace, status: StartupStatus, signal: AbortSignal) {
   say(`Log in to Zerodha: ${status.loginUrl}`);
-  say(`Then send the request_token before ${status.authDeadline}:`);
+  say(status.authDeadline ? `Then send the request_token before ${status.authDeadline}:` : 'The Zerodha session was lost (06:00 IST expiry, or Kite refused it); the services wait. Send a new request_token:');
   say(`  alpha-panda auth --namespace ${namespace} --request-token <token>   (or POST /api/v1/auth/request-token)`);
   if (!process.stdin.isTTY) return;
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // readline takes Ctrl-C for itself while it reads: hand it on, so that it still stops the run.
+  rl.on('SIGINT', () => {
+    rl.close();
+    process.emit('SIGINT');
+  });
   try {
     for (;;) {
-      const token = (await rl.question('request_token> ')).trim();
+      const token = (await rl.question('request_token> ', { signal })).trim();
       if (token === '') continue;
       const result = await submitRequestToken(client, namespace, token);
       say(`${result.accepted ? 'Accepted' : 'Rejected'}: ${result.message}`);

@@ -20,6 +20,11 @@ export interface ServiceHealth {
    */
   readonly lastBeatAt: string | null;
   readonly detail?: string;
+  /**
+   * True while the service cannot do its work until someone logs in to Zerodha again (the stored
+   * session expired or Kite refused it). The service keeps running and waiting; `detail` says why.
+   */
+  readonly needsAuth?: boolean;
 }
 
 export interface StreamingService {
@@ -38,6 +43,7 @@ export class HealthTracker {
   private lastBeatAt: string | null = null;
   private readonly lastOffsets: Record<string, string> = {};
   private detail: string | undefined;
+  private needsAuth = false;
 
   setState(state: ServiceLifecycleState, detail?: string): void {
     this.state = state;
@@ -53,6 +59,10 @@ export class HealthTracker {
   /** The loop went round (wall-clock time: liveness is about this process, not event time). */
   recordBeat(): void {
     this.lastBeatAt = new Date().toISOString();
+  }
+
+  setNeedsAuth(needsAuth: boolean): void {
+    this.needsAuth = needsAuth;
   }
 
   recordDeadLettered(count: number): void {
@@ -72,6 +82,7 @@ export class HealthTracker {
       lastEventAt: this.lastEventAt,
       lastBeatAt: this.lastBeatAt,
       ...(this.detail ? { detail: this.detail } : {}),
+      ...(this.needsAuth ? { needsAuth: true } : {}),
     };
   }
 }

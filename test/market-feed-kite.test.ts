@@ -5,6 +5,7 @@ import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncInstrumentMaster } from '../core/broker/kite-instruments';
+import { loadValidSession } from '../core/broker/session-store';
 import type { Config } from '../core/config/load';
 import type { Envelope, Tick } from '../core/domain/events';
 import { marketTicksTopic, topicSpecs } from '../core/domain/topics';
@@ -37,6 +38,8 @@ let stopReader: () => Promise<void>;
 let feed: StreamingService;
 let controller: AbortController;
 let running: Promise<void>;
+/** The feed's clock runs this far ahead of the wall clock (the fake's stays on the wall clock). */
+let clockAheadMs = 0;
 
 const t = (iso: string) => new Date(iso);
 const depth = (side: 'buy' | 'sell', base: string) =>
@@ -128,7 +131,7 @@ describe('Kite market feed against the fake Kite', () => {
       },
     ]);
 
-    feed = createKiteMarketFeed({ config, kafka, postgres: pool, ticksTopic: marketTicksTopic(prefix), isMarketOpen: () => false, backoff: { initialMs: 100, maxMs: 800 } });
+    feed = createKiteMarketFeed({ config, kafka, postgres: pool, ticksTopic: marketTicksTopic(prefix), isMarketOpen: () => false, backoff: { initialMs: 100, maxMs: 800 }, sessionPollMs: 200, now: () => new Date(Date.now() + clockAheadMs) });
     controller = new AbortController();
     running = feed.start(controller.signal);
     await waitFor(async () => [INFY, NIFTY, USDINR].every((token) => ticksOf(token).some((tick) => tick.mode === 'full')), 'full ticks of all three');
@@ -191,10 +194,14 @@ describe('Kite market feed against the fake Kite', () => {
     expect(feed.health().state).toBe('running');
   });
 
-  it('reports a refused token clearly, backs off without hammering, and resumes with a new session', async () => {
+  it('reports a refused token clearly, marks the session invalid, backs off without hammering, and resumes with a new session', async () => {
     fake.expireAccessTokens();
-    await waitFor(async () => feed.health().state === 'failed', 'the feed to report the refused token');
-    expect(feed.health().detail).toContain('TokenException');
+    await waitFor(async () => feed.health().needsAuth === true, 'the feed to report the refused token');
+    // Waiting for a login is not a failure: the feed runs on, and says why.
+    expect(feed.health().state).toBe('running');
+    expect(feed.health().detail).toMatch(/TokenException|no valid Zerodha session/);
+    // The refusal is recorded where every service reads the session from.
+    await waitFor(async () => (await loadValidSession(pool, config, new Date())) === null, 'the refused session marked invalid');
     const refusedAfterReport = fake.ticker.stats().refused;
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     // The refused token is not tried again: no crash loop of handshakes while nobody logs in.
@@ -202,10 +209,25 @@ describe('Kite market feed against the fake Kite', () => {
     expect(fake.ticker.stats().open).toBe(0);
 
     await login();
-    await waitFor(async () => feed.health().state === 'running' && fake.ticker.stats().open === 1, 'the feed back on the new session');
+    await waitFor(async () => feed.health().state === 'running' && !feed.health().needsAuth && fake.ticker.stats().open === 1, 'the feed back on the new session');
     const since = received.length;
     await waitFor(async () => ticksOf(INFY, since).length > 0, 'ticks on the new session');
     expect(JSON.stringify(feed.health())).not.toMatch(/[A-Za-z0-9]{32}/);
+  });
+
+  it('closes the ticker when the stored session passes 06:00 IST, though Kite still accepts it, and resumes once one is valid', async () => {
+    const session = await loadValidSession(pool, config, new Date());
+    expect(session).not.toBeNull();
+    const refused = fake.ticker.stats().refused;
+    // The feed's clock passes the session's expiry; nothing at Kite changes.
+    clockAheadMs = session!.expiresAt.getTime() - Date.now() + 1_000;
+    await waitFor(async () => feed.health().needsAuth === true && fake.ticker.stats().open === 0, 'the feed to stop using the expired session');
+    expect(feed.health().state).toBe('running');
+    expect(feed.health().detail).toContain('06:00 IST');
+    expect(fake.ticker.stats().refused).toBe(refused);
+    // Back to a time the session is valid (as after a new login): the feed connects again.
+    clockAheadMs = 0;
+    await waitFor(async () => !feed.health().needsAuth && fake.ticker.stats().open === 1, 'the feed back on a valid session');
   });
 
   it('stops cleanly when asked', async () => {

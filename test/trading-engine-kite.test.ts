@@ -8,6 +8,7 @@
 // pauses the engine until a new one is stored.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadValidSession } from '../core/broker/session-store';
 import { kiteTagFor } from '../core/broker/kite-order-model';
 import { createEvent, type Envelope } from '../core/domain/events';
 import { paise } from '../core/domain/money';
@@ -100,7 +101,7 @@ describe('zerodha trading engine with the Kite adapter', () => {
     // Where an operator looks: the engine's health (the heartbeat the API serves) and `alpha-panda status`.
     const health = engine().health() as TradingEngineHealth;
     expect(health.broker?.differences.join('\n')).toMatch(/INFY \(408065\) CNC: 7 at Zerodha, 0 here; adopted/);
-    const text = formatServices([{ service: 'trading-engine', namespace: 'zerodha', state: 'running', restarts: 0, lastError: null, runningSince: null, workflowId: 'w', progress: health, lastHeartbeatAt: null }]);
+    const text = formatServices([{ service: 'trading-engine', namespace: 'zerodha', state: 'running', restarts: 0, lastError: null, runningSince: null, workflowId: 'w', progress: health, lastHeartbeatAt: null, needsAuth: null }]);
     expect(text).toMatch(/differs from the broker at start[^\n]*\n\s+- INFY \(408065\) CNC: 7 at Zerodha, 0 here; adopted/);
 
     // The portfolio books it in the reconciled book, which starts with no cash, not in a strategy's.
@@ -172,10 +173,32 @@ describe('zerodha trading engine with the Kite adapter', () => {
     const paused = engine().health() as TradingEngineHealth;
     expect(paused.detail).toMatch(/paused: Zerodha refused the session \(TokenException/);
     expect(paused.state).toBe('running');
+    expect(paused.needsAuth).toBe(true);
+    // Marked invalid where the feed and the other namespace read the session from.
+    expect(await loadValidSession(stack.pool, stack.config, new Date())).toBeNull();
     await stack.login();
     await waitFor(async () => fillsOf(orderId).length > 0, 'the order after the new login', 30_000);
     expect((engine().health() as TradingEngineHealth).broker?.needsAuth).toBe(false);
+    expect(engine().health().needsAuth).toBeUndefined();
     expect(atKite(orderId)).toHaveLength(1);
+  });
+
+  it('shows needsAuth while idle once the stored session passes 06:00 IST, before any order is tried with it', async () => {
+    let clockAheadMs = 0;
+    const broker = createKiteBrokerAdapter({ config: stack.config, namespace: 'zerodha', redis, postgres: stack.pool, log: getLogger('trading'), now: () => new Date(Date.now() + clockAheadMs) });
+    const idle = broker.initialState();
+    await broker.pollUpdates!(idle);
+    expect(broker.status!().needsAuth).toBe(false);
+    const session = await loadValidSession(stack.pool, stack.config, new Date());
+    clockAheadMs = session!.expiresAt.getTime() - Date.now() + 1_000;
+    const ordersBefore = stack.fake.callCount('GET /orders');
+    await broker.pollUpdates!(idle);
+    expect(broker.status!()).toMatchObject({ paused: true, needsAuth: true, detail: expect.stringContaining('06:00 IST') });
+    expect(stack.fake.callCount('GET /orders')).toBe(ordersBefore);
+    clockAheadMs = 0;
+    await broker.pollUpdates!(idle);
+    expect(broker.status!()).toMatchObject({ paused: false, needsAuth: false });
+    broker.close?.();
   });
 
   it('places an order once when its signal is processed again from the uncommitted state (a crash before the commit)', async () => {

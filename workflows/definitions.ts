@@ -61,6 +61,8 @@ export interface SupervisorStatus {
   readonly lastError: string | null;
   /** When the current run of the service started (ISO), null while not running. */
   readonly runningSince: string | null;
+  /** Why the running service waits for a Zerodha login (its session expired or was refused); null when it does not. */
+  readonly needsAuth: string | null;
 }
 
 export interface StartupStatus {
@@ -77,7 +79,12 @@ export interface StartupStatus {
 export interface StartupInput {
   readonly namespace: BrokerNamespace;
   /** Set by continue-as-new: the application is already running; skip straight to supervision. */
-  readonly resume?: { readonly checks: readonly CheckResult[]; readonly services: StartupStatus['services'] };
+  readonly resume?: {
+    readonly checks: readonly CheckResult[];
+    readonly services: StartupStatus['services'];
+    /** Services waiting for a Zerodha login, with why (absent in runs that predate it). */
+    readonly needsAuth?: Readonly<Record<string, string>>;
+  };
   /** Set by continue-as-new when a shutdown arrived meanwhile: the new run stops at once. */
   readonly pendingShutdown?: boolean;
   /** Test switch: how long a shutdown waits for the services to stop (default 2 minutes). */
@@ -94,6 +101,18 @@ export interface ServiceStateReport {
   readonly state: ServiceState;
   readonly restarts: number;
   readonly lastError: string | null;
+  /**
+   * Why the service waits for a Zerodha login (the session expired at 06:00 IST or Kite refused
+   * it), null when it does not; absent from supervisors that predate it.
+   */
+  readonly needsAuth?: string | null;
+}
+
+/** What a service's activity tells its supervisor when its need of a Zerodha login changes. */
+export interface ServiceAuthReport {
+  readonly needsAuth: boolean;
+  /** The service's own words (its health detail), never a token. */
+  readonly detail: string | null;
 }
 
 export interface SupervisorInput {
@@ -129,6 +148,8 @@ export const shutdownSignal = defineSignal<[]>('shutdown');
 export const restartServiceSignal = defineSignal<[ServiceName]>('restartService');
 /** Supervisor -> startup workflow: a service changed state. */
 export const serviceStateSignal = defineSignal<[ServiceStateReport]>('serviceState');
+/** Service activity -> its supervisor: the service now needs (or no longer needs) a Zerodha login. */
+export const serviceAuthSignal = defineSignal<[ServiceAuthReport]>('serviceAuth');
 
 export const namespaceSearchAttribute = defineSearchAttributeKey('AlphaPandaNamespace', 'KEYWORD');
 export const phaseSearchAttribute = defineSearchAttributeKey('AlphaPandaPhase', 'KEYWORD');

@@ -61,6 +61,9 @@ const STOP_TIMEOUT_MS = 120_000;
 /** While waiting for a token, look this often for a session another namespace stored meanwhile. */
 const SESSION_POLL_MS = 5_000;
 
+/** After a login that replaced a lost session, how long the services get to report they resumed. */
+const SESSION_PICK_UP_MS = 30_000;
+
 export async function startupWorkflow(input: StartupInput): Promise<StartupStatus> {
   const { namespace } = input;
   const status = {
@@ -88,6 +91,8 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
   /** Every supervised instance of `services`, as [service, instance]. */
   const supervised = (services: readonly ServiceName[]) =>
     services.flatMap((service) => instancesOf(service).map((instance) => [service, instance] as const));
+  /** Running services that wait for a Zerodha login (the session expired or Kite refused it), with why. */
+  const needsAuth: Record<string, string> = { ...(input.resume?.needsAuth ?? {}) };
 
   // Queries must not hand out the live object (the sandbox has no structuredClone).
   const snapshot = (): StartupStatus => JSON.parse(JSON.stringify(status)) as StartupStatus;
@@ -102,8 +107,11 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
   const publishDetails = () => {
     const lines = [`**${namespace}** — phase **${status.phase}**`, checksMarkdown(status.checks)];
     if (status.phase === 'awaiting-auth' && status.loginUrl) {
-      lines.push(`Log in: ${status.loginUrl}`, `Then send the request_token (signal \`requestToken\`) before ${status.authDeadline}.`);
+      const before = status.authDeadline ? ` before ${status.authDeadline}` : '';
+      lines.push(`Log in: ${status.loginUrl}`, `Then send the request_token (signal \`requestToken\`)${before}.`);
     }
+    const waiting = Object.entries(needsAuth).map(([service, why]) => `- ${service}: ${why}`);
+    if (waiting.length > 0) lines.push('Waiting for a Zerodha login:', ...waiting);
     if (status.authError) lines.push(`Last token: ${status.authError}`);
     const services = Object.entries(status.services).map(([name, s]) => `- ${name}: ${s.state}`);
     if (services.length > 0) lines.push('Services:', ...services);
@@ -119,8 +127,11 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
     restartRequests.push(service);
   });
   setHandler(serviceStateSignal, (report) => {
+    const key = instanceKey(report.service, report.instance);
     const workflowId = supervisorWorkflowId(namespace, report.service, report.instance);
-    status.services[instanceKey(report.service, report.instance)] = { workflowId, state: report.state };
+    status.services[key] = { workflowId, state: report.state };
+    if (report.needsAuth) needsAuth[key] = report.needsAuth;
+    else delete needsAuth[key];
     publishDetails();
   });
   setHandler(requestTokenSignal, (token) => {
@@ -178,8 +189,16 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
 
   enter('running');
   for (;;) {
-    await condition(() => shutdownRequested || restartRequests.length > 0 || workflowInfo().continueAsNewSuggested);
+    const sessionLost = () => Object.keys(needsAuth).length > 0;
+    await condition(() => shutdownRequested || restartRequests.length > 0 || sessionLost() || workflowInfo().continueAsNewSuggested);
     if (shutdownRequested) break;
+    if (sessionLost()) {
+      // The Zerodha session ended (06:00 IST, or Kite refused it): back to awaiting-auth in this
+      // same run, the services left running (they wait for the new session by themselves).
+      if ((await awaitReauthentication()) === 'stopped') break;
+      enter('running');
+      continue;
+    }
     for (const [service, instance] of supervised(restartRequests.splice(0))) {
       await getExternalWorkflowHandle(supervisorWorkflowId(namespace, service, instance)).signal(restartServiceSignal, service);
     }
@@ -188,7 +207,7 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
     if (workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof startupWorkflow>({
         ...input,
-        resume: { checks: status.checks, services: status.services },
+        resume: { checks: status.checks, services: status.services, needsAuth },
         pendingShutdown: shutdownRequested,
       });
     }
@@ -251,6 +270,46 @@ export async function startupWorkflow(input: StartupInput): Promise<StartupStatu
         // Another namespace's login stored a session meanwhile: one token unblocks both.
         authenticated = true;
       }
+    }
+    status.loginUrl = null;
+    status.authError = null;
+    markCheck('broker-api', 'passed', 'Zerodha session stored and verified');
+    return 'authenticated';
+  }
+
+  /**
+   * A session lost while running: waits, without a deadline (the 06:00 IST expiry comes hours
+   * before anyone logs in), for a request_token that works, or for the services to find a session
+   * stored meanwhile (another namespace's login, `alpha-panda auth` sent there).
+   */
+  async function awaitReauthentication(): Promise<'authenticated' | 'stopped'> {
+    authenticated = false;
+    // Tokens sent while running were not asked for, and are single-use and short-lived anyway.
+    pendingTokens.splice(0);
+    status.authError = null;
+    status.authDeadline = null;
+    status.loginUrl = await auth.getLoginUrl.executeWithOptions({ ...checkOptions, summary: 'Compute Zerodha login URL' }, []);
+    markCheck('broker-api', 'pending', `Zerodha session lost: ${Object.values(needsAuth)[0]}; waiting for login`);
+    enter('awaiting-auth');
+    const servicesHaveSession = () => Object.keys(needsAuth).length === 0;
+    for (;;) {
+      await condition(() => pendingTokens.length > 0 || shutdownRequested || authenticated || servicesHaveSession());
+      if (shutdownRequested) return 'stopped';
+      if (servicesHaveSession()) break;
+      if (!authenticated) {
+        await tryRequestToken(pendingTokens.shift()!);
+        continue;
+      }
+      // Logged in: the services read the store and report within seconds that they resumed.
+      const resumed = await condition(() => shutdownRequested || servicesHaveSession(), SESSION_PICK_UP_MS, {
+        summary: 'Waiting for the services to resume with the new session',
+      });
+      if (shutdownRequested) return 'stopped';
+      if (resumed) break;
+      // The new session did not help them (Kite refused it too, or they cannot read it): ask again.
+      authenticated = false;
+      status.authError = `logged in, but the services still wait (${Object.entries(needsAuth).map(([service, why]) => `${service}: ${why}`).join('; ')}); log in again`;
+      publishDetails();
     }
     status.loginUrl = null;
     status.authError = null;

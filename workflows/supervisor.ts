@@ -23,6 +23,7 @@ import { transitionTo } from '../core/domain/lifecycle';
 import {
   serviceTaskQueue,
   restartServiceSignal,
+  serviceAuthSignal,
   serviceStateSignal,
   shutdownSignal,
   supervisorStatusQuery,
@@ -63,6 +64,7 @@ export async function serviceSupervisorWorkflow(input: SupervisorInput): Promise
     restarts: input.restarts ?? 0,
     lastError: input.lastError ?? null,
     runningSince: null as string | null,
+    needsAuth: null as string | null,
   };
   let shutdownRequested = input.pendingShutdown ?? false;
   let restartRequested = false;
@@ -81,6 +83,16 @@ export async function serviceSupervisorWorkflow(input: SupervisorInput): Promise
   setHandler(restartServiceSignal, () => {
     restartRequested = true;
     currentRun?.cancel();
+  });
+  // The running service waits for a Zerodha login, or no longer does: not a state change (it runs
+  // on, and is not restarted), but the startup workflow hears of it to ask for a login.
+  setHandler(serviceAuthSignal, async (report) => {
+    if (!currentRun) return; // from a run that has ended: the next run reports for itself
+    const needsAuth = report.needsAuth ? (report.detail ?? 'waiting for a Zerodha login') : null;
+    if (needsAuth === status.needsAuth) return;
+    status.needsAuth = needsAuth;
+    publishDetails();
+    await reportState();
   });
 
   while (!shutdownRequested) {
@@ -113,6 +125,8 @@ export async function serviceSupervisorWorkflow(input: SupervisorInput): Promise
     } finally {
       currentRun = undefined;
       status.runningSince = null;
+      // Reported with the next transition; a new run reports its own need of a login.
+      status.needsAuth = null;
     }
     runs += 1;
     if (shutdownRequested) break;
@@ -152,9 +166,27 @@ export async function serviceSupervisorWorkflow(input: SupervisorInput): Promise
   async function transition(state: ServiceState): Promise<void> {
     if (status.state === state) return;
     status.state = transitionTo(status.state, state);
+    publishDetails();
+    await reportState();
+  }
+
+  function publishDetails() {
     const error = status.lastError ? `\n\nLast error: ${status.lastError}` : '';
-    setCurrentDetails(`**${label}** — **${state}**, restarts: ${status.restarts}${error}`);
-    const report = { service, ...(instance > 1 ? { instance } : {}), state, restarts: status.restarts, lastError: status.lastError };
+    const auth = status.needsAuth ? `
+
+Waiting for a Zerodha login: ${status.needsAuth}` : '';
+    setCurrentDetails(`**${label}** — **${status.state}**, restarts: ${status.restarts}${error}${auth}`);
+  }
+
+  async function reportState(): Promise<void> {
+    const report = {
+      service,
+      ...(instance > 1 ? { instance } : {}),
+      state: status.state,
+      restarts: status.restarts,
+      lastError: status.lastError,
+      needsAuth: status.needsAuth,
+    };
     for (const workflowId of input.reportTo ?? []) {
       try {
         await getExternalWorkflowHandle(workflowId).signal(serviceStateSignal, report);

@@ -44,6 +44,8 @@ export function registerFakeKiteCommands(program: Command): void {
         apiSecret,
         user: { userId: options.userId },
         redirectUrl: options.redirectUrl,
+        // A person trying the platform expects fills, positions and P&L at the prices the feed shows.
+        ordersFollowTicker: true,
       });
 
       const secretSource = options.apiSecret
@@ -59,7 +61,7 @@ export function registerFakeKiteCommands(program: Command): void {
           `  ZERODHA__LOGIN_ROOT=${fake.loginUrl}`,
           `  ZERODHA__TICKER_ROOT=${fake.tickerUrl}`,
           `log in at ${fake.loginUrl}?v=3&api_key=${encodeURIComponent(apiKey)}`,
-          `set a price: curl -X PUT ${fake.url}/_fake/prices/INFY -H 'Content-Type: application/json' -d '{"price_paise":150025}'`,
+          'orders fill at the last price the ticker sent (equities)',
           'Ctrl-C stops it',
           '',
         ].join('\n'),

@@ -8,7 +8,7 @@ import { getLogger } from '../logging';
 import type { KiteCallMeter } from './kite-calls';
 import { exchangeRequestToken, fetchProfile, invalidateAccessToken, KiteError, loginUrl, toKiteError } from './kite-client';
 import { SessionDecryptError } from './session-crypto';
-import { invalidateSession, loadValidSession, storeSession, type Queryable } from './session-store';
+import { invalidateSession, loadValidSession, markSessionRefused, storeSession, type Queryable } from './session-store';
 
 export { loginUrl } from './kite-client';
 
@@ -179,7 +179,7 @@ export async function checkStoredSession(deps: AuthDeps): Promise<StoredSessionC
   } catch (error) {
     const kiteError = toKiteError(error, [config.zerodha.apiSecret, session.accessToken]);
     if (kiteError.kind === 'token') {
-      await invalidateSession(pool, session.id, now());
+      await markSessionRefused(pool, session.id, now());
       log().warn({ userId: session.userId }, 'Zerodha no longer accepts the stored session; marked invalid');
       return {
         valid: false,

@@ -1,5 +1,11 @@
 // The Zerodha session in Postgres (table trading_sessions): the access token is stored only
 // encrypted (./session-crypto), with the instant Kite will stop accepting it.
+//
+// This module alone decides whether the stored session is usable: a session is invalid once it
+// passes its 06:00 IST expiry (Kite's daily one, see kiteSessionExpiry) or once anything that
+// talks to Kite with it (an order call, the ticker, a health check) reports a TokenException
+// through markSessionRefused. Every service reads the session through loadValidSession, so one
+// refusal pauses them all, and a new login (storeSession) resumes them all.
 import type { Pool } from 'pg';
 import type { Config } from '../config/load';
 import { kiteSessionExpiry } from '../domain/market-hours';
@@ -77,6 +83,14 @@ export async function loadValidSession(pool: Queryable, config: Config, now: Dat
     associatedData(apiKey, row.user_id),
   );
   return { id: row.id, accessToken, userId: row.user_id, userName: row.user_name || null, expiresAt: row.expires_at };
+}
+
+/**
+ * Kite refused this session (a TokenException on a call or a 403 on the ticker's handshake): marks
+ * it invalid for every service. Returns false when it was already invalidated or is absent.
+ */
+export async function markSessionRefused(pool: Queryable, id: string, now: Date = new Date()): Promise<boolean> {
+  return invalidateSession(pool, id, now);
 }
 
 /** Marks a session as no longer usable; returns false when it was already invalidated or absent. */

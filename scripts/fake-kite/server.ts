@@ -14,6 +14,10 @@ import { registerSessionRoutes } from './routes/session';
 import { registerUserRoutes } from './routes/user';
 import { FakeKiteState, type FakeKiteStateOptions } from './state';
 import { FakeKiteTicker } from './ticker';
+import { priceDivisor } from './ticker-packets';
+
+/** Equities and indices quote in paise on the wire (priceDivisor 100). */
+const PAISE_DIVISOR = 100;
 
 export interface FakeKiteOptions extends FakeKiteStateOptions {
   /** 0 picks a free port. */
@@ -26,6 +30,11 @@ export interface FakeKiteOptions extends FakeKiteStateOptions {
   /** How often the ticker sends quotes or heartbeats; Kite's second by default. */
   tickerIntervalMs?: number;
   tickerSeed?: number;
+  /**
+   * Orders fill at the ticker's last price (equities and indices, whose wire units are paise), so
+   * fills, positions and P&L agree with the feed; off by default, where tests set prices themselves.
+   */
+  ordersFollowTicker?: boolean;
 }
 
 export interface FakeKite {
@@ -98,6 +107,13 @@ export async function startFakeKite(options: FakeKiteOptions): Promise<FakeKite>
   const orders = createOrders(state, options.apiSecret);
   // Kite sends order updates to the user's ticker connections as text frames.
   orders.onOrderUpdate((update) => ticker.pushOrderUpdate(update));
+  if (options.ordersFollowTicker) {
+    ticker.onQuotes((quotes) => {
+      for (const quote of quotes.values()) {
+        if (priceDivisor(quote.instrumentToken) === PAISE_DIVISOR) orders.setPrice(quote.instrumentToken, quote.lastPrice);
+      }
+    });
+  }
   const app = buildFakeKiteApp(state, { redirectUrl: options.redirectUrl, instruments, ticker, orders });
   // Kite's ticker answers at the root of its own host; here it shares the API's server and port.
   ticker.attach(app.server);

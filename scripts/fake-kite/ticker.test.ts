@@ -143,3 +143,28 @@ describe('fake Kite ticker', () => {
     expect((await fetch(`${fake.url}/instruments`, { headers: { 'X-Kite-Version': '3' } })).status).toBe(403);
   });
 });
+
+describe('fake Kite with orders following the ticker (as `alpha-panda fake-kite` runs it)', () => {
+  it("fills at the equity's last ticked price and leaves currency futures alone", async () => {
+    const following = await startFakeKite({ apiKey, apiSecret, port: 0, tickerIntervalMs: 60_000, ordersFollowTicker: true });
+    try {
+      const kite = new KiteConnect({ api_key: apiKey, root: following.url });
+      const accessToken = (await kite.generateSession(following.issueRequestToken(), apiSecret)).access_token;
+      const socket = new WebSocket(`${following.tickerUrl}?api_key=${apiKey}&access_token=${accessToken}`);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('open', () => resolve());
+        socket.once('error', reject);
+      });
+      await new Promise<void>((resolve) => socket.send(JSON.stringify({ a: 'subscribe', v: [INFY, USDINR] }), () => setTimeout(resolve, 50)));
+      const usdinrBefore = following.orders.priceOf(USDINR);
+      following.ticker.setPricePath(INFY, [{ price: '1432.65' }]);
+      following.ticker.setPricePath(USDINR, [{ price: '86.2575' }]);
+      following.ticker.tickNow();
+      expect(following.orders.priceOf(INFY)).toBe(143_265);
+      expect(following.orders.priceOf(USDINR)).toBe(usdinrBefore);
+      socket.close();
+    } finally {
+      await following.close();
+    }
+  });
+});

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { FakeKiteState } from './state';
 import { FakeQuoteBook, type ScriptedQuote } from './ticker-quotes';
-import { encodeFrame, encodePacket, HEARTBEAT, type WireMode } from './ticker-packets';
+import { encodeFrame, encodePacket, HEARTBEAT, type WireMode, type WireQuote } from './ticker-packets';
 import type { FakeInstrument } from './instruments';
 
 export interface FakeTickerOptions {
@@ -36,6 +36,7 @@ export class FakeKiteTicker {
   private readonly timer: NodeJS.Timeout;
   private connectionCount = 0;
   private refusedCount = 0;
+  private readonly quoteListeners: Array<(quotes: ReadonlyMap<number, WireQuote>) => void> = [];
 
   constructor(
     private readonly state: FakeKiteState,
@@ -73,11 +74,17 @@ export class FakeKiteTicker {
     this.book.setPath(instrumentToken, path);
   }
 
+  /** Called with the quotes of every step (wire units), before they are sent. */
+  onQuotes(listener: (quotes: ReadonlyMap<number, WireQuote>) => void): void {
+    this.quoteListeners.push(listener);
+  }
+
   /** Advances every subscribed instrument by one step and sends each connection its frame now. */
   tickNow(): number {
     const subscribed = new Set<number>();
     for (const connection of this.connections) for (const token of connection.modes.keys()) subscribed.add(token);
     const quotes = this.book.advance([...subscribed]);
+    for (const listener of this.quoteListeners) listener(quotes);
     let sent = 0;
     for (const connection of this.connections) {
       const packets = [...connection.modes].flatMap(([token, mode]) => {

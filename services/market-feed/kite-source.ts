@@ -20,13 +20,21 @@ export interface ReconnectBackoff {
 }
 
 export const DEFAULT_BACKOFF: ReconnectBackoff = { initialMs: 1_000, maxMs: 60_000 };
+const DEFAULT_SESSION_POLL_MS = 2_000;
 
 export interface KiteMarketDataOptions {
   apiKey: string;
   /** ZERODHA__TICKER_ROOT. */
   tickerRoot: string;
-  /** The stored session's access token, read before every connection; null when there is none. */
+  /**
+   * The stored session's access token, read before every connection and every `sessionPollMs`
+   * while connected (a session that ended or was replaced closes the connection); null when none.
+   */
   accessToken: () => Promise<string | null>;
+  /** Kite refused this token on the handshake (HTTP 403): the owner marks its session invalid. */
+  onTokenRefused?: (accessToken: string) => Promise<void>;
+  /** How often the session is read while waiting for one, and while connected (default 2 s). */
+  sessionPollMs?: number;
   log: Logger;
   backoff?: ReconnectBackoff;
   instrumentsPerConnection?: number;
@@ -141,6 +149,8 @@ type WorkerMessage =
 interface SessionOutcome {
   opened: boolean;
   tokenRejected: boolean;
+  /** Closed here because the stored session ended (expired, refused elsewhere) or was replaced. */
+  sessionChanged: boolean;
   error: string | null;
 }
 
@@ -149,6 +159,8 @@ const WORKER_URL = new URL('./kite-ticker-worker.mjs', import.meta.url);
 /** Kite refuses the websocket handshake of an access token it no longer accepts with 403. */
 export const TOKEN_REFUSED =
   "TokenException: Kite refused the access token on the ticker (HTTP 403); log in again ('alpha-panda auth') and the feed resumes with the new session";
+export const NO_SESSION =
+  "no valid Zerodha session is stored (it expired at 06:00 IST, Kite refused it, or nobody logged in yet); log in again ('alpha-panda auth') and the feed resumes with the new session";
 
 class KiteConnection {
   private readonly desired = new Map<number, TickMode>();
@@ -187,6 +199,7 @@ class KiteConnection {
 
   async run(signal: AbortSignal): Promise<void> {
     const backoff = this.options.backoff ?? DEFAULT_BACKOFF;
+    const sessionPollMs = this.options.sessionPollMs ?? DEFAULT_SESSION_POLL_MS;
     const log = this.options.log.child({ connection: this.id });
     let attempt = 0;
     let refusedToken: string | null = null;
@@ -204,20 +217,29 @@ class KiteConnection {
         continue;
       }
       if (accessToken === null || accessToken === refusedToken) {
-        // Retrying a token Kite refused only spends handshakes: wait for a new login instead.
-        if (accessToken === null) this.error = 'no valid Zerodha session is stored; log in again';
+        // Retrying a token Kite refused only spends handshakes: wait for a new login instead,
+        // reading the session store (not Kite) often enough to resume within seconds of it.
+        if (accessToken === null) this.error = NO_SESSION;
         this.needsAction = true;
-        await pause(backoffMs(backoff, attempt++), signal);
+        attempt = 0;
+        await pause(sessionPollMs, signal);
         continue;
       }
-      const outcome = await this.session(accessToken, signal);
+      const outcome = await this.session(accessToken, sessionPollMs, signal);
       if (signal.aborted) break;
       if (outcome.opened) attempt = 0;
+      if (outcome.sessionChanged) {
+        log.warn('the stored Zerodha session ended or was replaced; reconnecting with the current one');
+        continue;
+      }
       if (outcome.tokenRejected) {
         refusedToken = accessToken;
         this.error = TOKEN_REFUSED;
         this.needsAction = true;
         log.error('Kite refused the access token on the ticker; waiting for a new session');
+        await this.options.onTokenRefused?.(accessToken).catch((error: unknown) =>
+          log.error({ err: error }, 'could not mark the refused Zerodha session invalid'),
+        );
       } else {
         this.error = outcome.opened ? null : `ticker connection failed: ${outcome.error ?? 'closed'}`;
       }
@@ -228,8 +250,8 @@ class KiteConnection {
   }
 
   /** One connection, in a fresh worker; resolves once it is closed. */
-  private session(accessToken: string, signal: AbortSignal): Promise<SessionOutcome> {
-    const outcome: SessionOutcome = { opened: false, tokenRejected: false, error: null };
+  private session(accessToken: string, sessionPollMs: number, signal: AbortSignal): Promise<SessionOutcome> {
+    const outcome: SessionOutcome = { opened: false, tokenRejected: false, sessionChanged: false, error: null };
     const worker = new Worker(WORKER_URL, {
       workerData: { apiKey: this.options.apiKey, accessToken, root: this.options.tickerRoot },
     });
@@ -241,15 +263,29 @@ class KiteConnection {
         settled = true;
         this.connected = false;
         this.worker = null;
+        clearInterval(watching);
         signal.removeEventListener('abort', onAbort);
         void worker.terminate().finally(() => resolve(outcome));
       };
-      const onAbort = () => {
+      const close = () => {
         this.post({ type: 'disconnect' });
         // Give the close frame a moment, then end the thread whatever it is doing.
         setTimeout(finish, 100).unref();
       };
+      const onAbort = close;
       signal.addEventListener('abort', onAbort, { once: true });
+      // A session that passed 06:00 IST, that another service saw refused, or that a new login
+      // replaced: close, and the loop connects with whatever the store holds now.
+      const watching = setInterval(() => {
+        void this.options.accessToken().then(
+          (current) => {
+            if (current === accessToken || settled) return;
+            outcome.sessionChanged = true;
+            close();
+          },
+          () => undefined, // the store is unreachable: keep the connection that works
+        );
+      }, sessionPollMs);
       worker.on('message', (message: WorkerMessage) => {
         switch (message.type) {
           case 'connect':

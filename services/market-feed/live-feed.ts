@@ -2,8 +2,9 @@
 // instrument that an active strategy of either namespace trades, follows strategy changes by
 // re-reading the table, and publishes each tick to market.ticks keyed by instrument token.
 //
-// Health: a source that cannot deliver (a refused access token) shows as failed with its reason
-// while the feed keeps waiting for a new session, since a restart would not help; a feed that
+// Health: a source that cannot deliver until someone logs in again (the session expired or Kite
+// refused the token) shows `needsAuth` with its reason while the feed runs on, waiting for a new
+// session, since a restart would not help; other source errors show as failed; a feed that
 // receives no tick for MARKET_FEED__STALE_MS while the market is open fails outright, so that its
 // supervisor restarts it. Its coverage (subscriptions and each instrument's latest tick) goes to
 // Redis for /metrics (./coverage).
@@ -113,11 +114,17 @@ export function createLiveMarketFeed(deps: LiveMarketFeedDeps): StreamingService
           }
           await coverage.saveIfDue(now());
           const state = source.health();
-          if (state.error) {
+          // Waiting for a login is not a failure: the feed runs on and says so (needsAuth).
+          health.setNeedsAuth(state.needsAction);
+          if (state.needsAction) {
+            health.setState('running', state.error ?? 'waiting for a Zerodha login');
+          } else if (state.error) {
             health.setState('failed', state.error);
           } else {
             health.setState('running', describe(source, subscribed.size));
           }
+          // The loop went round: alive, whether ticks arrive or not (a closed market has none).
+          health.recordBeat();
           const at = now();
           const lastTick = state.lastTickAt?.getTime() ?? startedAt;
           if (subscribed.size > 0 && !state.needsAction && deps.isMarketOpen(at) && at.getTime() - lastTick > deps.staleMs) {

@@ -22,10 +22,12 @@
 // reconciliation at start, which brings the state to Kite's order book and positions, in
 // kite-reconciliation.ts.
 //
-// Token expiry: any call refused with a TokenException pauses the adapter: the call waits (the
-// batch with it, so later signals queue in Kafka and none is dropped), status() reports
-// `needsAuth` with the session that expired, and the session store is polled until a new session
-// is stored (`alpha-panda auth`, the API or the signal); then the call is made again.
+// Token expiry: any call refused with a TokenException marks the session invalid in the session
+// store and pauses the adapter: the call waits (the batch with it, so later signals queue in Kafka
+// and none is dropped), status() reports `needsAuth`, and the session store is polled until a new
+// session is stored (`alpha-panda auth`, the API or the signal); then the call is made again. The
+// store is read before every call and every second while idle, so a session that passed 06:00 IST
+// or that the ticker saw refused pauses the adapter too, before any order is tried with it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -34,7 +36,7 @@ import { KiteError } from '../../core/broker/kite-error';
 import { redisKiteCallMeter } from '../../core/broker/kite-calls';
 import { NO_PROGRESS } from '../../core/broker/kite-order-events';
 import { createKiteOrderClient, kiteTagFor, type KiteOrderClient, type KiteOrderType, type KiteVariety } from '../../core/broker/kite-orders';
-import { loadValidSession } from '../../core/broker/session-store';
+import { loadValidSession, markSessionRefused } from '../../core/broker/session-store';
 import type { Config } from '../../core/config/load';
 import type { BrokerNamespace } from '../../core/domain/namespace';
 import { paise } from '../../core/domain/money';
@@ -67,6 +69,11 @@ interface Execution {
 export const kiteIntentKey = (namespace: BrokerNamespace, orderId: string) => namespacedKey(namespace, 'trading-engine', 'intent', orderId);
 const INTENT_TTL_SECONDS = 7 * 86_400;
 
+const PAUSED_REFUSED =
+  'paused: Zerodha refused the session (TokenException: the access token expired at 06:00 IST or was revoked); orders wait until a new login (alpha-panda auth)';
+const PAUSED_EXPIRED = 'paused: the Zerodha session is no longer valid (past 06:00 IST, or refused by Kite); orders wait until a new login (alpha-panda auth)';
+const PAUSED_NO_SESSION = 'paused: no Zerodha session is stored; orders wait until a login (alpha-panda auth)';
+
 export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<KiteAccountState> {
   const { config, namespace, redis, log } = deps;
   const now = deps.now ?? (() => new Date());
@@ -75,48 +82,76 @@ export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<Kit
   const clientFor = deps.clientFor ?? ((token: string) => createKiteOrderClient(config, token, { meter }));
   const sessionPollMs = deps.sessionPollMs ?? 2000;
   let client: KiteOrderClient | null = null;
-  let token: string | null = null;
-  let refused: string | null = null;
+  /** The stored session `client` talks with. */
+  let sessionId: string | null = null;
+  /** The last session Kite refused here: never used again, even if marking it invalid failed. */
+  let refusedId: string | null = null;
   let closed = false;
   const status: BrokerStatus = { paused: false, needsAuth: false, differences: [] };
 
-  /** The client of the newest stored session Kite has not refused; waits for one. */
-  async function session(): Promise<KiteOrderClient> {
+  function pause(detail: string) {
+    if (status.paused && status.detail === detail) return;
+    status.paused = true;
+    status.needsAuth = true;
+    status.detail = detail;
+    log.warn(detail);
+  }
+
+  /**
+   * Follows the session store: the client of the newest valid session (a new login switches to
+   * it), or null with the adapter paused when there is none (expired at 06:00 IST, refused by Kite
+   * here or in another service, or never stored).
+   */
+  async function observeSession(): Promise<KiteOrderClient | null> {
+    const stored = await loadValidSession(deps.postgres, config, now());
+    if (!stored || stored.id === refusedId) {
+      const hadOne = sessionId !== null;
+      client = null;
+      sessionId = null;
+      // An adapter already paused keeps saying why it paused first.
+      if (stored) pause(PAUSED_REFUSED);
+      else if (!status.paused) pause(hadOne ? PAUSED_EXPIRED : PAUSED_NO_SESSION);
+      return null;
+    }
+    if (stored.id !== sessionId) {
+      client = clientFor(stored.accessToken);
+      sessionId = stored.id;
+    }
+    if (status.paused) {
+      log.info({ userId: stored.userId }, 'a valid Zerodha session is stored; order placement resumes');
+      status.paused = false;
+      status.needsAuth = false;
+      delete status.detail;
+    }
+    return client;
+  }
+
+  /** The client of a valid session; waits (paused) until one is stored. */
+  async function session(): Promise<{ kite: KiteOrderClient; id: string }> {
     for (;;) {
       if (closed) throw new Error('the Kite broker is stopping');
-      if (client) return client;
-      const stored = await loadValidSession(deps.postgres, config, now());
-      if (stored && stored.accessToken !== refused) {
-        client = clientFor(stored.accessToken);
-        token = stored.accessToken;
-        if (status.paused) log.info({ userId: stored.userId }, 'a new Zerodha session is stored; order placement resumes');
-        status.paused = false;
-        status.needsAuth = false;
-        delete status.detail;
-        return client;
-      }
-      if (!status.paused) {
-        status.paused = true;
-        status.needsAuth = true;
-        status.detail = refused
-          ? 'paused: Zerodha refused the session (TokenException: the access token expired at 06:00 IST or was revoked); orders wait until a new login (alpha-panda auth)'
-          : 'paused: no Zerodha session is stored; orders wait until a login (alpha-panda auth)';
-        log.warn(status.detail);
-      }
+      const kite = await observeSession();
+      if (kite && sessionId) return { kite, id: sessionId };
       await sleep(sessionPollMs);
     }
   }
 
   async function call<T>(work: (kite: KiteOrderClient) => Promise<T>): Promise<T> {
     for (;;) {
-      const kite = await session();
+      const { kite, id } = await session();
       try {
         return await work(kite);
       } catch (error) {
         if (!(error instanceof KiteError) || error.kind !== 'token') throw error;
-        // Refused before Kite acted on it: safe to make again with the next session.
-        refused = token;
+        // Refused before Kite acted on it: safe to make again with the next session. Marked invalid
+        // in the store, so the feed and the other namespace stop using it too.
+        refusedId = id;
         client = null;
+        sessionId = null;
+        pause(PAUSED_REFUSED);
+        await markSessionRefused(deps.postgres, id, now()).catch((failure: unknown) =>
+          log.error({ err: failure }, 'could not mark the refused Zerodha session invalid'),
+        );
       }
     }
   }
@@ -216,7 +251,12 @@ export function createKiteBrokerAdapter(deps: KiteBrokerDeps): BrokerAdapter<Kit
     watches: () => false,
 
     async pollUpdates(state) {
-      if (Object.keys(state.open).length === 0) return { state, reports: [] };
+      if (Object.keys(state.open).length === 0) {
+        // Nothing to follow, but an idle engine still shows a session that expired or was refused
+        // elsewhere (needsAuth), and that a new login ended the pause.
+        await observeSession();
+        return { state, reports: [] };
+      }
       const book = new Map((await call((kite) => kite.getOrders())).map((order) => [order.orderId, order]));
       const { state: next, reports } = followOrders(state, book);
       return { state: next, reports };

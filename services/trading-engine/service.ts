@@ -293,7 +293,7 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       const snapshot = health.snapshot();
       const status = broker.status?.();
       if (!status) return snapshot;
-      return { ...snapshot, ...(status.detail ? { detail: status.detail } : {}), broker: status };
+      return { ...snapshot, ...(status.detail ? { detail: status.detail } : {}), ...(status.needsAuth ? { needsAuth: true } : {}), broker: status };
     },
     async start(signal) {
       log.info({ resumed: await loadCommitted() }, 'trading engine starting');
