@@ -41,8 +41,9 @@ build: node_modules/.package-lock.json
 
 # npm rewrites node_modules/.package-lock.json on every install, so it is older than the
 # manifest or the lock file exactly when node_modules is missing or stale.
+# A node_modules that is a link belongs to another checkout: `npm ci` would empty it there.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci
+	@if [ -L node_modules ]; then echo "node_modules is a link to another checkout's install: not reinstalled here"; else npm ci; fi
 	@touch $@
 
 up: deps
