@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Activities } from '../activities';
 import type { CheckResult } from '../workflows/definitions';
 import {
+  serviceTaskQueue,
   shutdownSignal,
   startupWorkflowId,
   statusQuery,
@@ -21,6 +22,7 @@ import {
   STARTUP_WORKFLOW_TYPE,
   SUPERVISOR_WORKFLOW_TYPE,
 } from '../workflows/definitions';
+import { ALL_SERVICES } from '../core/domain/namespace';
 import { installRuntime } from '../workers/runtime';
 import { WORKFLOWS_PATH } from '../workers/worker';
 import { testConfig } from './support/stack';
@@ -68,7 +70,7 @@ function stubActivities(options: { service?: ServiceBehaviour; bootstrapTopics?:
 
 describe('workflow races', () => {
   let temporal: TestTemporal;
-  let worker: { worker: Worker; done: Promise<void> } | undefined;
+  let workers: { worker: Worker; done: Promise<void> }[] = [];
 
   beforeAll(async () => {
     installRuntime();
@@ -76,24 +78,30 @@ describe('workflow races', () => {
   });
   afterEach(async () => {
     released.value = true;
-    worker?.worker.shutdown();
-    await worker?.done;
-    worker = undefined;
+    for (const { worker } of workers) worker.shutdown();
+    await Promise.all(workers.map(({ done }) => done));
+    workers = [];
   });
   afterAll(async () => temporal?.close());
 
+  /**
+   * A worker on the workflows' queue and one on each paper service's queue (serviceTaskQueue), as
+   * `alpha-panda worker` hosts them, so that the services' activities really start.
+   */
   async function startWorker(activities: object, taskQueue: string, bundle = sharedWorkflowBundle) {
-    const created = await Worker.create({
+    const common = {
       connection: temporal.nativeConnection,
       namespace: temporal.namespace,
-      taskQueue,
-      workflowBundle: await bundle(),
       activities,
       shutdownGraceTime: '1 second',
       maxHeartbeatThrottleInterval: '200 milliseconds',
       defaultHeartbeatThrottleInterval: '200 milliseconds',
-    });
-    worker = { worker: created, done: created.run() };
+    };
+    const created = [await Worker.create({ ...common, taskQueue, workflowBundle: await bundle() })];
+    for (const service of ALL_SERVICES) {
+      created.push(await Worker.create({ ...common, taskQueue: serviceTaskQueue(taskQueue, 'paper', service) }));
+    }
+    workers = created.map((worker) => ({ worker, done: worker.run() }));
   }
 
   beforeEach(() => {
