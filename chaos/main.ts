@@ -41,7 +41,11 @@ async function main(): Promise<void> {
   const suite = `c${randomUUID().slice(0, 4)}`;
   process.stdout.write(`chaos: building the CLI and starting the chaos stack (${suite})\n`);
   await run(process.execPath, [join(REPO_ROOT, 'scripts', 'build-cli.mjs'), '--if-stale'], { cwd: REPO_ROOT });
-  await stackUp();
+  // One retry: a component stopped by a previous suite a moment ago was seen to refuse its start.
+  await stackUp().catch(async (error: Error) => {
+    process.stdout.write(`chaos: ${error.message.split('\n')[0]}; trying once more\n`);
+    await stackUp();
+  });
   const rows: CaseRow[] = [];
   let failed = false;
   try {
