@@ -13,15 +13,25 @@ import type { InfraContext } from '../scripts/infra/types';
 
 export const CHAOS_DATA_DIR = '.chaos-stack';
 
+/**
+ * Shifts every port of the chaos stack, so that two checkouts on one machine can each run the
+ * suite (CHAOS_PORT_SHIFT=100 gives 17333, 19192, ...). The ports must stay clear of the defaults.
+ */
+const PORT_SHIFT = Number(process.env.CHAOS_PORT_SHIFT ?? '0');
+if (!Number.isInteger(PORT_SHIFT) || PORT_SHIFT < 0 || PORT_SHIFT > 10_000) {
+  throw new Error(`CHAOS_PORT_SHIFT: expected an integer from 0 to 10000, got ${JSON.stringify(process.env.CHAOS_PORT_SHIFT)}`);
+}
+const port = (base: number) => String(base + PORT_SHIFT);
+
 /** Every address of the chaos stack; nothing here may equal a default port. */
 export const CHAOS_STACK_ENV: Readonly<Record<string, string>> = {
   INFRA__DATA_DIR: CHAOS_DATA_DIR,
-  TEMPORAL__ADDRESS: '127.0.0.1:17233',
-  TEMPORAL__UI_PORT: '18233',
-  // The KRaft controller listens on the next port (19093).
-  REDPANDA__BOOTSTRAP_SERVERS: '127.0.0.1:19092',
-  DATABASE__POSTGRES_URL: 'postgres://alpha_panda:alpha_panda@127.0.0.1:15432/alpha_panda',
-  REDIS__URL: 'redis://127.0.0.1:16379/0',
+  TEMPORAL__ADDRESS: `127.0.0.1:${port(17233)}`,
+  TEMPORAL__UI_PORT: port(18233),
+  // The KRaft controller listens on the next port.
+  REDPANDA__BOOTSTRAP_SERVERS: `127.0.0.1:${port(19092)}`,
+  DATABASE__POSTGRES_URL: `postgres://alpha_panda:alpha_panda@127.0.0.1:${port(15432)}/alpha_panda`,
+  REDIS__URL: `redis://127.0.0.1:${port(16379)}/0`,
   LOG_DIR: `${CHAOS_DATA_DIR}/logs/app`,
   ZERODHA__ENABLED: 'false',
 };
