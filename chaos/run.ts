@@ -82,7 +82,7 @@ function runEnv(index: number, suite: string, temporalNamespace: string): Record
   return {
     ...CHAOS_STACK_ENV,
     DATABASE__POSTGRES_URL: CHAOS_STACK_ENV.DATABASE__POSTGRES_URL!.replace(/\/alpha_panda$/, `/chaos_run${index}`),
-    REDIS__URL: `redis://127.0.0.1:16379/${index}`,
+    REDIS__URL: CHAOS_STACK_ENV.REDIS__URL!.replace(/\/0$/, `/${index}`),
     REDPANDA__TOPIC_PREFIX: prefix,
     TEMPORAL__NAMESPACE: temporalNamespace,
     MARKET_FEED__INSTRUMENTS: INPUT.instruments.join(','),
