@@ -132,7 +132,8 @@ export async function readServices(client: Client, namespace: BrokerNamespace): 
         const heartbeat = pending?.lastHeartbeatTime ? tsToDate(pending.lastHeartbeatTime) : null;
         // The supervisor learns of a dead worker or a wedged service only when Temporal times the
         // activity out; the heartbeat's age tells it at once (see observedState).
-        const state = observedState(status.state, heartbeat, new Date(), HEARTBEAT_STALE_MS);
+        const serviceState = (progress as { state?: unknown } | null)?.state;
+        const state = observedState(status.state, heartbeat, new Date(), HEARTBEAT_STALE_MS, typeof serviceState === 'string' ? serviceState : undefined);
         return { ...status, state, workflowId, progress, lastHeartbeatAt: heartbeat?.toISOString() ?? null };
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return undefined;
