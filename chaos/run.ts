@@ -14,7 +14,7 @@ import { startNamespace } from '../api/operations';
 import type { Config } from '../core/config/load';
 import { consumerGroup, NAMESPACE_SERVICES, type ServiceName } from '../core/domain/namespace';
 import { marketTicksTopic, namespaceTopics, stageInputs, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
-import { createKafka } from '../core/kafka/client';
+import { BROKER_RETRY, createKafka } from '../core/kafka/client';
 import { consumerLag } from '../core/kafka/lag';
 import { bootstrapTopics } from '../core/kafka/topics';
 import { migrateDatabase } from '../core/postgres/migrate';
@@ -148,7 +148,8 @@ async function startGroupsAtZero(kafka: Kafka, prefix: string, topics: Namespace
   await Promise.all(
     STAGES.map(async (stage) => {
       const groupTopics = inputs[stage].map((input) => input.topic);
-      const consumer = kafka.consumer({ groupId: `${prefix}${consumerGroup('paper', stage)}`, maxWaitTimeInMs: 100 });
+      // Joined right after the stack starts, while the coordinator may still be loading.
+      const consumer = kafka.consumer({ groupId: `${prefix}${consumerGroup('paper', stage)}`, maxWaitTimeInMs: 100, retry: BROKER_RETRY });
       const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
       await consumer.connect();
       try {
