@@ -6,7 +6,8 @@
 #   make status   show what answers where (exits non-zero when something does not)
 #   make down     stop what `make up` started
 #   make run      deps and build, then the stack, two worker processes, the API and the paper namespace, shown live
-#   make test     typecheck, lint, unit and integration tests against the local stack
+#   make test     typecheck, lint, unit and integration tests against the local stack, then the
+#                 fault-injection suite (npm run chaos) on a stack of its own
 #   make test-setup        what the tests need: dependencies, Debian packages, the stack
 #   make test-unit         unit tests only (no stack needed)
 #   make test-integration  integration tests only, against the running stack

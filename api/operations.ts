@@ -169,7 +169,8 @@ async function readSupervisor(client: Client, namespace: BrokerNamespace, servic
     const heartbeat = pending?.lastHeartbeatTime ? tsToDate(pending.lastHeartbeatTime) : null;
     // The supervisor learns of a dead worker or a wedged service only when Temporal times the
     // activity out; the heartbeat's age tells it at once (see observedState).
-    const state = observedState(status.state, heartbeat, new Date(), HEARTBEAT_STALE_MS);
+    const serviceState = (progress as { state?: unknown } | null)?.state;
+    const state = observedState(status.state, heartbeat, new Date(), HEARTBEAT_STALE_MS, typeof serviceState === 'string' ? serviceState : undefined);
     return {
       ...status,
       ...(instance > 1 ? { instance } : {}),

@@ -1,7 +1,11 @@
 // The lifecycle every streaming service shares. Services know nothing of Temporal: a supervisor
 // (or a test, or the benchmark) calls start() with an AbortSignal and reads health() while it runs.
 
-export type ServiceLifecycleState = 'idle' | 'running' | 'stopping' | 'stopped' | 'failed';
+/**
+ * `waiting`: started, but what it consumes from does not answer (the Kafka broker is down). The
+ * clients retry by themselves; status reads show the service stalled meanwhile.
+ */
+export type ServiceLifecycleState = 'idle' | 'running' | 'waiting' | 'stopping' | 'stopped' | 'failed';
 
 export interface ServiceHealth {
   readonly state: ServiceLifecycleState;

@@ -196,6 +196,9 @@ export const configSchema = z
           .transform((value) => (value === '' ? [] : value.split(',').map(Number))),
         ticksPerSecond: positiveInt.default(10),
         seed: nonNegativeInt.default(42),
+        // The simulator publishes this many ticks in all (counted across restarts) and then goes
+        // quiet, so that a seeded run has a known, finite input; 0: no end.
+        maxTicks: nonNegativeInt.default(0),
         // The live feed counts as dead when no tick arrived for this long while the market is
         // open; its health then fails and the supervisor restarts it.
         staleMs: positiveInt.default(30_000),

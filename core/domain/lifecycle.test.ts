@@ -39,5 +39,8 @@ describe('service lifecycle', () => {
     expect(observedState('running', new Date('2026-03-02T10:00:04+05:30'), now, 5_000)).toBe('stalled');
     expect(observedState('running', null, now, 5_000)).toBe('running');
     expect(observedState('stopping', new Date('2026-03-02T09:00:00+05:30'), now, 5_000)).toBe('stopping');
+    // Heartbeating, but the service says its broker is not answering.
+    expect(observedState('running', new Date('2026-03-02T10:00:06+05:30'), now, 5_000, 'waiting')).toBe('stalled');
+    expect(observedState('running', new Date('2026-03-02T10:00:06+05:30'), now, 5_000, 'running')).toBe('running');
   });
 });

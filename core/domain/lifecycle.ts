@@ -48,13 +48,18 @@ export function transitionTo(from: ServiceState, to: ServiceState): ServiceState
 /** A service in one of these states will not change again without a new start. */
 export const isSettled = (state: ServiceState): boolean => state === 'stopped' || state === 'failed';
 
-/** The state to show for a service the supervisor calls running, given how fresh its heartbeat is. */
+/**
+ * The state to show for a service the supervisor calls running, given how fresh its heartbeat is
+ * and the state the service itself last reported in it (`waiting`: its broker is not answering).
+ */
 export function observedState(
   reported: ServiceState,
   lastHeartbeatAt: Date | null,
   now: Date,
   staleAfterMs: number,
+  serviceReported?: string,
 ): ServiceState {
   if (reported !== 'running' || lastHeartbeatAt === null) return reported;
+  if (serviceReported === 'waiting') return 'stalled';
   return now.getTime() - lastHeartbeatAt.getTime() > staleAfterMs ? 'stalled' : reported;
 }

@@ -31,6 +31,7 @@ import { deadLetterRecord, type DeadLetterOrigin } from './dead-letter';
 import { HaltConsumerError, isPoisonError } from './failures';
 import type { EventProducer } from './producer';
 import { assertIsolated } from './isolation';
+import { BROKER_RETRY } from './client';
 
 export { consumerLag, type PartitionLag } from './lag';
 
@@ -84,6 +85,11 @@ export interface EventConsumerOptions<T extends EventType> {
    * seconds while idle), every chunk and every retry, so a loop that stops calling it is stuck.
    */
   onPoll?: () => void;
+  /**
+   * Told when the broker has not answered a fetch for BROKER_SILENCE_MS while no batch was in
+   * hand (`answering` false, with why), and again when a fetch is answered (true).
+   */
+  onBrokerAnswering?: (answering: boolean, reason?: string) => void;
   /** Most events per handleBatch call. */
   maxChunkSize?: number;
   /**
@@ -105,6 +111,9 @@ export class ConsumerOutageError extends Error {
  * batch was just handled is fetched again promptly.
  */
 export const FETCH_MAX_WAIT_MS = 100;
+
+/** An idle consumer fetches every FETCH_MAX_WAIT_MS: this long without an answer is a broker loss. */
+export const BROKER_SILENCE_MS = 5_000;
 
 export type Decoded<T extends EventType> = { ok: true; envelope: Envelope<T> } | { ok: false; reason: string };
 
@@ -168,8 +177,12 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   }
 
   let halted: HaltConsumerError | undefined;
+  /** When the broker last answered a fetch or a batch was done with; batches in hand meanwhile. */
+  let lastAnswerAt = Date.now();
+  let inBatch = 0;
   async function processBatchOrHalt(payload: EachBatchPayload): Promise<void> {
     if (halted) return;
+    inBatch++;
     try {
       await processBatch(payload);
       // Stopping: the last commit is part of a clean stop, made before the group is left.
@@ -180,6 +193,9 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
       halted = error;
       logger.error({ err: error }, 'consumer halted');
       failed?.(error);
+    } finally {
+      inBatch--;
+      lastAnswerAt = Date.now();
     }
   }
 
@@ -302,12 +318,37 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
   assertIsolated({ topics: options.subscriptions.map((s) => s.topic), groupId }, 'consumer');
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
+  // The fetch loop retries like the client (BROKER_RETRY): kafkajs' default of 5 quick retries
+  // gives up within seconds of a broker loss, and the restarted consumer joins as a new member
+  // that waits out the old member's session (30 s) before the group consumes again.
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS, retry: BROKER_RETRY });
   let failed: ((error: Error) => void) | undefined;
   const crashed = new Promise<never>((_, reject) => (failed = reject));
   crashed.catch(() => {}); // observed below; keeps an early crash from being reported as unhandled
-  if (options.onPoll) consumer.on(consumer.events.FETCH_START, () => options.onPoll?.());
+  // Liveness is a fetch the broker answered, not one attempted: during a broker outage kafkajs
+  // keeps starting fetches, and the service is not consuming.
+  let answering = true;
+  consumer.on(consumer.events.FETCH, () => {
+    lastAnswerAt = Date.now();
+    options.onPoll?.();
+    if (!answering) {
+      answering = true;
+      logger.info('broker answering again');
+      options.onBrokerAnswering?.(true);
+    }
+  });
+  let lastError = 'no answer';
+  const silence = setInterval(() => {
+    if (!answering || inBatch > 0 || Date.now() - lastAnswerAt < BROKER_SILENCE_MS) return;
+    answering = false;
+    const reason = `the Kafka broker has not answered for ${Math.round((Date.now() - lastAnswerAt) / 1000)} s (${lastError})`;
+    logger.warn(reason);
+    options.onBrokerAnswering?.(false, reason);
+  }, 1_000);
+  silence.unref();
+  consumer.on(consumer.events.REQUEST_TIMEOUT, () => (lastError = 'request timed out'));
   consumer.on(consumer.events.CRASH, ({ payload }) => {
+    lastError = describe(payload.error);
     if (payload.restart) logger.error({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
     else failed?.(payload.error);
   });
@@ -323,6 +364,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     });
     await Promise.race([stopped, crashed]);
   } finally {
+    clearInterval(silence);
     // Waits for the batch in progress, which commits what it finished before returning.
     await consumer.disconnect();
     await Promise.all(commits.values());

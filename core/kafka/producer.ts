@@ -1,6 +1,7 @@
 // The typed event producer. Every envelope is validated before it leaves the process (an invalid
 // one is refused with EventValidationError and nothing is sent), writes are acknowledged by all
-// in-sync replicas, and the producer is idempotent so a retried send is not written twice.
+// in-sync replicas, and the producer is idempotent so a retried send is not written twice. A
+// send waits out a broker restart (BROKER_RETRY in client.ts) rather than failing at once.
 import { Partitioners, type IHeaders, type Kafka, type Message, type Producer, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 import { EventValidationError, parseEnvelope, type Envelope } from '../domain/events';
 import { BROKER_NAMESPACES } from '../domain/namespace';
@@ -58,24 +59,61 @@ export function toMessage(topic: string, key: string, envelope: Envelope): Messa
 }
 
 export function createEventProducer(kafka: Kafka): EventProducer {
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    // kafkajs keeps per-partition ordering of an idempotent producer only with one request in flight.
-    maxInFlightRequests: 1,
-    // A topic that bootstrap did not create is a mistake to report, not one to paper over with
-    // the broker's defaults (one partition, default retention).
-    allowAutoTopicCreation: false,
-    // The Java client's murmur2 partitioner: the same key lands on the same partition whichever
-    // client produced it.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const create = (): Producer =>
+    kafka.producer({
+      idempotent: true,
+      // kafkajs keeps per-partition ordering of an idempotent producer only with one request in flight.
+      maxInFlightRequests: 1,
+      // A topic that bootstrap did not create is a mistake to report, not one to paper over with
+      // the broker's defaults (one partition, default retention).
+      allowAutoTopicCreation: false,
+      // The Java client's murmur2 partitioner: the same key lands on the same partition whichever
+      // client produced it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  let producer = create();
+  let connected = false;
+  // A send that failed after its retries (the broker gone for longer than BROKER_RETRY rides out)
+  // may have been written or not, and kafkajs does not move the idempotent sequence on: the next
+  // batch would reuse its numbers and the broker could take it for a duplicate and drop it. So a
+  // failed send retires the producer, and the next send starts a new one (a new producer id).
+  let retired = false;
+  let replacing: Promise<void> | undefined;
+  const replace = async () => {
+    const old = producer;
+    producer = create();
+    retired = false;
+    await old.disconnect().catch(() => undefined);
+    await producer.connect();
+  };
+  async function sending<R>(send: (current: Producer) => Promise<R>): Promise<R> {
+    if (retired) {
+      replacing ??= replace().finally(() => (replacing = undefined));
+      await replacing;
+    }
+    const current = producer;
+    try {
+      return await send(current);
+    } catch (error) {
+      if (connected && current === producer) retired = true;
+      throw error;
+    }
+  }
 
   return {
-    connect: () => producer.connect(),
-    disconnect: () => producer.disconnect(),
+    async connect() {
+      await producer.connect();
+      connected = true;
+    },
+    async disconnect() {
+      connected = false;
+      await replacing?.catch(() => undefined);
+      await producer.disconnect();
+    },
     send: (topic, key, envelope) => {
       assertIsolated({ topics: [topic] }, 'producer');
-      return producer.send({ topic, acks: ACKS_ALL, messages: [toMessage(topic, key, envelope)] });
+      const message = toMessage(topic, key, envelope);
+      return sending((current) => current.send({ topic, acks: ACKS_ALL, messages: [message] }));
     },
     async sendBatch(messages) {
       if (messages.length === 0) return [];
@@ -86,14 +124,12 @@ export function createEventProducer(kafka: Kafka): EventProducer {
         byTopic.set(topic, list);
       }
       assertIsolated({ topics: [...byTopic.keys()] }, 'producer');
-      return producer.sendBatch({
-        acks: ACKS_ALL,
-        topicMessages: [...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages })),
-      });
+      const topicMessages = [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
+      return sending((current) => current.sendBatch({ acks: ACKS_ALL, topicMessages }));
     },
     sendRaw: (record) => {
       assertIsolated({ topics: [record.topic] }, 'producer');
-      return producer.send({ ...record, acks: ACKS_ALL });
+      return sending((current) => current.send({ ...record, acks: ACKS_ALL }));
     },
   };
 }

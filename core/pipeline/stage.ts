@@ -55,7 +55,8 @@ export async function runStageLoop<T extends EventType>(options: StageLoopOption
   const producer = createEventProducer(options.kafka);
   await producer.connect();
   health.recordBeat();
-  health.setState('running', `consuming ${options.subscriptions.map((s) => s.topic).join(', ')}`);
+  const consuming = `consuming ${options.subscriptions.map((s) => s.topic).join(', ')}`;
+  health.setState('running', consuming);
   let deadLettered = 0;
   const stopPeriodic = new AbortController();
   const periodic = options.periodic ? repeat(options.periodic, stopPeriodic.signal, log) : Promise.resolve();
@@ -71,6 +72,10 @@ export async function runStageLoop<T extends EventType>(options: StageLoopOption
       signal: options.signal,
       handleBatch: (events) => options.handleBatch(events, producer),
       onPoll: () => health.recordBeat(),
+      onBrokerAnswering: (answering, reason) => {
+        const state = health.snapshot().state;
+        if (state === 'running' || state === 'waiting') health.setState(answering ? 'running' : 'waiting', answering ? consuming : reason);
+      },
       onProgress: (progress) => {
         health.recordOffsets(progress.lastOffsets);
         health.recordDeadLettered(progress.deadLettered - deadLettered);

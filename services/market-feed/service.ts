@@ -21,6 +21,8 @@ import { MarketSimulator, type SimulatedInstrument, type SimulatorState } from '
 const DEFAULT_START_PRICE = paise(100_000);
 /** At most this many ticks per produce call, so high rates stay smooth. */
 const MAX_BATCH = 500;
+/** The feed's health detail once MARKET_FEED__MAX_TICKS ticks are out: it idles until stopped. */
+export const FINISHED = 'published every tick (MARKET_FEED__MAX_TICKS)';
 
 export interface MarketFeedDeps {
   config: Config;
@@ -63,12 +65,19 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
       health.setState('running', `${instruments.length} instruments at ${deps.config.marketFeed.ticksPerSecond} ticks/s`);
       log.info({ instruments: instruments.length, rate: deps.config.marketFeed.ticksPerSecond, resumed: saved !== undefined }, 'simulated feed started');
       const rate = deps.config.marketFeed.ticksPerSecond;
+      const { maxTicks } = deps.config.marketFeed;
+      /** Ticks still to publish before the configured end (counted across restarts). */
+      const remaining = () => (maxTicks === 0 ? Number.POSITIVE_INFINITY : maxTicks - (firstIndex + sent));
       const startedAt = Date.now();
       let sent = 0;
       try {
         while (!signal.aborted) {
-          const due = Math.floor(((Date.now() - startedAt) / 1000) * rate) - sent;
+          const due = Math.min(Math.floor(((Date.now() - startedAt) / 1000) * rate) - sent, remaining());
           if (due <= 0) {
+            if (remaining() <= 0 && health.snapshot().detail !== FINISHED) {
+              health.setState('running', FINISHED);
+              log.info({ maxTicks }, 'simulated feed published its last tick');
+            }
             await sleep(Math.max(1, Math.ceil(1000 / rate)), undefined, { signal }).catch(() => undefined);
             continue;
           }
