@@ -4,6 +4,7 @@
 // the clock starts, a plain producer (kafkajs defaults, acks from all in-sync replicas) sends the
 // messages in batches of the feed's size across the same number of partitions, and the clock
 // stops when the consumer has received the last one.
+import { BROKER_RETRY } from '../core/kafka/client';
 import { Partitioners, type IHeaders, type Kafka } from 'kafkajs';
 import { topicSpecs, type TopicSpec } from '../core/domain/topics';
 import { bootstrapTopics } from '../core/kafka/topics';
@@ -43,7 +44,7 @@ export async function runBaseline(options: BaselineOptions): Promise<BaselineFig
   const spec = baselineTopicSpec(options.prefix);
   const topic = spec.name;
   await bootstrapTopics(kafka, [spec]);
-  const consumer = kafka.consumer({ groupId: options.groupId });
+  const consumer = kafka.consumer({ groupId: options.groupId, retry: BROKER_RETRY });
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   let consumed = 0;
   let resolveDone!: () => void;
@@ -104,7 +105,7 @@ export async function runHopBaseline(options: HopBaselineOptions): Promise<numbe
   const { kafka } = options;
   const spec = { ...baselineTopicSpec(options.prefix), name: `${options.prefix}bench.hop` };
   await bootstrapTopics(kafka, [spec]);
-  const consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 100, retry: BROKER_RETRY });
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   const latencies: number[] = [];
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));

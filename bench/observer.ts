@@ -3,6 +3,7 @@
 // difference of the Kafka timestamps (CreateTime, stamped by the producing client when it sends)
 // of the first message of a trade on consecutive topics; tick-to-fill is the fill's arrival here
 // minus the tick's send time, so it spans every stage and the last broker hop as well.
+import { BROKER_RETRY } from '../core/kafka/client';
 import type { Consumer } from 'kafkajs';
 import type { BenchEnvironment } from './environment';
 
@@ -29,7 +30,7 @@ export async function startTradeObserver(env: BenchEnvironment, tickTimes: Reado
     [env.topics.ordersSubmitted, 'submitted'],
     [env.topics.ordersFilled, 'filled'],
   ]);
-  const consumer: Consumer = env.kafka.consumer({ groupId: env.groupFor('fill-observer'), maxWaitTimeInMs: 100 });
+  const consumer: Consumer = env.kafka.consumer({ groupId: env.groupFor('fill-observer'), maxWaitTimeInMs: 100, retry: BROKER_RETRY });
   const counts = { fills: 0 };
   const fillLatenciesMs: number[] = [];
   /** correlation id -> the CreateTime of the trade's first message at each stop. */

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, type Envelope } from '../core/domain/events';
 import { dlqTopic, type TopicSpec } from '../core/domain/topics';
 import { makeSignal, makeTick } from '../core/domain/trading/testing';
-import { createKafka } from '../core/kafka/client';
+import { BROKER_RETRY, createKafka } from '../core/kafka/client';
 import { consumerLag, runEventConsumer, type ConsumedEvent, type EventConsumerOptions } from '../core/kafka/consumer';
 import { readDeadLetterHeaders } from '../core/kafka/dead-letter';
 import { PoisonEventError } from '../core/kafka/failures';
@@ -73,7 +73,7 @@ function startConsumer(options: Omit<EventConsumerOptions<'signal_generated'>, '
 /** Every message of a topic (from the beginning), once `count` have arrived. */
 async function readTopic(topic: string, count: number): Promise<KafkaMessage[]> {
   const messages: KafkaMessage[] = [];
-  const consumer = kafka.consumer({ groupId: group(`reader-${randomUUID().slice(0, 6)}`) });
+  const consumer = kafka.consumer({ groupId: group(`reader-${randomUUID().slice(0, 6)}`), retry: BROKER_RETRY });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });

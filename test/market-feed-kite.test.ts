@@ -9,7 +9,7 @@ import { loadValidSession } from '../core/broker/session-store';
 import type { Config } from '../core/config/load';
 import type { Envelope, Tick } from '../core/domain/events';
 import { marketTicksTopic, topicSpecs } from '../core/domain/topics';
-import { createKafka } from '../core/kafka/client';
+import { BROKER_RETRY, createKafka } from '../core/kafka/client';
 import { bootstrapTopics } from '../core/kafka/topics';
 import { configureLogging } from '../core/logging';
 import type { StreamingService } from '../core/service';
@@ -60,7 +60,7 @@ beforeAll(async () => {
   ({ fake, config, pool } = stack);
   kafka = createKafka(config);
   await bootstrapTopics(kafka, topicSpecs([], prefix));
-  const reader = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 100 });
+  const reader = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 100, retry: BROKER_RETRY });
   await reader.connect();
   await reader.subscribe({ topic: marketTicksTopic(prefix), fromBeginning: true });
   await reader.run({ eachMessage: async ({ message }) => void received.push(JSON.parse(message.value!.toString()) as Envelope<'tick_received'>) });

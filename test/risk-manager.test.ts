@@ -14,7 +14,7 @@ import { dlqTopic, marketTicksTopic, namespaceTopics, stageInputs, topicSpecs, t
 import { NO_CHARGES } from '../core/domain/trading/charges';
 import { RISK_RULES } from '../core/domain/trading/risk';
 import { makeSignal, makeTick, RELIANCE } from '../core/domain/trading/testing';
-import { createKafka } from '../core/kafka/client';
+import { BROKER_RETRY, createKafka } from '../core/kafka/client';
 import { DLQ_HEADERS } from '../core/kafka/dead-letter';
 import { createEventProducer, type EventProducer } from '../core/kafka/producer';
 import { bootstrapTopics } from '../core/kafka/topics';
@@ -87,7 +87,7 @@ async function pipeline(label: string): Promise<Pipeline> {
   topicsCreated.push(...specs.map((spec) => spec.name));
 
   const received: Received[] = [];
-  const reader: Consumer = kafka.consumer({ groupId: group(`${label}-reader`) });
+  const reader: Consumer = kafka.consumer({ groupId: group(`${label}-reader`), retry: BROKER_RETRY });
   await reader.connect();
   await reader.subscribe({ topics: outputs, fromBeginning: true });
   await reader.run({

@@ -14,7 +14,7 @@ import { derivedEventId, orderIdFor, riskDecisionId } from '../core/domain/ids';
 import { dlqTopic, marketTicksTopic, namespaceTopics, stageInputs, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
 import { NO_CHARGES } from '../core/domain/trading/charges';
 import { makeTick } from '../core/domain/trading/testing';
-import { createKafka } from '../core/kafka/client';
+import { BROKER_RETRY, createKafka } from '../core/kafka/client';
 import { DLQ_HEADERS } from '../core/kafka/dead-letter';
 import { createEventProducer, type EventProducer } from '../core/kafka/producer';
 import { bootstrapTopics } from '../core/kafka/topics';
@@ -105,7 +105,7 @@ async function pipeline(label: string): Promise<Pipeline> {
   groupsUsed.push(groupId, readerGroup);
 
   const received: ReadMessage[] = [];
-  const reader = kafka.consumer({ groupId: readerGroup });
+  const reader = kafka.consumer({ groupId: readerGroup, retry: BROKER_RETRY });
   await reader.connect();
   await reader.subscribe({ topics: [topics.signalsRaw, dlqTopic(ticksTopic), dlqTopic(topics.ordersFilled)], fromBeginning: true });
   await reader.run({

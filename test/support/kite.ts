@@ -9,7 +9,7 @@ import { authenticateWithRequestToken } from '../../core/broker/auth';
 import type { Config } from '../../core/config/load';
 import { createEvent, type Envelope, type SignalValidated } from '../../core/domain/events';
 import { marketTicksTopic, namespaceTopics, strategyInstrumentKey, topicSpecs, type NamespaceTopics } from '../../core/domain/topics';
-import { createKafka } from '../../core/kafka/client';
+import { BROKER_RETRY, createKafka } from '../../core/kafka/client';
 import { createEventProducer, type EventProducer } from '../../core/kafka/producer';
 import { bootstrapTopics } from '../../core/kafka/topics';
 import { migrateDatabase } from '../../core/postgres/migrate';
@@ -102,7 +102,7 @@ export async function openZerodhaTopics(config: Config, prefix: string): Promise
   const producer = createEventProducer(kafka);
   await producer.connect();
   const seen = new Map<string, Envelope[]>();
-  const reader = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 100 });
+  const reader = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 100, retry: BROKER_RETRY });
   await reader.connect();
   for (const topic of Object.values(topics)) await reader.subscribe({ topic, fromBeginning: true });
   await reader.run({

@@ -8,7 +8,7 @@ import { consumerGroup, type NamespaceService } from '../../core/domain/namespac
 import { consumerLag } from '../../core/kafka/lag';
 import { pipelineLayout } from '../../services/pipeline-monitor/stages';
 import { marketTicksTopic, namespaceTopics, topicSpecs, type NamespaceTopics } from '../../core/domain/topics';
-import { createKafka } from '../../core/kafka/client';
+import { BROKER_RETRY, createKafka } from '../../core/kafka/client';
 import { createEventProducer, type EventProducer } from '../../core/kafka/producer';
 import { bootstrapTopics } from '../../core/kafka/topics';
 import { migrateDatabase } from '../../core/postgres/migrate';
@@ -77,7 +77,7 @@ export async function createPipelineHarness(options: { strategies: StrategyRow[]
   const producer: EventProducer = createEventProducer(kafka);
   await producer.connect();
   const seen = new Map<string, Envelope[]>();
-  const reader: Consumer = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 100 });
+  const reader: Consumer = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 100, retry: BROKER_RETRY });
   await reader.connect();
   for (const topic of [ticksTopic, ...Object.values(topics)]) await reader.subscribe({ topic, fromBeginning: true });
   await reader.run({

@@ -1,5 +1,6 @@
 // Reading real topics in tests: wait for a consumer group to commit everything, and collect a
 // topic's messages from its start.
+import { BROKER_RETRY } from '../../core/kafka/client';
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { waitFor } from './temporal';
@@ -28,7 +29,7 @@ export interface TopicCollector {
 /** Reads a topic from its start with its own consumer group (`groupId`). */
 export async function collectTopic(kafka: Kafka, admin: Admin, topic: string, groupId: string): Promise<TopicCollector> {
   const messages: { partition: number; message: KafkaMessage }[] = [];
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200, retry: BROKER_RETRY });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ eachMessage: async ({ partition, message }) => void messages.push({ partition, message }) });
