@@ -169,26 +169,28 @@ async function startGroupsAtZero(kafka: Kafka, prefix: string, topics: Namespace
     await admin.disconnect();
   }
   // kafkajs' admin.setOffsets waits for a fetch that was seen never to come: join each group
-  // with a paused member instead, commit 0 everywhere and leave.
-  await Promise.all(
-    STAGES.map(async (stage) => {
-      const groupTopics = inputs[stage].map((input) => input.topic);
-      const consumer = kafka.consumer({ groupId: `${prefix}${consumerGroup('paper', stage)}`, maxWaitTimeInMs: 100 });
-      const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topics: groupTopics, fromBeginning: true });
-        await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
-        consumer.pause(groupTopics.map((topic) => ({ topic })));
-        await joined;
-        await consumer.commitOffsets(
-          groupTopics.flatMap((topic) => partitionsOf.get(topic)!.map((partition) => ({ topic, partition, offset: '0' }))),
-        );
-      } finally {
-        await consumer.disconnect();
-      }
-    }),
-  );
+  // with a member that handles nothing and commits nothing, commit 0 everywhere and leave. Right
+  // after Kafka starts its group coordinator may still be loading: such an attempt is retried.
+  const commitZero = async (stage: (typeof STAGES)[number]) => {
+    const groupTopics = inputs[stage].map((input) => input.topic);
+    const consumer = kafka.consumer({ groupId: `${prefix}${consumerGroup('paper', stage)}`, maxWaitTimeInMs: 100, retry: { retries: 0 } });
+    const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
+    const crashed = new Promise((_, reject) => consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error)));
+    crashed.catch(() => undefined);
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: groupTopics, fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+      await Promise.race([joined, crashed]);
+      await consumer.commitOffsets(
+        groupTopics.flatMap((topic) => partitionsOf.get(topic)!.map((partition) => ({ topic, partition, offset: '0' }))),
+      );
+      return true;
+    } finally {
+      await consumer.disconnect();
+    }
+  };
+  await Promise.all(STAGES.map((stage) => waitFor(() => commitZero(stage), `the group of ${stage} at offset 0`, 60_000, 30_000)));
 }
 
 export interface RunHandle extends LiveRun {
