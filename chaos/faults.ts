@@ -9,7 +9,7 @@ import type { ComponentName } from '../scripts/infra';
 import { FAILOVER_MS } from '../workflows/policy';
 import { waitFor } from '../test/support/temporal';
 import { readOutcome } from './outcome';
-import { INPUT, type LiveRun } from './run';
+import { INPUT, stagesLag, type LiveRun, type WorkerProcess } from './run';
 import { killComponent, stackUp } from './stack';
 
 export interface FaultResult {
@@ -33,15 +33,30 @@ async function midStream(run: LiveRun, fraction = 0.3): Promise<void> {
   await waitFor(async () => (await run.ticksPublished()) >= INPUT.ticks * fraction, 'the feed to be mid-stream', 120_000);
 }
 
-/** From `since` until every service runs again and the stages have committed past `progress`. */
+/**
+ * From `since` until every service runs again and the stages have committed past where they were
+ * (or have nothing left to commit: no input is waiting for them).
+ */
 async function recovery(run: LiveRun, since: number, timeoutMs = 120_000): Promise<number> {
   const before = await run.committedProgress().catch(() => 0);
   await waitFor(async () => {
     const services = await readServices(run.client, 'paper');
     if (services.length < 6 || services.some((service) => service.state !== 'running')) return false;
-    return (await run.committedProgress()) > before;
+    return (await run.committedProgress()) > before || (await stagesLag(run)) === 0;
   }, 'the pipeline to recover', timeoutMs, 10_000);
   return Date.now() - since;
+}
+
+/**
+ * `infra up` of a component just killed, once more after a second if the first fails: Redis was
+ * seen once to fail its first start after a SIGKILL ("exited before answering"; the new server
+ * got a shutdown signal while loading its append-only file). The cause is not established.
+ */
+async function restart(component: ComponentName): Promise<void> {
+  await stackUp([component]).catch(async () => {
+    await sleep(1_000);
+    await stackUp([component]);
+  });
 }
 
 function infraFault(name: string, title: string, component: ComponentName, downMs: number): Fault {
@@ -54,7 +69,7 @@ function infraFault(name: string, title: string, component: ComponentName, downM
       const since = Date.now();
       await killComponent(component);
       await sleep(downMs);
-      await stackUp([component]);
+      await restart(component);
       return { recoverMs: await recovery(run, since), notes: [] };
     },
   };
@@ -97,27 +112,32 @@ const workerKill: Fault = {
 
 const stageLoop: Fault = {
   name: 'stage-loop',
-  title: 'stage killed at random points, in a loop',
+  title: "a stage's host killed at random points, 5 times in a row",
   workers: 2,
   async inject(run) {
-    const kills = 6;
+    const kills = 5;
     await midStream(run, 0.1);
-    const recoveries: number[] = [];
     const hit: string[] = [];
+    const replacements: Promise<void>[] = [];
+    let lastKill = Date.now();
     for (let i = 0; i < kills; i += 1) {
       const stage = STAGES[Math.floor(Math.random() * STAGES.length)]!;
-      // A random moment of whatever batch the stage is in.
-      await sleep(100 + Math.floor(Math.random() * 1_400));
-      const victim = await hostOf(run, stage);
-      if (!victim) continue;
-      const since = Date.now();
+      // Its host among the live workers: after a kill, once its activity has moved (heartbeat timeout).
+      const victim = await waitFor(async () => (await hostOf(run, stage)) ?? false, `a live host of ${stage}`, 60_000, 10_000);
+      // A random moment of whatever the stage is doing then: starting, catching up, mid-batch.
+      await sleep(200 + Math.floor(Math.random() * 2_800));
+      lastKill = Date.now();
       await run.killWorker(victim);
       hit.push(stage);
-      await run.startWorker(`${String.fromCharCode(99 + i)}`);
-      recoveries.push(await recovery(run, since));
+      // A replacement, so that a worker is always there; the next kill does not wait for it.
+      const replacement: WorkerProcess = await run.startWorker(String.fromCharCode(99 + i));
+      const polling = run.untilPolling(replacement);
+      polling.catch(() => undefined);
+      replacements.push(polling);
     }
-    const worst = recoveries.length === 0 ? null : Math.max(...recoveries);
-    return { recoverMs: worst, notes: [`${hit.length} kills (${hit.join(', ')}), worst recovery shown`] };
+    await Promise.all(replacements);
+    const recoverMs = await recovery(run, lastKill);
+    return { recoverMs, notes: [`${hit.length} kills of the host of ${hit.join(', ')}; recovery from the last kill`] };
   },
 };
 
@@ -170,7 +190,7 @@ const hostCrash: Fault = {
     const since = Date.now();
     await Promise.all([killComponent('redis'), run.killWorker(run.workers[0]!)]);
     await sleep(1_000);
-    await stackUp(['redis']);
+    await restart('redis');
     await run.startWorker('b');
     return { recoverMs: await recovery(run, since), notes: [] };
   },

@@ -1,10 +1,15 @@
 // What a run ended with, read back whole once it drained: every message of every topic of the
-// run, the Redis books and counters, and the Postgres orders and fills. Two judgements come out:
-// - identity, within the run: every signal has exactly one decision, every approved signal one
-//   order, every order at most one terminal event, each fill id once in Postgres, the books
-//   equal the fills, the daily counters equal the approvals;
-// - figures, for comparison with the baseline: fills, orders, positions, cash and counters as
-//   multisets of their contents (ids and times differ between runs, prices and quantities not).
+// run, the Redis books and counters, and the Postgres orders and fills. Three things come out:
+// - identity, within the run: every step of the seeded feed on the ticks topic exactly once,
+//   every signal exactly one decision, every approved signal one order, every order at most one
+//   terminal event, and every market order ended unless no tick of its instrument came after it,
+//   each fill id once in Postgres, the books and the runner's positions equal the fills, the
+//   daily counters equal the approvals;
+// - the input, which must equal the baseline's: every tick by its step with every field the
+//   seeded feed determines (all but the wall-clock times);
+// - the outputs (signals, decisions, orders, fills, books, counters), compared with the baseline
+//   for information only: strategies count what is pending (intentFor), so when a fill comes
+//   back within a strategy's next view decides whether that view trades, and that is timing.
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { Redis } from 'ioredis';
@@ -12,11 +17,12 @@ import type { Envelope } from '../core/domain/events';
 import { orderIdFor, riskDecisionId } from '../core/domain/ids';
 import { dlqTopic } from '../core/domain/topics';
 import { readDeadLetterHeaders } from '../core/kafka/dead-letter';
+import { stepOfTickId } from '../services/market-feed/simulated-log';
 import { currentView } from '../services/portfolio-manager/book';
 import { loadBooks } from '../services/portfolio-manager/store';
 import { riskStateKey } from '../services/risk-manager/store';
 import { runnerPositionsKey } from '../services/strategy-runner/state';
-import type { LiveRun } from './run';
+import { INPUT, type LiveRun } from './run';
 
 export interface RawMessage {
   topic: string;
@@ -80,7 +86,10 @@ export type Figures = Record<string, string[]>;
 export interface Outcome {
   counts: Record<string, number>;
   identity: Identity;
-  figures: Figures;
+  /** Must equal the baseline's. */
+  input: Figures;
+  /** Compared with the baseline for information (they depend on timing). */
+  outputs: Figures;
 }
 
 const byTopic = (messages: RawMessage[], topic: string) => messages.filter((m) => m.topic === topic);
@@ -123,11 +132,18 @@ export async function readOutcome(run: LiveRun, readerGroup: string): Promise<Ou
   const lost: string[] = [];
   const duplicated: string[] = [];
 
-  // Ticks: the feed publishes each once; the same price path twice means a batch re-published.
-  const tickKey = (t: Envelope<'tick_received'>) => `${t.data.instrumentToken}:${t.data.volumeTraded}`;
-  const tickKeys = new Map<string, number>();
-  for (const tick of ticks.events) tickKeys.set(tickKey(tick), (tickKeys.get(tickKey(tick)) ?? 0) + 1);
-  for (const [key, count] of tickKeys) if (count > 1) duplicated.push(`tick ${key} published ${count} times`);
+  // Ticks: every step of the seeded feed exactly once (the step is in the tick's id).
+  const steps = new Map<number, number>();
+  for (const tick of ticks.events) {
+    const step = stepOfTickId(tick.id, INPUT.seed);
+    if (step === null) duplicated.push(`tick ${tick.id} is not one of the seeded feed's`);
+    else steps.set(step, (steps.get(step) ?? 0) + 1);
+  }
+  for (let step = 0; step < INPUT.ticks; step += 1) if (!steps.has(step)) lost.push(`tick of step ${step} never published`);
+  for (const [step, count] of steps) {
+    if (count > 1) duplicated.push(`tick of step ${step} published ${count} times`);
+    if (step >= INPUT.ticks) duplicated.push(`tick of step ${step}, beyond the feed's ${INPUT.ticks}`);
+  }
 
   // One decision per signal, of the id derived from it.
   const decisions = new Map<string, number>();
@@ -153,6 +169,8 @@ export async function readOutcome(run: LiveRun, readerGroup: string): Promise<Ou
   for (const fill of filled.events) if (fill.data.remainingQuantity === 0) addTerminal(fill.data.orderId);
   for (const event of [...orderRejected.events, ...cancelled.events]) addTerminal(event.data.orderId);
   for (const [orderId, count] of terminal) if (count > 1) duplicated.push(`order ${orderId} ended ${count} times`);
+  const open = openOrders(byTopic(messages, topics.ordersSubmitted), byTopic(messages, ticksTopic), terminal);
+  lost.push(...open.lost);
 
   // Postgres: one row per fill event, one row per order.
   const db = new pg.Client({ connectionString: config.database.postgresUrl });
@@ -213,8 +231,10 @@ export async function readOutcome(run: LiveRun, readerGroup: string): Promise<Ou
   }
 
   const deadLetters = envelopesOfDlq(messages, all);
-  const figures: Figures = {
-    ticks: sorted(ticks.events.map((t) => `${t.data.instrumentToken} ${t.data.lastPrice} ${t.data.volumeTraded}`)),
+  const input: Figures = {
+    ticks: sorted(ticks.events.map(({ id, data: { lastTradeTime: _traded, exchangeTimestamp: _stamped, ...seeded } }) => `${stepOfTickId(id, INPUT.seed)} ${JSON.stringify(seeded)}`)),
+  };
+  const outputs: Figures = {
     signals: sorted(signals.events.map(({ data: s }) => `${s.strategyId} ${s.instrumentToken} ${s.side} ${s.quantity} ${s.referencePrice}`)),
     decisions: sorted([
       ...validated.events.map(({ data }) => `validated ${data.signal.strategyId} ${data.signal.instrumentToken} ${data.signal.side} ${data.approvedQuantity} ${data.approvedPrice}`),
@@ -235,6 +255,7 @@ export async function readOutcome(run: LiveRun, readerGroup: string): Promise<Ou
       rejected: rejected.events.length,
       orders: orderEvents.size,
       fills: filled.events.length,
+      openAtEnd: open.waiting,
     },
     identity: {
       lost,
@@ -242,8 +263,44 @@ export async function readOutcome(run: LiveRun, readerGroup: string): Promise<Ou
       redelivered: [ticks, signals, validated, rejected, submitted, filled, orderRejected, cancelled].reduce((sum, d) => sum + d.repeats, 0),
       deadLetters,
     },
-    figures,
+    input,
+    outputs,
   };
+}
+
+/**
+ * Orders with no terminal event. The engine fills a market order on the first tick of its
+ * instrument it handles after the order, so one still open although a tick of its instrument was
+ * appended after the order's order_submitted (the engine can only have read that tick later) is
+ * lost. One with no tick after it is waiting for a tick that never came: counted, not lost.
+ */
+function openOrders(submittedMessages: RawMessage[], tickMessages: RawMessage[], terminal: ReadonlyMap<string, number>) {
+  const lastTickAt = new Map<number, number>();
+  const tickAppends = new Map<number, number[]>();
+  for (const tick of tickMessages) {
+    const envelope = envelopes([tick])[0] as Envelope<'tick_received'> | undefined;
+    if (!envelope) continue;
+    const token = envelope.data.instrumentToken;
+    const at = Number(tick.message.timestamp);
+    lastTickAt.set(token, Math.max(lastTickAt.get(token) ?? 0, at));
+    tickAppends.set(token, [...(tickAppends.get(token) ?? []), at]);
+  }
+  const lost: string[] = [];
+  let waiting = 0;
+  const seen = new Set<string>();
+  for (const message of submittedMessages) {
+    const order = envelopes([message])[0] as Envelope<'order_submitted'> | undefined;
+    if (!order || seen.has(order.data.orderId) || terminal.has(order.data.orderId)) continue;
+    seen.add(order.data.orderId);
+    const submittedAt = Number(message.message.timestamp);
+    const after = (tickAppends.get(order.data.instrumentToken) ?? []).filter((at) => at > submittedAt).length;
+    if (order.data.orderType === 'MARKET' && after > 0) {
+      lost.push(`market order ${order.data.orderId} still open though ${after} tick(s) of ${order.data.instrumentToken} came after it`);
+    } else {
+      waiting += 1;
+    }
+  }
+  return { lost, waiting };
 }
 
 function envelopesOfDlq(messages: RawMessage[], topics: readonly string[]) {

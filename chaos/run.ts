@@ -3,7 +3,7 @@
 // the seeded simulator publishing a fixed number of ticks. Each run has a world of its own (topic
 // and group prefix, Postgres database, Redis database, Temporal namespace), so runs never mix.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -14,7 +14,7 @@ import { startNamespace } from '../api/operations';
 import type { Config } from '../core/config/load';
 import { consumerGroup, NAMESPACE_SERVICES, type ServiceName } from '../core/domain/namespace';
 import { marketTicksTopic, namespaceTopics, stageInputs, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
-import { BROKER_RETRY, createKafka } from '../core/kafka/client';
+import { createKafka } from '../core/kafka/client';
 import { consumerLag } from '../core/kafka/lag';
 import { bootstrapTopics } from '../core/kafka/topics';
 import { migrateDatabase } from '../core/postgres/migrate';
@@ -22,13 +22,14 @@ import { createPool } from '../core/postgres/pool';
 import { seedDatabase } from '../core/postgres/seed';
 import { createTestTemporal, waitFor, type TestTemporal } from '../test/support/temporal';
 import { REPO_ROOT } from '../scripts/infra/paths';
-import { supervisorWorkflowId } from '../workflows/definitions';
+import { supervisorWorkflowId, TASK_QUEUE } from '../workflows/definitions';
 import { CHAOS_DATA_DIR, CHAOS_STACK_ENV, chaosConfig, sigkill, waitForExit } from './stack';
 
 /** The seeded input every run gets: the same instruments, seed, strategies and number of ticks. */
 export const INPUT = {
   instruments: [738561, 2953217], // RELIANCE and TCS from the seed data
-  ticks: 600,
+  // 10 s of ticks: long enough for a fault to land mid-stream, short enough for a quick suite.
+  ticks: 300,
   ticksPerSecond: 30,
   seed: 42,
   paperSeed: 7,
@@ -44,7 +45,13 @@ export interface WorkerProcess {
   readonly child: ChildProcess;
   /** Temporal's identity of this worker (the SDK's default, pid@host). */
   readonly identity: string;
+  /** Its exit code (or signal), once it has exited. */
+  readonly exited: Promise<string>;
+  readonly logPath: string;
 }
+
+/** A worker process exited before it polled the task queue (its log's last line says why). */
+export class WorkerExitedError extends Error {}
 
 export interface LiveRun {
   readonly name: string;
@@ -56,6 +63,8 @@ export interface LiveRun {
   readonly client: Client;
   readonly workers: WorkerProcess[];
   startWorker(label: string): Promise<WorkerProcess>;
+  /** Resolves once the worker polls the task queue; rejects (WorkerExitedError) if it exits first. */
+  untilPolling(worker: WorkerProcess): Promise<void>;
   killWorker(worker: WorkerProcess): Promise<void>;
   /** Ticks on market.ticks so far. */
   ticksPublished(): Promise<number>;
@@ -96,19 +105,27 @@ function runEnv(index: number, suite: string, temporalNamespace: string): Record
   };
 }
 
-async function prepareDatabase(config: Config): Promise<void> {
-  const url = new URL(config.database.postgresUrl);
-  const name = url.pathname.slice(1);
+/** The database every run's is copied from: migrated, seeded, with the suite's strategies. */
+const TEMPLATE_DATABASE = 'chaos_template';
+let template: Promise<void> | undefined;
+
+async function adminQuery(sql: string): Promise<void> {
   const admin = new pg.Client({ connectionString: CHAOS_STACK_ENV.DATABASE__POSTGRES_URL });
   await admin.connect();
   try {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.query(`create database ${name}`);
+    await admin.query(sql);
   } finally {
     await admin.end();
   }
-  await migrateDatabase(config.database.postgresUrl);
-  const pool = createPool(config);
+}
+
+/** Migrations and the seed run once per suite; each run's database is a copy (fast). */
+async function prepareTemplate(config: Config): Promise<void> {
+  await adminQuery(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
+  await adminQuery(`create database ${TEMPLATE_DATABASE}`);
+  const url = config.database.postgresUrl.replace(/\/[^/]+$/, `/${TEMPLATE_DATABASE}`);
+  await migrateDatabase(url);
+  const pool = createPool({ ...config, database: { ...config.database, postgresUrl: url } });
   try {
     await seedDatabase(pool);
     await pool.query('delete from strategy_configurations');
@@ -123,6 +140,14 @@ async function prepareDatabase(config: Config): Promise<void> {
   } finally {
     await pool.end();
   }
+}
+
+async function prepareDatabase(config: Config): Promise<void> {
+  template ??= prepareTemplate(config);
+  await template;
+  const name = new URL(config.database.postgresUrl).pathname.slice(1);
+  await adminQuery(`drop database if exists ${name} with (force)`);
+  await adminQuery(`create database ${name} template ${TEMPLATE_DATABASE}`);
 }
 
 /**
@@ -144,27 +169,28 @@ async function startGroupsAtZero(kafka: Kafka, prefix: string, topics: Namespace
     await admin.disconnect();
   }
   // kafkajs' admin.setOffsets waits for a fetch that was seen never to come: join each group
-  // with a paused member instead, commit 0 everywhere and leave.
-  await Promise.all(
-    STAGES.map(async (stage) => {
-      const groupTopics = inputs[stage].map((input) => input.topic);
-      // Joined right after the stack starts, while the coordinator may still be loading.
-      const consumer = kafka.consumer({ groupId: `${prefix}${consumerGroup('paper', stage)}`, maxWaitTimeInMs: 100, retry: BROKER_RETRY });
-      const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topics: groupTopics, fromBeginning: true });
-        await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
-        consumer.pause(groupTopics.map((topic) => ({ topic })));
-        await joined;
-        await consumer.commitOffsets(
-          groupTopics.flatMap((topic) => partitionsOf.get(topic)!.map((partition) => ({ topic, partition, offset: '0' }))),
-        );
-      } finally {
-        await consumer.disconnect();
-      }
-    }),
-  );
+  // with a member that handles nothing and commits nothing, commit 0 everywhere and leave. Right
+  // after Kafka starts its group coordinator may still be loading: such an attempt is retried.
+  const commitZero = async (stage: (typeof STAGES)[number]) => {
+    const groupTopics = inputs[stage].map((input) => input.topic);
+    const consumer = kafka.consumer({ groupId: `${prefix}${consumerGroup('paper', stage)}`, maxWaitTimeInMs: 100, retry: { retries: 0 } });
+    const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
+    const crashed = new Promise((_, reject) => consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error)));
+    crashed.catch(() => undefined);
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: groupTopics, fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+      await Promise.race([joined, crashed]);
+      await consumer.commitOffsets(
+        groupTopics.flatMap((topic) => partitionsOf.get(topic)!.map((partition) => ({ topic, partition, offset: '0' }))),
+      );
+      return true;
+    } finally {
+      await consumer.disconnect();
+    }
+  };
+  await Promise.all(STAGES.map((stage) => waitFor(() => commitZero(stage), `the group of ${stage} at offset 0`, 60_000, 30_000)));
 }
 
 export interface RunHandle extends LiveRun {
@@ -200,7 +226,8 @@ export async function startRun(options: { index: number; suite: string; workers:
 
   const workers: WorkerProcess[] = [];
   const startWorker = async (label: string): Promise<WorkerProcess> => {
-    const log = openSync(join(logDir, `worker-${label}.log`), 'a');
+    const logPath = join(logDir, `worker-${label}.log`);
+    const log = openSync(logPath, 'a');
     const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'alpha-panda.mjs'), 'worker'], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
@@ -209,9 +236,26 @@ export async function startRun(options: { index: number; suite: string; workers:
     });
     closeSync(log);
     spawned.add(child.pid!);
-    const worker = { label, child, identity: `${child.pid}@${hostname()}` };
+    const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)));
+    const worker = { label, child, identity: `${child.pid}@${hostname()}`, exited, logPath };
     workers.push(worker);
     return worker;
+  };
+  /** Resolves once `worker` polls the task queue; rejects if it exits first. */
+  const untilPolling = async (worker: WorkerProcess): Promise<void> => {
+    const polling = waitFor(async () => {
+      const { pollers } = await temporal.client.workflowService.describeTaskQueue({ namespace: temporal.namespace, taskQueue: { name: TASK_QUEUE } });
+      return (pollers ?? []).some((poller) => poller.identity === worker.identity);
+    }, `worker ${worker.label} polling the task queue`, 120_000);
+    const died = worker.exited.then((how) => {
+      const lines = readFileSync(worker.logPath, 'utf8').trim().split('\n');
+      const why = lines.find((line) => /Error/.test(line)) ?? lines.at(-1);
+      throw new WorkerExitedError(`worker ${worker.label} exited (${how}) before polling: ${why?.slice(0, 200)}`);
+    });
+    // Whichever loses must not reject unobserved later (the worker killed, the wait timed out).
+    polling.catch(() => undefined);
+    died.catch(() => undefined);
+    await Promise.race([polling, died]);
   };
   for (let i = 0; i < options.workers; i += 1) await startWorker(String.fromCharCode(97 + i));
 
@@ -227,6 +271,7 @@ export async function startRun(options: { index: number; suite: string; workers:
     client: temporal.client,
     workers,
     startWorker,
+    untilPolling,
     async killWorker(worker) {
       const pid = worker.child.pid!;
       sigkill(pid);
@@ -265,26 +310,34 @@ export async function startRun(options: { index: number; suite: string; workers:
       await temporal.close().catch(() => undefined);
     },
   };
-  await waitFor(async () => (await temporal.client.workflowService.describeTaskQueue({
-    namespace: temporal.namespace,
-    taskQueue: { name: 'alpha-panda' },
-  })).pollers!.length > 0, 'a worker polling the task queue', 120_000);
+  try {
+    await Promise.all(workers.map(untilPolling));
+  } catch (error) {
+    await live.close();
+    throw error;
+  }
   step('start the paper namespace');
   await startNamespace(temporal.client, 'paper');
   return live;
+}
+
+/** Messages the stages have not committed yet, over all their inputs. */
+export async function stagesLag(run: LiveRun): Promise<number> {
+  const prefix = run.config.redpanda.topicPrefix;
+  const inputs = stageInputs(run.topics, run.ticksTopic);
+  const lags = await Promise.all(STAGES.map((stage) => consumerLag(run.kafka, `${prefix}${consumerGroup('paper', stage)}`, inputs[stage].map(({ topic }) => topic))));
+  return lags.flat().reduce((sum, partition) => sum + partition.lag, 0);
 }
 
 /**
  * Waits until the feed has published every tick and the pipeline has drained: lag 0 on every
  * stage's inputs and no new message on any topic for `quietMs`.
  */
-export async function waitForDrain(run: LiveRun, timeoutMs = 180_000, quietMs = 4_000): Promise<void> {
+export async function waitForDrain(run: LiveRun, timeoutMs = 75_000, quietMs = 2_000): Promise<void> {
   await waitFor(async () => (await run.ticksPublished()) >= INPUT.ticks, `the feed's ${INPUT.ticks} ticks`, timeoutMs);
   const admin = run.kafka.admin();
   await admin.connect();
   try {
-    const prefix = run.config.redpanda.topicPrefix;
-    const inputs = stageInputs(run.topics, run.ticksTopic);
     const allTopics = [run.ticksTopic, ...Object.values(run.topics)];
     let lastEnds = '';
     let quietSince = Date.now();
@@ -294,9 +347,7 @@ export async function waitForDrain(run: LiveRun, timeoutMs = 180_000, quietMs = 
         lastEnds = ends;
         quietSince = Date.now();
       }
-      const lags = await Promise.all(STAGES.map((stage) => consumerLag(run.kafka, `${prefix}${consumerGroup('paper', stage)}`, inputs[stage].map(({ topic }) => topic))));
-      const drained = lags.flat().every((partition) => partition.lag === 0);
-      return drained && Date.now() - quietSince >= quietMs;
+      return (await stagesLag(run)) === 0 && Date.now() - quietSince >= quietMs;
     }, 'the pipeline to drain', timeoutMs, 30_000);
   } finally {
     await admin.disconnect();

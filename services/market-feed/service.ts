@@ -1,8 +1,10 @@
 // The market feed in mock mode: publishes simulated ticks for the configured instruments to
-// market.ticks at a steady rate, keyed by instrument token, until its signal aborts. After every
-// batch it saves the simulator's state in Redis (`shared:market-feed:simulator`, keyed by the
-// ticks topic), so a restart carries on from the last prices it published, and its coverage (the
-// instruments it simulates and when each last ticked: ./coverage).
+// market.ticks at a steady rate, keyed by instrument token, until its signal aborts. A restart
+// carries on exactly after the last tick on the topic (simulated-log.ts: each tick's id carries
+// its step), never repeating or skipping one. After every batch it also saves the simulator's
+// state in Redis (`shared:market-feed:simulator`, keyed by the ticks topic): a shortcut, so that a
+// restart walks forward only from the last save to the topic's end instead of from the seed. It
+// also records its coverage (the instruments it simulates and when each last ticked: ./coverage).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
@@ -15,6 +17,7 @@ import { getLogger } from '../../core/logging';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { namespacedKey } from '../../core/redis/keys';
 import { CoverageTracker } from './coverage';
+import { readPublishedSteps, simulatedTickId } from './simulated-log';
 import { MarketSimulator, type SimulatedInstrument, type SimulatorState } from './simulator';
 
 /** Used when the instrument row carries no last price. */
@@ -30,15 +33,20 @@ export interface MarketFeedDeps {
   postgres: Pool;
   /** market.ticks (a prefixed twin in tests). */
   ticksTopic: string;
-  /** Where the simulator's state is saved; without it a restart begins the seeded path again. */
+  /** Where the simulator's state is saved; without it a restart walks the seeded path from the start to the topic's end. */
   redis?: Redis;
   now?: () => Date;
 }
 
-/** The simulator's saved state and the next instrument of its round robin. */
+/** The simulator's saved state and the next step of its round robin. */
 interface SavedFeed {
   simulator: SimulatorState;
   next: number;
+}
+
+/** Ticks generated without publishing them, to bring the simulator to a step. */
+function walkTo(simulator: MarketSimulator, from: number, to: number, at: Date): void {
+  for (let step = from; step < to; step += 1) simulator.tick(step, at);
 }
 
 export const simulatorStateKey = (ticksTopic: string) => namespacedKey('shared', 'market-feed', 'simulator', ticksTopic);
@@ -53,17 +61,27 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
     health: () => health.snapshot(),
     async start(signal) {
       const instruments = await loadInstruments(deps.postgres, deps.config.marketFeed.instruments);
+      const { seed } = deps.config.marketFeed;
       const stateKey = simulatorStateKey(deps.ticksTopic);
+      const keyOf = (step: number) => String(instruments[step % instruments.length]!.instrumentToken);
+      // What is on the topic decides where to carry on; the saved state only saves walking there.
+      const published = await readPublishedSteps(deps.kafka, deps.ticksTopic, seed);
+      // Each send is acknowledged whole before the next: only the last one (at most MAX_BATCH
+      // steps) can have reached some partitions and not others.
+      let firstIndex = Math.max(0, published.last + 1 - MAX_BATCH);
+      while (firstIndex <= published.last && published.isPublished(firstIndex, keyOf(firstIndex))) firstIndex += 1;
       const savedText = deps.redis ? await deps.redis.get(stateKey) : null;
-      const saved = savedText === null ? undefined : (JSON.parse(savedText) as SavedFeed);
-      const simulator = new MarketSimulator(instruments, deps.config.marketFeed.seed, saved?.simulator);
-      const firstIndex = saved?.next ?? 0;
+      const parsed = savedText === null ? undefined : (JSON.parse(savedText) as SavedFeed);
+      // A save ahead of the topic (the topic recreated, say) is of no use: walk from the seed.
+      const saved = parsed !== undefined && parsed.next <= firstIndex ? parsed : undefined;
+      const simulator = new MarketSimulator(instruments, seed, saved?.simulator);
+      walkTo(simulator, saved?.next ?? 0, firstIndex, now());
       const coverage = new CoverageTracker('simulated', deps.redis, deps.ticksTopic);
       coverage.subscribe(instruments.map((instrument) => instrument.instrumentToken));
       const producer = createEventProducer(deps.kafka);
       await producer.connect();
       health.setState('running', `${instruments.length} instruments at ${deps.config.marketFeed.ticksPerSecond} ticks/s`);
-      log.info({ instruments: instruments.length, rate: deps.config.marketFeed.ticksPerSecond, resumed: saved !== undefined }, 'simulated feed started');
+      log.info({ instruments: instruments.length, rate: deps.config.marketFeed.ticksPerSecond, from: firstIndex, savedAt: saved?.next ?? null }, 'simulated feed started');
       const rate = deps.config.marketFeed.ticksPerSecond;
       const { maxTicks } = deps.config.marketFeed;
       /** Ticks still to publish before the configured end (counted across restarts). */
@@ -81,15 +99,19 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
             await sleep(Math.max(1, Math.ceil(1000 / rate)), undefined, { signal }).catch(() => undefined);
             continue;
           }
-          const batch = Array.from({ length: Math.min(due, MAX_BATCH) }, (_, i) => {
-            const tick = simulator.tick(firstIndex + sent + i, now());
-            const envelope = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick });
-            return { topic: deps.ticksTopic, key: String(tick.instrumentToken), envelope };
-          });
+          const count = Math.min(due, MAX_BATCH);
+          const batch = [];
+          for (let i = 0; i < count; i += 1) {
+            const step = firstIndex + sent + i;
+            const at = now();
+            const tick = simulator.tick(step, at);
+            // Out already (a send that reached only some partitions before a crash): not again.
+            if (published.isPublished(step, String(tick.instrumentToken))) continue;
+            const envelope = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick, id: simulatedTickId(at, seed, step), now: at });
+            batch.push({ topic: deps.ticksTopic, key: String(tick.instrumentToken), envelope });
+          }
           await producer.sendBatch(batch);
-          sent += batch.length;
-          // After the send: a crash in between makes the restart walk that batch's path again
-          // (new ticks at the same prices), never jump back to the opening prices.
+          sent += count;
           await deps.redis?.set(stateKey, JSON.stringify({ simulator: simulator.state(), next: firstIndex + sent } satisfies SavedFeed));
           health.recordProcessed(batch.length);
           const sentAt = now();
@@ -107,7 +129,8 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
   };
 }
 
-async function loadInstruments(pool: Pool, tokens: readonly number[]): Promise<SimulatedInstrument[]> {
+/** The simulated instruments, in the order of the round robin. */
+export async function loadInstruments(pool: Pool, tokens: readonly number[]): Promise<SimulatedInstrument[]> {
   const { rows } = await pool.query<{
     instrument_token: number;
     tradingsymbol: string;
