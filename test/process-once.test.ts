@@ -125,6 +125,44 @@ describe('processOnce', () => {
     const next = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: makeTick(250_000) });
     await attempt([consumed(next, 'market.ticks', 23)], false);
     expect(seen).toEqual([false, false, false, true]);
-    expect(await redis.get('paper:in-flight:context:market.ticks:0')).toBeNull();
+    expect(await redis.hlen('paper:in-flight:context')).toBe(0);
+  });
+
+  it('replays an interrupted batch of two partitions exactly, whatever the next delivery brings, then the rest', async () => {
+    const at = (ms: number) => new Date(Date.parse('2026-12-01T04:00:00.000Z') + ms);
+    const tick = (ms: number) => createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: makeTick(250_000), now: at(ms) });
+    const onPartition = (partition: number, offset: number, ms: number): ConsumedEvent => ({ ...consumed(tick(ms), 'market.ticks', offset), partition });
+    const a = [onPartition(0, 1, 10), onPartition(0, 2, 30), onPartition(0, 3, 50)];
+    const b = [onPartition(1, 1, 20), onPartition(1, 2, 40)];
+    const applied: string[][] = [];
+    const attempt = (events: ConsumedEvent[], crashAfterProducing: boolean) =>
+      processOnce({
+        redis,
+        namespace: 'paper',
+        stage: 'group',
+        producer: {
+          sendBatch: async () => {
+            if (crashAfterProducing) throw new Error('crashed after producing');
+            return [];
+          },
+        },
+        events,
+        apply: (fresh) => {
+          applied.push(fresh.map((event) => `${event.partition}:${event.offset}`));
+          return { outputs: [{ topic: 'paper.out', key: 'k', envelope: fresh[0]!.envelope } as EventMessage] };
+        },
+      });
+    // The first attempt had offsets 1-2 of partition 0 and 1-2 of partition 1, in event time.
+    await expect(attempt([...a.slice(0, 2), ...b], true)).rejects.toThrow('crashed after producing');
+    // After the restart the partitions come the other way round, and partition 0 has one more.
+    await attempt([...b, ...a], false);
+    expect(applied).toEqual([
+      ['0:1', '1:1', '0:2', '1:2'],
+      ['0:1', '1:1', '0:2', '1:2'],
+      ['0:3'],
+    ]);
+    expect(await redis.hlen('paper:in-flight:group')).toBe(0);
+    expect(await redis.mget('paper:watermark:group:market.ticks:0', 'paper:watermark:group:market.ticks:1')).toEqual(['3', '2']);
   });
 });
+

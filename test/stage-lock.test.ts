@@ -78,4 +78,24 @@ describe('stage lock', () => {
     await increment(stale, 'fence');
     expect(await redis.get('paper:fence:counter')).toBe('2');
   });
+
+  it('keeps the lock from batch to batch while alone, and lets go when idle or when another instance waits', async () => {
+    const [a, b] = [instance('lease'), instance('lease')];
+    const holder = () => redis.get(stageLockKey('paper', 'lease'));
+    await increment(a, 'lease');
+    const token = await holder();
+    expect(token).not.toBeNull();
+    await increment(a, 'lease');
+    expect(await holder()).toBe(token); // no new acquisition per batch
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await holder()).toBeNull(); // idle: released
+    // A busy holder hands over after the batch in which it sees the other instance waiting.
+    const busy = Array.from({ length: 30 }, () => increment(a, 'lease'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const waiting = increment(b, 'lease');
+    await Promise.all([...busy, waiting]);
+    expect(Number(await redis.get('paper:lease:counter'))).toBe(33);
+    expect(b.reloads).toBe(1);
+  });
 });
+

@@ -32,6 +32,7 @@ import { HaltConsumerError, isPoisonError } from './failures';
 import type { EventProducer } from './producer';
 import { assertIsolated } from './isolation';
 import { BROKER_RETRY } from './client';
+import { Coalescer } from './coalescer';
 
 export { consumerLag, type PartitionLag } from './lag';
 
@@ -70,9 +71,10 @@ export interface EventConsumerOptions<T extends EventType> {
   subscriptions: readonly { topic: string; types: readonly T[] }[];
   fromBeginning?: boolean;
   /**
-   * Handles a batch of valid events from ONE partition, in order. Must make its effect durable
-   * before resolving; offsets are committed only after it resolves. May see an event again after
-   * a crash or retry, so it skips ids it has already processed (see core/redis/dedup.ts).
+   * Handles a batch of valid events from one or more partitions, each partition's in order (the
+   * partitions handled at once are delivered together, see coalescer.ts). Must make its effect
+   * durable before resolving; offsets are committed only after it resolves. May see an event again
+   * after a crash or retry, so it skips ids it has already processed (see core/redis/dedup.ts).
    */
   handleBatch: (events: ConsumedEvent<T>[]) => Promise<void>;
   /** A connected producer; the consumer does not connect or disconnect it. */
@@ -93,9 +95,9 @@ export interface EventConsumerOptions<T extends EventType> {
   /** Most events per handleBatch call. */
   maxChunkSize?: number;
   /**
-   * Partitions handled at once (kafkajs `partitionsConsumedConcurrently`); each partition's
-   * batches still come in order, one at a time. Above 1 only for a handler whose shared state is
-   * safe under concurrent batches of different partitions. Default 1.
+   * Partitions handled at once (kafkajs `partitionsConsumedConcurrently`); their chunks are
+   * delivered together in one handleBatch call, and each partition's chunks still come in order,
+   * one at a time. Default 1.
    */
   partitionsConcurrently?: number;
   retry?: Partial<RetryPolicy>;
@@ -176,6 +178,61 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     }
   }
 
+  const deadLetterOf = async (pending: DeadLetterOrigin & { message: KafkaMessage }, reason: string) => {
+    const { message, ...from } = pending;
+    const { topic: dlq, message: record } = deadLetterRecord(message, from, reason);
+    await sendDeadLetter({ topic: dlq, messages: [record] });
+    progress.deadLettered++;
+    logger.warn({ topic: from.topic, partition: from.partition, offset: message.offset, dlq, reason }, 'message dead-lettered');
+  };
+  const dead = (pending: Pending<T>, reason: string) =>
+    deadLetterOf({ topic: pending.event.topic, partition: pending.event.partition, offset: pending.message.offset, groupId, message: pending.message }, reason);
+  const where = (chunk: readonly Pending<T>[]) => [...new Set(chunk.map((p) => `${p.event.topic}[${p.event.partition}]`))].join(', ');
+
+  /** Delivers a chunk (of one or more partitions); false when stopping interrupted it (nothing of it may be committed). */
+  const deliver = async (chunk: Pending<T>[], heartbeat: () => Promise<void>): Promise<boolean> => {
+    const whole = await withRetries(() => options.handleBatch(chunk.map((p) => p.event)), heartbeat, `${chunk.length} events`);
+    if (whole.outcome === 'aborted') return false;
+    if (whole.outcome === 'succeeded') {
+      progress.processed += chunk.length;
+      return true;
+    }
+    if (!isPoisonError(whole.error)) {
+      throw new ConsumerOutageError(`handler failed on ${where(chunk)}: ${describe(whole.error)}`, { cause: whole.error });
+    }
+    if (chunk.length === 1) {
+      await dead(chunk[0]!, `handler failed ${retry.attempts} times: ${describe(whole.error)}`);
+      return true;
+    }
+    // Isolate: which events fail on their own?
+    let succeeded = 0;
+    const suspects: { pending: Pending<T>; error: unknown }[] = [];
+    let consecutiveFailures = 0;
+    for (const pending of chunk) {
+      const single = await withRetries(() => options.handleBatch([pending.event]), heartbeat, `event ${pending.event.envelope.id}`);
+      if (single.outcome === 'aborted') return false;
+      if (single.outcome === 'succeeded') {
+        succeeded++;
+        consecutiveFailures = 0;
+        continue;
+      }
+      if (!isPoisonError(single.error)) {
+        throw new ConsumerOutageError(`handler failed on ${where([pending])}: ${describe(single.error)}`, { cause: single.error });
+      }
+      suspects.push({ pending, error: single.error });
+      if (++consecutiveFailures >= retry.outageThreshold) {
+        throw new ConsumerOutageError(`${consecutiveFailures} events in a row rejected on ${where([pending])}: ${describe(single.error)}`);
+      }
+    }
+    if (succeeded === 0) {
+      throw new ConsumerOutageError(`every event of a chunk rejected on ${where(chunk)}: ${describe(suspects[0]?.error)}`);
+    }
+    for (const { pending, error } of suspects) await dead(pending, `handler failed ${retry.attempts} times: ${describe(error)}`);
+    progress.processed += succeeded;
+    return true;
+  };
+  const deliveries = new Coalescer(deliver);
+
   let halted: HaltConsumerError | undefined;
   /** When the broker last answered a fetch or a batch was done with; batches in hand meanwhile. */
   let lastAnswerAt = Date.now();
@@ -208,14 +265,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     const { topic, partition } = batch;
     const types = typesByTopic.get(topic);
     if (!types) throw new Error(`received ${topic}, which this consumer did not subscribe to`);
-    const origin = (offset: string): DeadLetterOrigin => ({ topic, partition, offset, groupId });
-
-    const deadLetter = async (message: KafkaMessage, reason: string) => {
-      const { topic: dlq, message: record } = deadLetterRecord(message, origin(message.offset), reason);
-      await sendDeadLetter({ topic: dlq, messages: [record] });
-      progress.deadLettered++;
-      logger.warn({ topic, partition, offset: message.offset, dlq, reason }, 'message dead-lettered');
-    };
+    const deadLetter = (message: KafkaMessage, reason: string) => deadLetterOf({ topic, partition, offset: message.offset, groupId, message }, reason);
 
     const commit = async (lastOffset: string) => {
       payload.resolveOffset(lastOffset);
@@ -234,61 +284,16 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
           if (commits.get(key) === sent) commits.delete(key);
         });
       commits.set(key, sent);
-      // Awaited after all: a commit left in flight widens what a crash replays, and a replay
-      // across two input topics may interleave them differently (test/pipeline-crash.test.ts).
-      await sent;
+      // Not awaited: a commit still in flight at a crash only widens what is redelivered, and the
+      // handlers' watermarks drop what they processed (a batch interrupted before its Redis
+      // commit is replayed exactly, see core/pipeline/process-once.ts).
       await heartbeat();
-    };
-
-    /** Delivers a chunk; false when stopping interrupted it (nothing of it may be committed). */
-    const deliver = async (chunk: Pending<T>[]): Promise<boolean> => {
-      const whole = await withRetries(() => options.handleBatch(chunk.map((p) => p.event)), heartbeat, `${chunk.length} events`);
-      if (whole.outcome === 'aborted') return false;
-      if (whole.outcome === 'succeeded') {
-        progress.processed += chunk.length;
-        return true;
-      }
-      if (!isPoisonError(whole.error)) {
-        throw new ConsumerOutageError(`handler failed on ${topic}[${partition}]: ${describe(whole.error)}`, { cause: whole.error });
-      }
-      if (chunk.length === 1) {
-        await deadLetter(chunk[0]!.message, `handler failed ${retry.attempts} times: ${describe(whole.error)}`);
-        return true;
-      }
-      // Isolate: which events fail on their own?
-      let succeeded = 0;
-      const suspects: { pending: Pending<T>; error: unknown }[] = [];
-      let consecutiveFailures = 0;
-      for (const pending of chunk) {
-        const single = await withRetries(() => options.handleBatch([pending.event]), heartbeat, `event ${pending.event.envelope.id}`);
-        if (single.outcome === 'aborted') return false;
-        if (single.outcome === 'succeeded') {
-          succeeded++;
-          consecutiveFailures = 0;
-          continue;
-        }
-        if (!isPoisonError(single.error)) {
-          throw new ConsumerOutageError(`handler failed on ${topic}[${partition}]: ${describe(single.error)}`, { cause: single.error });
-        }
-        suspects.push({ pending, error: single.error });
-        if (++consecutiveFailures >= retry.outageThreshold) {
-          throw new ConsumerOutageError(`${consecutiveFailures} events in a row rejected on ${topic}[${partition}]: ${describe(single.error)}`);
-        }
-      }
-      if (succeeded === 0) {
-        throw new ConsumerOutageError(`every event of a chunk rejected on ${topic}[${partition}]: ${describe(suspects[0]?.error)}`);
-      }
-      for (const { pending, error } of suspects) {
-        await deadLetter(pending.message, `handler failed ${retry.attempts} times: ${describe(error)}`);
-      }
-      progress.processed += succeeded;
-      return true;
     };
 
     let chunk: Pending<T>[] = [];
     let settledThrough: string | undefined; // last offset covered by `chunk` or dead-lettered
     const flush = async (): Promise<boolean> => {
-      if (chunk.length > 0 && !(await deliver(chunk))) return false;
+      if (chunk.length > 0 && !(await deliveries.submit(chunk, heartbeat))) return false;
       if (settledThrough !== undefined) await commit(settledThrough);
       chunk = [];
       settledThrough = undefined;

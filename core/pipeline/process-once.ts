@@ -8,11 +8,18 @@
 // the old state: the same outputs with the same ids are produced again and the next stage's dedup
 // drops them; Postgres inserts are no-ops. A crash after 4 replays nothing: the events are marked.
 //
+// A batch may span several partitions (the consumer delivers the partitions fetched together as one
+// batch, see core/kafka/consumer.ts); each partition keeps its log order, and the partitions are
+// interleaved by event time (event-order.ts), so the order is a function of the events alone.
+//
 // A replay recomputes from the same state and events, so it repeats the outputs exactly as long as
-// the stage decides from those alone. What it reads from elsewhere (the kill switch) is its batch
-// context: read fresh for a new batch and written ahead to Redis before anything is produced, then
-// used again, instead of a fresh read, by the replay of a batch that a crash interrupted; the
-// commit of the batch removes it.
+// it is made of the same events and the stage decides from those alone. So before a batch
+// produces anything, what it covers is written ahead to Redis: the last offset of each of its
+// partitions, and its context, what it read from elsewhere (the kill switch). A later delivery that
+// holds events of an interrupted batch replays exactly those first, with the context the batch was
+// first computed with, and goes on with the rest afterwards; the commit of the batch removes the
+// record. (A replay that finds only some of the batch's partitions, after a rebalance moved the
+// others to another instance, replays the part it has; the record stays for the rest.)
 //
 // Two kinds of mark, because duplicates arrive two ways:
 // - a redelivery of the same offset (crash before the offset commit): caught by a watermark, the
@@ -27,6 +34,7 @@
 // event at the watermark offset has the id recorded with it, every other event has its processed
 // mark, and a tick (no marks) is no newer than the tick recorded at the watermark. Anything else
 // is a different log, and the stage halts with the remedy instead of skipping.
+import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { EventType } from '../domain/events';
 import type { ConsumedEvent } from '../kafka/consumer';
@@ -34,6 +42,7 @@ import { HaltConsumerError } from '../kafka/failures';
 import type { EventMessage, EventProducer } from '../kafka/producer';
 import { filterUnprocessed, markProcessed } from '../redis/dedup';
 import { namespacedKey, type KeyNamespace } from '../redis/keys';
+import { byPartition, interleaveByTime, type PartitionEvents } from './event-order';
 import type { CriticalSection } from './serial';
 
 /** Event types that are only ever produced once (never re-emitted by a replaying stage). */
@@ -53,13 +62,12 @@ interface WatermarkEvent {
   ts: string;
 }
 
-/** The context of the batch of a partition that was computed but not committed yet. */
-const inFlightKey = (namespace: KeyNamespace, stage: string, topic: string, partition: number) =>
-  namespacedKey(namespace, 'in-flight', stage, topic, partition);
+/** A hash: batch id -> InFlight, for the batches computed and written ahead but not committed yet. */
+export const inFlightKey = (namespace: KeyNamespace, stage: string) => namespacedKey(namespace, 'in-flight', stage);
 
 interface InFlight<C> {
-  /** The last offset of the batch that used this context. */
-  lastOffset: string;
+  /** `<topic>:<partition>` -> the last offset of that partition in the batch. */
+  members: Record<string, string>;
   context: C;
 }
 
@@ -81,52 +89,124 @@ export interface ProcessOnceOptions<T extends EventType, C = undefined> {
   events: readonly ConsumedEvent<T>[];
   /**
    * Reads what the batch depends on besides the committed state and the events (JSON data). Read
-   * only for a batch with unseen events, and not at all when an interrupted batch of this
-   * partition is being replayed: that one gets the context it was first computed with.
+   * with the watermarks for every batch, and not used when an interrupted batch is being
+   * replayed: that one gets the context it was first computed with.
    */
   context?: () => Promise<C>;
-  /** Pure with respect to the stage's committed state and the context: called only with unseen events. */
+  /**
+   * Pure with respect to the stage's committed state and the context: called only with unseen
+   * events, in the order of event-order.ts. Called twice for a delivery that holds an interrupted
+   * batch (the replay, then the rest), each call followed by its commit, in turns of its own.
+   */
   apply: (fresh: ConsumedEvent<T>[], context: C) => BatchOutcome | Promise<BatchOutcome>;
   /**
    * The stage's critical section (see serial.ts and stage-lock.ts): the whole step, from reading
-   * the watermark to the Redis commit and `committed`, runs inside it, so that a batch another
+   * the watermarks to the Redis commit and `committed`, runs inside it, so that a batch another
    * instance committed meanwhile is seen as processed. Its MULTI, when it has one, is the commit's.
    */
   serial?: CriticalSection;
-  /** Called once the batch's Redis commit succeeded (inside `serial`): the in-memory commit. */
+  /** Called once each Redis commit succeeded (inside `serial`): the in-memory commit. */
   committed?: () => void;
 }
 
 /**
- * `events` are one partition's batch, in offset order (as runEventConsumer delivers them).
- * Returns how many events were new (processed now) and how many were skipped as seen.
+ * `events` are one or more partitions' batches, each in offset order (as runEventConsumer
+ * delivers them). Returns how many events were new (processed now) and how many were skipped as seen.
  */
 export function processOnce<T extends EventType, C = undefined>(
   options: ProcessOnceOptions<T, C>,
 ): Promise<{ fresh: number; skipped: number }> {
-  const step = () => processOnceNow(options);
-  return options.serial ? options.serial.run(step) : step();
+  const partitions = byPartition(options.events);
+  const read = () => readStored(options, partitions);
+  const step = (stored: Stored<C>) => processOnceNow(options, partitions, stored);
+  const once = () => (options.serial ? options.serial.run(step, read) : read().then(step));
+  // One commit per turn of the critical section (the stage lock fences one commit per turn): a
+  // delivery holding an interrupted batch takes a turn for the replay, then one for the rest.
+  return (async () => {
+    let fresh = 0;
+    for (;;) {
+      const done = await once();
+      fresh += done.fresh;
+      if (!done.more) return { fresh, skipped: options.events.length - fresh };
+    }
+  })();
+}
+
+/** What the step reads before computing: one round trip (sent with the stage lock's own reads). */
+interface Stored<C> {
+  /** Per partition, its watermark and the event recorded at it. */
+  watermarks: (string | null)[];
+  unseenIds: string[];
+  inFlight: Record<string, string>;
+  context: C;
+}
+
+async function readStored<T extends EventType, C>(options: ProcessOnceOptions<T, C>, partitions: readonly PartitionEvents[]): Promise<Stored<C>> {
+  const { redis, namespace, stage } = options;
+  const [watermarks, unseenIds, inFlight, context] = await Promise.all([
+    redis.mget(partitions.flatMap((p) => [watermarkKey(namespace, stage, p.topic, p.partition), watermarkEventKey(namespace, stage, p.topic, p.partition)])),
+    filterUnprocessed(redis, namespace, stage, idsNeedingMarks(options.events)),
+    redis.hgetall(inFlightKey(namespace, stage)),
+    // Read whether or not a replay will use it: it costs no extra round trip.
+    options.context ? options.context() : (undefined as C),
+  ]);
+  return { watermarks, unseenIds, inFlight, context };
+}
+
+/** One partition's part of a step: the events it applies, and the event its watermark moves to. */
+interface StepPart<T extends EventType> {
+  partition: PartitionEvents<ConsumedEvent<T>>;
+  fresh: ConsumedEvent<T>[];
+  through: ConsumedEvent<T>;
 }
 
 async function processOnceNow<T extends EventType, C = undefined>(
   options: ProcessOnceOptions<T, C>,
-): Promise<{ fresh: number; skipped: number }> {
-  const { redis, namespace, stage, events } = options;
-  const first = events[0];
-  if (!first) return { fresh: 0, skipped: 0 };
-  const watermark = watermarkKey(namespace, stage, first.topic, first.partition);
-  const watermarkEvent = watermarkEventKey(namespace, stage, first.topic, first.partition);
-  const inFlight = inFlightKey(namespace, stage, first.topic, first.partition);
-  const [storedOffset, storedEvent, unseenIds, storedInFlight] = await Promise.all([
-    redis.get(watermark),
-    redis.get(watermarkEvent),
-    filterUnprocessed(redis, namespace, stage, idsNeedingMarks(events)),
-    options.context ? redis.get(inFlight) : Promise.resolve(null),
-  ]);
+  partitions: readonly PartitionEvents<ConsumedEvent<T>>[],
+  { watermarks: stored, unseenIds, inFlight, context }: Stored<C>,
+): Promise<{ fresh: number; more: boolean }> {
+  if (partitions.length === 0) return { fresh: 0, more: false };
+  const unseen = new Set(unseenIds);
+  let remaining = partitions.map((p, index) => ({ partition: p, fresh: freshOf(options, p, stored[2 * index] ?? null, stored[2 * index + 1] ?? null, unseen) }));
+  if (remaining.every((part) => part.fresh.length === 0)) return { fresh: 0, more: false };
+
+  // Interrupted batches first, each exactly as it was (see the header), the oldest record first.
+  for (const [id, raw] of Object.entries(inFlight).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const interrupted = JSON.parse(raw) as InFlight<C>;
+    const replay: StepPart<T>[] = [];
+    remaining = remaining.map(({ partition, fresh: unapplied }) => {
+      const lastOffset = interrupted.members[partition.key];
+      if (lastOffset === undefined) return { partition, fresh: unapplied };
+      const within = (event: ConsumedEvent<T>) => BigInt(event.offset) <= BigInt(lastOffset);
+      const taken = unapplied.filter(within);
+      if (taken.length > 0) replay.push({ partition, fresh: taken, through: partition.events.filter(within).at(-1)! });
+      return { partition, fresh: unapplied.filter((event) => !within(event)) };
+    });
+    if (replay.length === 0) continue;
+    const finished = await finishesBatch(options, interrupted, replay);
+    await applyAndCommit(options, replay, interrupted.context, { replayOf: id, finished });
+    // The rest in a turn of its own, read afresh.
+    const replayed = replay.reduce((sum, part) => sum + part.fresh.length, 0);
+    return { fresh: replayed, more: remaining.some((part) => part.fresh.length > 0) };
+  }
+  const rest = remaining.filter((part) => part.fresh.length > 0).map((part) => ({ ...part, through: part.partition.events.at(-1)! }));
+  await applyAndCommit(options, rest, context, undefined);
+  return { fresh: rest.reduce((sum, part) => sum + part.fresh.length, 0), more: false };
+}
+
+/** Checks what is at or below the partition's watermark, and returns what is new. */
+function freshOf<T extends EventType>(
+  options: Pick<ProcessOnceOptions<T, unknown>, 'namespace' | 'stage'>,
+  partition: PartitionEvents<ConsumedEvent<T>>,
+  storedOffset: string | null,
+  storedEvent: string | null,
+  unseen: Set<string>,
+): ConsumedEvent<T>[] {
+  const { namespace, stage } = options;
+  const { events } = partition;
   const after = storedOffset === null ? -1n : BigInt(storedOffset);
   const atWatermark = storedEvent === null ? undefined : (JSON.parse(storedEvent) as WatermarkEvent);
   const last = events[events.length - 1]!;
-  const unseen = new Set(unseenIds);
   const processedHere = (event: ConsumedEvent<T>): boolean => {
     const offset = BigInt(event.offset);
     if (offset > after) return true;
@@ -146,52 +226,62 @@ async function processOnceNow<T extends EventType, C = undefined>(
         `${keys.join(' and ')}, and start it again`,
     );
   }
-  const fresh = events.filter(
+  return events.filter(
     (event) =>
       BigInt(event.offset) > after &&
       // Also drops a duplicate inside the batch itself (the same id delivered twice).
       (WATERMARK_ONLY.has(event.envelope.type) || unseen.delete(event.envelope.id)),
   );
-  if (fresh.length === 0) return { fresh: 0, skipped: events.length };
-
-  const interrupted = storedInFlight === null ? null : (JSON.parse(storedInFlight) as InFlight<C>);
-  const replaying = interrupted !== null && BigInt(interrupted.lastOffset) > after;
-  let context = undefined as C;
-  if (replaying) context = interrupted.context;
-  else if (options.context) context = await options.context();
-
-  await applyAndCommit(options, { fresh, context, replaying, interrupted, last, watermark, watermarkEvent, inFlight });
-  return { fresh: fresh.length, skipped: events.length - fresh.length };
 }
 
-interface Computed<T extends EventType, C> {
-  fresh: ConsumedEvent<T>[];
-  context: C;
-  replaying: boolean;
-  interrupted: InFlight<C> | null;
-  last: ConsumedEvent<T>;
-  watermark: string;
-  watermarkEvent: string;
-  inFlight: string;
+/** Whether committing `replay` completes the interrupted batch: every partition of it through its last offset. */
+async function finishesBatch<T extends EventType, C>(
+  options: ProcessOnceOptions<T, C>,
+  interrupted: InFlight<C>,
+  replay: readonly StepPart<T>[],
+): Promise<boolean> {
+  const reached = new Map(replay.map((part) => [part.partition.key, BigInt(part.through.offset)]));
+  const absent = Object.keys(interrupted.members).filter((key) => !reached.has(key));
+  // A partition of the batch not in this delivery: done if its watermark is already past it.
+  const marks = absent.length === 0 ? [] : await options.redis.mget(absent.map((key) => watermarkOfKey(options, key)));
+  absent.forEach((key, index) => reached.set(key, marks[index] === null ? -1n : BigInt(marks[index]!)));
+  return Object.entries(interrupted.members).every(([key, lastOffset]) => reached.get(key)! >= BigInt(lastOffset));
 }
 
-/** Steps 2-4 of the header, and the stage's in-memory commit. */
-async function applyAndCommit<T extends EventType, C>(options: ProcessOnceOptions<T, C>, computed: Computed<T, C>): Promise<void> {
+function watermarkOfKey(options: Pick<ProcessOnceOptions<EventType, unknown>, 'namespace' | 'stage'>, key: string): string {
+  const at = key.lastIndexOf(':');
+  return watermarkKey(options.namespace, options.stage, key.slice(0, at), Number(key.slice(at + 1)));
+}
+
+/** Steps 2-4 of the header for one step's parts, and the stage's in-memory commit. */
+async function applyAndCommit<T extends EventType, C>(
+  options: ProcessOnceOptions<T, C>,
+  parts: readonly StepPart<T>[],
+  context: C,
+  replaying: { replayOf: string; finished: boolean } | undefined,
+): Promise<void> {
   const { redis, namespace, stage } = options;
-  const { fresh, context, replaying, interrupted, last, watermark, watermarkEvent, inFlight } = computed;
+  const fresh = interleaveByTime(parts.map((part) => ({ ...part.partition, events: part.fresh })));
   const outcome = await options.apply(fresh, context);
-  const writeAhead =
-    options.context && !replaying
-      ? redis.set(inFlight, JSON.stringify({ lastOffset: last.offset, context } satisfies InFlight<C>))
-      : undefined;
+  const inFlight = inFlightKey(namespace, stage);
+  // Written ahead only when something leaves the stage: a batch that crashes before its commit
+  // with no outputs left no trace to repeat.
+  const batchId = replaying ? replaying.replayOf : outcome.outputs.length > 0 ? batchIdNow() : undefined;
+  const record: InFlight<C> = { members: Object.fromEntries(parts.map((part) => [part.partition.key, part.through.offset])), context };
+  const writeAhead = !replaying && batchId ? redis.hset(inFlight, batchId, JSON.stringify(record)) : undefined;
   await Promise.all([writeAhead, outcome.durable?.()]);
   if (outcome.outputs.length > 0) await options.producer.sendBatch(outcome.outputs);
   const multi = options.serial?.multi ? options.serial.multi() : redis.multi();
   outcome.persist?.(multi);
-  multi.set(watermark, last.offset);
-  multi.set(watermarkEvent, JSON.stringify({ id: last.envelope.id, ts: last.envelope.ts } satisfies WatermarkEvent));
-  // A replay shorter than the batch it repeats leaves the context for the rest of that batch.
-  if (options.context && (!replaying || BigInt(last.offset) >= BigInt(interrupted!.lastOffset))) multi.del(inFlight);
+  for (const { partition, through } of parts) {
+    multi.set(watermarkKey(namespace, stage, partition.topic, partition.partition), through.offset);
+    multi.set(
+      watermarkEventKey(namespace, stage, partition.topic, partition.partition),
+      JSON.stringify({ id: through.envelope.id, ts: through.envelope.ts } satisfies WatermarkEvent),
+    );
+  }
+  // A replay shorter than the batch it repeats leaves the record for the rest of that batch.
+  if (batchId && (!replaying || replaying.finished)) multi.hdel(inFlight, batchId);
   markProcessed(multi, namespace, stage, idsNeedingMarks(fresh));
   const results = await multi.exec();
   const failed = results?.find(([error]) => error);
@@ -200,6 +290,9 @@ async function applyAndCommit<T extends EventType, C>(options: ProcessOnceOption
   }
   options.committed?.();
 }
+
+/** Record ids that sort by the time they were written, so that the oldest interrupted batch replays first. */
+const batchIdNow = () => `${Date.now().toString().padStart(15, '0')}-${randomUUID()}`;
 
 function idsNeedingMarks(events: readonly ConsumedEvent[]): string[] {
   return events.filter((event) => !WATERMARK_ONLY.has(event.envelope.type)).map((event) => event.envelope.id);

@@ -7,7 +7,8 @@
 import type { ChainableCommander } from 'ioredis';
 
 export interface CriticalSection {
-  run<T>(work: () => Promise<T>): Promise<T>;
+  /** Runs `work` alone; `prefetch`, reads independent of the stage's memory, may be sent early (see StageLock). */
+  run<T, R = undefined>(work: (prefetched: R) => Promise<T>, prefetch?: () => Promise<R>): Promise<T>;
   /** The MULTI a commit inside run() must use, when the section fences commits (StageLock). */
   multi?(): ChainableCommander;
 }
@@ -16,18 +17,19 @@ export class Serial implements CriticalSection {
   private tail: Promise<unknown> = Promise.resolve();
 
   /** Runs `work` after every earlier call's work has settled, whether it succeeded or not. */
-  run<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(work, work);
+  run<T, R = undefined>(work: (prefetched: R) => Promise<T>, prefetch?: () => Promise<R>): Promise<T> {
+    const step = async () => work((await prefetch?.()) as R);
+    const result = this.tail.then(step, step);
     this.tail = result.catch(() => undefined);
     return result;
   }
 }
 
 /**
- * Partitions a stage handles at once; its batches go through its Serial (see above). One for now:
- * with four, which partition's batch enters the critical section first depends on timing, so a
- * run replayed after a crash could interleave signals and ticks differently and fill at another
- * price (seen once in test/pipeline-crash.test.ts). Raise it once a stage's state is split so
- * that the order across partitions no longer matters.
+ * Partitions a stage handles at once: more than any stage has inputs (the runner has 27), so that
+ * every partition a fetch brought is delivered in one batch (core/kafka/coalescer.ts) and pays the
+ * stage's commit once. processOnce applies such a batch in an order made from the events alone
+ * (event-order.ts) and replays an interrupted one exactly, so the order the partitions were
+ * fetched in changes nothing.
  */
-export const STAGE_PARTITIONS_CONCURRENTLY = 1;
+export const STAGE_PARTITIONS_CONCURRENTLY = 64;

@@ -8,7 +8,10 @@
 // batches read. Each instance keeps the committed state in memory. So that two instances never
 // compute from a state the other has moved on from:
 //   - one batch at a time across instances: a Redis lock (SET NX PX, renewed while held, released
-//     by its holder only);
+//     by its holder only). An instance keeps it from batch to batch while it has work and no other
+//     instance asks for it, so a stage running alone pays nothing for it per batch: it lets go
+//     once it has been idle for IDLE_RELEASE_MS, or after the batch during which another instance
+//     said it is waiting (a `wanted` key the waiter sets, read with the batch's other reads);
 //   - a version counter bumped in every commit: an instance that finds another version than the
 //     one it last committed reloads the state from Redis before it computes;
 //   - the fence: the version is WATCHed (on a connection of the lock's own) from the moment it is
@@ -23,18 +26,23 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { namespacedKey, type KeyNamespace } from '../redis/keys';
-import { Serial } from './serial';
+import { Serial, type CriticalSection } from './serial';
 
 /** How long a lock outlives a holder that stopped renewing it (a killed process). */
 export const STAGE_LOCK_LEASE_MS = 10_000;
 const RENEW_EVERY_MS = STAGE_LOCK_LEASE_MS / 4;
 const MAX_WAIT_STEP_MS = 20;
+/** A holder with no batch for this long lets the lock go. */
+const IDLE_RELEASE_MS = 50;
+/** How long a waiter's request stands without being repeated. */
+const WANTED_FOR_MS = 1_000;
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
 export const stageLockKey = (namespace: KeyNamespace, stage: string) => namespacedKey(namespace, 'stage-lock', stage);
 export const stageVersionKey = (namespace: KeyNamespace, stage: string) => namespacedKey(namespace, 'stage-version', stage);
+const stageWantedKey = (namespace: KeyNamespace, stage: string) => namespacedKey(namespace, 'stage-lock-wanted', stage);
 
 export interface StageLockOptions {
   redis: Redis;
@@ -44,54 +52,93 @@ export interface StageLockOptions {
   reload: () => Promise<void>;
 }
 
-export class StageLock {
+/** What a run's commit did. */
+interface Turn {
+  /** EXEC was sent, which ends the WATCH whatever its outcome. */
+  executed?: boolean;
+  /** The version the commit wrote, once it executed. */
+  committed?: string;
+  /** The commit did not execute: another instance committed since the version was read. */
+  fenced?: boolean;
+}
+
+export class StageLock implements CriticalSection {
   private readonly local = new Serial();
   private readonly lockKey: string;
   private readonly versionKey: string;
+  private readonly wantedKey: string;
   private watching?: Redis;
   /** The version this instance's memory holds; undefined until loaded through the lock. */
   private known: string | null | undefined;
   /** Set while a run holds the lock: the version its commit wrote, once that commit executed. */
-  private current?: { committed?: string };
+  private current?: Turn;
+  /** The lock while this instance holds it, between runs too. */
+  private held?: { token: string; renewal: NodeJS.Timeout };
+  private idle?: NodeJS.Timeout;
 
   constructor(private readonly options: StageLockOptions) {
     this.lockKey = stageLockKey(options.namespace, options.stage);
     this.versionKey = stageVersionKey(options.namespace, options.stage);
+    this.wantedKey = stageWantedKey(options.namespace, options.stage);
   }
 
-  /** Runs `work` holding the stage's lock, with the in-memory state current; `work` commits through multi(). */
-  run<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` holding the stage's lock, with the in-memory state current; `work` commits through
+   * multi(). `prefetch` (reads that do not depend on the in-memory state) is sent in the same
+   * round trip as the lock's own reads, and again after a reload.
+   */
+  run<T, R = undefined>(work: (prefetched: R) => Promise<T>, prefetch?: () => Promise<R>): Promise<T> {
     return this.local.run(async () => {
-      const token = randomUUID();
-      await this.acquire(token);
-      const renewal = setInterval(() => {
-        this.options.redis.eval(RENEW, 1, this.lockKey, token, STAGE_LOCK_LEASE_MS).catch(() => undefined);
-      }, RENEW_EVERY_MS);
+      clearTimeout(this.idle);
       const connection = this.connection();
+      let held = this.held ?? (await this.acquire());
+      let letGo = false;
       try {
-        await connection.watch(this.versionKey);
-        const version = await connection.get(this.versionKey);
+        // Sent together, in this order, on the lock's connection: the version read is watched.
+        const read = () =>
+          Promise.all([
+            connection.watch(this.versionKey),
+            connection.get(this.versionKey),
+            connection.get(this.lockKey),
+            connection.exists(this.wantedKey),
+            prefetch?.() as Promise<R>,
+          ]);
+        let [, version, holder, wanted, prefetched] = await read();
+        if (holder !== held.token) {
+          // The lease ran out between two batches (a long pause): take the lock again.
+          this.forget(held);
+          await connection.unwatch();
+          held = await this.acquire();
+          [, version, holder, wanted, prefetched] = await read();
+        }
+        letGo = wanted > 0;
         if (version !== this.known) {
           this.known = undefined;
           await this.options.reload();
           this.known = version;
+          // Read again: what was read beside the version may predate the commit that moved it.
+          if (prefetch) prefetched = await prefetch();
         }
-        const current: { committed?: string } = {};
+        const current: Turn = {};
         this.current = current;
-        const result = await work();
+        const result = await work(prefetched);
         // A fenced commit means another instance committed: the version differs next time, so
         // the state is reloaded then.
         this.known = current.committed ?? version;
+        if (current.fenced) letGo = true;
         return result;
       } catch (error) {
         // Whatever the memory holds now, the next run starts from Redis.
         this.known = undefined;
+        letGo = true;
         throw error;
       } finally {
+        const executed = this.current?.executed === true;
         this.current = undefined;
-        clearInterval(renewal);
-        await connection.unwatch().catch(() => undefined);
-        await this.options.redis.eval(RELEASE, 1, this.lockKey, token).catch(() => undefined);
+        if (!executed) await connection.unwatch().catch(() => undefined);
+        const holding = held;
+        if (letGo || this.held !== holding) void this.release(holding);
+        else this.idle = setTimeout(() => void this.local.run(() => this.release(holding)), IDLE_RELEASE_MS);
       }
     });
   }
@@ -104,15 +151,22 @@ export class StageLock {
     const exec = multi.exec.bind(multi);
     return Object.assign(multi, {
       exec: async () => {
+        current.executed = true;
         const results = await exec();
         const [bump] = results ?? [];
         if (results && bump && !results.some(([error]) => error)) current.committed = String(bump[1]);
+        // Fenced: another instance committed, so it held the lock; this one lets go of its belief.
+        if (!results) current.fenced = true;
         return results;
       },
     });
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.idle);
+    await this.local.run(async () => {
+      if (this.held) await this.release(this.held);
+    });
     await this.watching?.quit().catch(() => undefined);
     this.watching = undefined;
   }
@@ -123,10 +177,39 @@ export class StageLock {
     return this.watching;
   }
 
-  private async acquire(token: string): Promise<void> {
+  private async acquire(): Promise<NonNullable<StageLock['held']>> {
+    const token = randomUUID();
     for (let wait = 1; ; wait = Math.min(wait * 2, MAX_WAIT_STEP_MS)) {
-      if ((await this.options.redis.set(this.lockKey, token, 'PX', STAGE_LOCK_LEASE_MS, 'NX')) === 'OK') return;
+      if ((await this.options.redis.set(this.lockKey, token, 'PX', STAGE_LOCK_LEASE_MS, 'NX')) === 'OK') break;
+      await this.options.redis.set(this.wantedKey, token, 'PX', WANTED_FOR_MS);
       await sleep(wait);
     }
+    const held = {
+      token,
+      renewal: setInterval(() => {
+        this.options.redis
+          .eval(RENEW, 1, this.lockKey, token, STAGE_LOCK_LEASE_MS)
+          .then((renewed) => {
+            // Lost (the lease ran out meanwhile): the next run acquires it again.
+            if (renewed === 0 && this.held === held) this.forget(held);
+          })
+          .catch(() => undefined);
+      }, RENEW_EVERY_MS),
+    };
+    held.renewal.unref();
+    this.held = held;
+    // This instance has it now: a request it made is answered.
+    this.options.redis.eval(RELEASE, 1, this.wantedKey, token).catch(() => undefined);
+    return held;
+  }
+
+  private forget(held: NonNullable<StageLock['held']>): void {
+    clearInterval(held.renewal);
+    if (this.held === held) this.held = undefined;
+  }
+
+  private async release(held: NonNullable<StageLock['held']>): Promise<void> {
+    this.forget(held);
+    await this.options.redis.eval(RELEASE, 1, this.lockKey, held.token).catch(() => undefined);
   }
 }

@@ -14,6 +14,9 @@ export function createRedis(config: RedisSettings): Redis {
     // long, well inside a service's stall threshold (workflows/policy.ts). No command we use blocks.
     commandTimeout: 5_000,
     connectionName: 'alpha-panda',
+    // Commands issued in the same turn of the event loop (a stage's reads of a batch, say) leave
+    // in one write, not one system call each.
+    enableAutoPipelining: true,
     ...redisTlsOptions(config),
   });
   // Without a listener ioredis reports every reconnect failure as an unhandled error event.

@@ -120,9 +120,12 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
   }
 
   async function handleBatch(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
-    // A batch comes from one partition of one topic.
-    if (events[0]?.envelope.type === 'tick_received') await recordTicks(events, producer);
-    else await decide(events, producer);
+    // A batch may hold ticks and decisions' inputs both: prices first, so decisions value
+    // positions at the latest prices of the batch.
+    const ticks = events.filter((event) => event.envelope.type === 'tick_received');
+    const others = events.filter((event) => event.envelope.type !== 'tick_received');
+    if (ticks.length > 0) await recordTicks(ticks, producer);
+    if (others.length > 0) await decide(others, producer);
     health.recordProcessed(events.length, now());
   }
 
