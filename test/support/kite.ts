@@ -64,13 +64,22 @@ export interface KiteTestStack {
   close(): Promise<void>;
 }
 
-export interface KiteTestStackOptions {
+/** The fake's credentials and options, and configuration besides, as both setups here take them. */
+export interface FakeKiteSetup {
   apiKey: string;
   apiSecret: string;
-  /** Extra options of the fake (ticker interval...). */
+  /** Extra options of the fake (user, redirect URL, ticker interval...). */
   fake?: Omit<FakeKiteOptions, 'apiKey' | 'apiSecret' | 'port'>;
-  /** Extra configuration (prefix, refresh intervals...). */
+  /** Extra configuration (API token and port, topic prefix, refresh intervals...). */
   env?: Record<string, string>;
+}
+
+/** The fake of a setup, on a free port. */
+function startFakeFor({ apiKey, apiSecret, fake }: FakeKiteSetup): Promise<FakeKite> {
+  return startFakeKite({ ...fake, port: 0, apiKey, apiSecret });
+}
+
+export interface KiteTestStackOptions extends FakeKiteSetup {
   /** Claim a Redis database of its own (REDIS__URL). */
   redis?: boolean;
 }
@@ -79,7 +88,7 @@ export async function startKiteTestStack(options: KiteTestStackOptions): Promise
   const { apiKey, apiSecret } = options;
   const database: TestDatabase = await createTestDatabase();
   const redis = options.redis ? await claimRedisDatabase() : undefined;
-  const fake = await startFakeKite({ ...options.fake, port: 0, apiKey, apiSecret });
+  const fake = await startFakeFor(options);
   const env: Record<string, string> = {
     ...fakeKiteEnvironment(fake, apiKey, apiSecret),
     DATABASE__POSTGRES_URL: database.url,
@@ -112,13 +121,7 @@ export interface ZerodhaTestApp extends TestApp {
   fake: FakeKite;
 }
 
-export interface ZerodhaTestAppOptions {
-  apiKey: string;
-  apiSecret: string;
-  /** Extra options of the fake (user, redirect URL, ticker interval...). */
-  fake?: Omit<FakeKiteOptions, 'apiKey' | 'apiSecret' | 'port'>;
-  /** Extra configuration of the app (API token and port...). */
-  env?: Record<string, string>;
+export interface ZerodhaTestAppOptions extends FakeKiteSetup {
   /** Switch on one zerodha strategy, so that the namespace has something to run. */
   activateStrategy?: boolean;
 }
@@ -126,7 +129,7 @@ export interface ZerodhaTestAppOptions {
 /** Seeded; no worker started yet (a test may start one with overrides of its own). */
 export async function createZerodhaTestApp(options: ZerodhaTestAppOptions): Promise<ZerodhaTestApp> {
   const { apiKey, apiSecret } = options;
-  const fake = await startFakeKite({ ...options.fake, port: 0, apiKey, apiSecret });
+  const fake = await startFakeFor(options);
   let app: TestApp | undefined;
   try {
     app = await createTestApp({ ...fakeKiteEnvironment(fake, apiKey, apiSecret), ...options.env });
