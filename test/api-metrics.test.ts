@@ -3,22 +3,20 @@
 // their restarts, market-data coverage), and with Zerodha enabled against the fake Kite (the
 // session's validity and time to expiry, Kite calls counted by endpoint and outcome).
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStatus, restartService, startNamespace, stopNamespace } from '../api/operations';
-import { buildApi } from '../api/server';
 import { authenticateWithRequestToken } from '../core/broker/auth';
 import { kiteCallOutcome, redisKiteCallMeter } from '../core/broker/kite-calls';
 import { KiteError } from '../core/broker/kite-error';
 import { KiteOrderClient } from '../core/broker/kite-orders';
 import { loadValidSession } from '../core/broker/session-store';
 import { ALL_SERVICES } from '../core/domain/namespace';
-import { Resources } from '../core/resources';
-import { startFakeKite, type FakeKite } from '../scripts/fake-kite/server';
+import type { FakeKite } from '../scripts/fake-kite/server';
 import { currentView } from '../services/portfolio-manager/book';
 import { loadBooks } from '../services/portfolio-manager/store';
-import { apiCaller, type ApiCaller } from './support/api';
+import { startTestApi, type ApiCaller, type TestApi } from './support/api';
 import { createTestApp, type TestApp } from './support/app';
+import { createZerodhaTestApp, loginAtFakeKite, type ZerodhaTestApp } from './support/kite';
 import { waitFor } from './support/temporal';
 
 const TOKEN = randomBytes(32).toString('base64url');
@@ -54,22 +52,19 @@ async function scrape(call: ApiCaller): Promise<Series[]> {
 
 describe('GET /metrics with the paper pipeline running', () => {
   let app: TestApp;
-  let api: FastifyInstance;
-  let resources: Resources;
+  let api: TestApi;
   let call: ApiCaller;
 
   beforeAll(async () => {
     app = await createTestApp({ ZERODHA__ENABLED: 'false', API__TOKEN: TOKEN, API__RATE_LIMIT_PER_MINUTE: '100000', MARKET_FEED__TICKS_PER_SECOND: '100' });
     await app.seed();
     await app.startWorker();
-    resources = new Resources(app.config);
-    api = await buildApi({ config: app.config, client: app.temporal.client, resources });
-    call = apiCaller(api, app.config, TOKEN);
+    api = await startTestApi(app, TOKEN);
+    call = api.call;
     await startNamespace(app.temporal.client, 'paper');
   });
   afterAll(async () => {
     await api?.close();
-    await resources?.close();
     await app?.close();
   });
 
@@ -91,7 +86,7 @@ describe('GET /metrics with the paper pipeline running', () => {
     }, 'the restart counted');
 
     // The simulator ticks every instrument it simulates, round robin, many times a second.
-    const { rows } = await resources.postgres().query<{ count: number }>('select count(*)::integer as count from instruments where tick_size_paise is not null and lot_size > 0');
+    const { rows } = await api.resources.postgres().query<{ count: number }>('select count(*)::integer as count from instruments where tick_size_paise is not null and lot_size > 0');
     const simulated = rows[0]!.count;
     expect(simulated).toBeGreaterThan(0);
     const coverage = await waitFor(async () => {
@@ -103,7 +98,7 @@ describe('GET /metrics with the paper pipeline running', () => {
   });
 
   it('shows orders and fills by status, P&L and exposure exactly as stored, once the pipeline stopped', async () => {
-    const db = resources.postgres();
+    const db = api.resources.postgres();
     await waitFor(async () => {
       const { rows } = await db.query<{ count: number }>("select count(*)::integer as count from fills where namespace = 'paper'");
       return rows[0]!.count >= 1;
@@ -131,7 +126,7 @@ describe('GET /metrics with the paper pipeline running', () => {
     for (const row of fills.rows) expect(valueOf(metrics, 'alpha_panda_fills_total', { namespace: 'paper', strategy: row.strategy_id })).toBe(row.count);
     expect(valueOf(metrics, 'alpha_panda_orders_total', { namespace: 'zerodha' })).toBeUndefined();
 
-    const books = [...(await loadBooks(resources.redis(), 'paper')).values()].map(currentView);
+    const books = [...(await loadBooks(api.resources.redis(), 'paper')).values()].map(currentView);
     expect(books.length).toBeGreaterThan(0);
     for (const book of books) {
       const labels = { namespace: 'paper', strategy: book.strategyId };
@@ -155,33 +150,20 @@ describe('GET /metrics with the paper pipeline running', () => {
 describe('GET /metrics with Zerodha enabled, against the fake Kite', () => {
   const apiKey = 'metricskey0001';
   const apiSecret = 'metricssecret0123456789';
+  let app: ZerodhaTestApp;
   let fake: FakeKite;
-  let app: TestApp;
-  let api: FastifyInstance;
-  let resources: Resources;
+  let api: TestApi;
   let call: ApiCaller;
 
   beforeAll(async () => {
-    fake = await startFakeKite({ port: 0, apiKey, apiSecret });
-    app = await createTestApp({
-      ZERODHA__ENABLED: 'true',
-      ZERODHA__API_KEY: apiKey,
-      ZERODHA__API_SECRET: apiSecret,
-      ZERODHA__API_ROOT: fake.url,
-      ZERODHA__LOGIN_ROOT: fake.loginUrl,
-      SECURITY__ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      API__TOKEN: TOKEN,
-    });
-    await app.seed();
-    resources = new Resources(app.config);
-    api = await buildApi({ config: app.config, client: app.temporal.client, resources });
-    call = apiCaller(api, app.config, TOKEN);
+    app = await createZerodhaTestApp({ apiKey, apiSecret, env: { API__TOKEN: TOKEN } });
+    fake = app.fake;
+    api = await startTestApi(app, TOKEN);
+    call = api.call;
   });
   afterAll(async () => {
     await api?.close();
-    await resources?.close();
     await app?.close();
-    await fake?.close();
   });
 
   it("shows the session's validity and time to expiry after a login, never the token, and counts the Kite calls made", async () => {
@@ -190,12 +172,11 @@ describe('GET /metrics with Zerodha enabled, against the fake Kite', () => {
     expect(valueOf(before, 'alpha_panda_zerodha_session_expires_in_seconds')).toBe(0);
 
     // The login as the startup workflow's activity makes it, counting through the shared meter.
-    const meter = redisKiteCallMeter(resources.redis());
-    const deps = { config: app.config, pool: resources.postgres(), kiteCalls: meter };
+    const meter = redisKiteCallMeter(api.resources.redis());
+    const deps = { config: app.config, pool: api.resources.postgres(), kiteCalls: meter };
     const refused = await authenticateWithRequestToken(deps, 'notatoken0000000000000000000000x');
     expect(refused.ok).toBe(false);
-    const login = await authenticateWithRequestToken(deps, fake.issueRequestToken());
-    if (!login.ok) throw new Error(login.reason);
+    const login = await loginAtFakeKite(deps, fake);
 
     const scrapedFrom = Date.now();
     const after = await scrape(call);
@@ -208,9 +189,9 @@ describe('GET /metrics with Zerodha enabled, against the fake Kite', () => {
     expect(expiresIn).toBeGreaterThan(0);
 
     // Orders read with a good token, then a call with a token Kite refuses.
-    const { rows } = await resources.postgres().query<{ count: number }>('select count(*)::integer as count from trading_sessions');
+    const { rows } = await api.resources.postgres().query<{ count: number }>('select count(*)::integer as count from trading_sessions');
     expect(rows[0]!.count).toBe(1);
-    const session = await loadValidSession(resources.postgres(), app.config, new Date());
+    const session = await loadValidSession(api.resources.postgres(), app.config, new Date());
     const client = new KiteOrderClient({ apiKey, apiRoot: fake.url, accessToken: session!.accessToken, secrets: [apiSecret], meter });
     await client.getOrders();
     const stale = new KiteOrderClient({ apiKey, apiRoot: fake.url, accessToken: 'expiredtoken000000000000', secrets: [apiSecret], meter });

@@ -8,33 +8,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStatus, startNamespace } from '../api/operations';
-import { buildApi } from '../api/server';
 import { loadValidSession } from '../core/broker/session-store';
-import { Resources } from '../core/resources';
-import { startFakeKite, type FakeKite } from '../scripts/fake-kite/server';
-import type { StartupPhase } from '../workflows/definitions';
-import { apiCaller, freePort, rawRequest, type ApiCaller } from './support/api';
-import { createTestApp, type TestApp } from './support/app';
-import { waitFor } from './support/temporal';
+import type { FakeKite } from '../scripts/fake-kite/server';
+import { freePort, rawRequest, startTestApi, type ApiCaller, type TestApi } from './support/api';
+import type { TestApp } from './support/app';
+import { createZerodhaTestApp, waitForPhase, type ZerodhaTestApp } from './support/kite';
 
 const CLI = new URL('../bin/alpha-panda.mjs', import.meta.url).pathname;
 const API_KEY = 'apitestkey0001';
 const API_SECRET = 'apitestsecret0123456789';
 const EXCHANGE_ROUTE = 'POST /session/token';
 const TOKEN = randomBytes(32).toString('base64url');
-const ENCRYPTION_KEY = randomBytes(32).toString('hex');
-
-async function waitForPhase(app: TestApp, namespace: 'paper' | 'zerodha', phase: StartupPhase) {
-  return waitFor(async () => {
-    const status = await readStatus(app.temporal.client, namespace);
-    if (status.phase === 'failed') throw new Error(`startup of ${namespace} failed: ${status.failure}`);
-    return status.phase === phase && status;
-  }, `${namespace} in phase ${phase}`);
-}
 
 /** Runs the CLI as a user would, pointed at the test app. */
 function runCli(app: TestApp, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -53,51 +39,32 @@ function runCli(app: TestApp, args: string[]): Promise<{ code: number | null; st
 }
 
 describe('HTTP API while Zerodha login waits', () => {
+  let app: ZerodhaTestApp;
   let fake: FakeKite;
-  let app: TestApp;
-  let api: FastifyInstance;
-  let resources: Resources;
+  let api: TestApi;
   let call: ApiCaller;
-  let port: number;
   const requestTokens: string[] = [];
   const rawBodies: string[] = [];
 
   beforeAll(async () => {
-    port = await freePort();
-    fake = await startFakeKite({ port: 0, apiKey: API_KEY, apiSecret: API_SECRET, redirectUrl: `http://127.0.0.1:${port}/api/v1/auth/callback` });
-    app = await createTestApp({
-      ZERODHA__ENABLED: 'true',
-      ZERODHA__API_KEY: API_KEY,
-      ZERODHA__API_SECRET: API_SECRET,
-      ZERODHA__API_ROOT: fake.url,
-      ZERODHA__LOGIN_ROOT: fake.loginUrl,
-      SECURITY__ENCRYPTION_KEY: ENCRYPTION_KEY,
-      API__TOKEN: TOKEN,
-      API__PORT: String(port),
-      API__RATE_LIMIT_PER_MINUTE: '100000',
+    const port = await freePort();
+    app = await createZerodhaTestApp({
+      apiKey: API_KEY,
+      apiSecret: API_SECRET,
+      fake: { redirectUrl: `http://127.0.0.1:${port}/api/v1/auth/callback` },
+      env: { API__TOKEN: TOKEN, API__PORT: String(port), API__RATE_LIMIT_PER_MINUTE: '100000' },
+      activateStrategy: true,
     });
-    await app.seed();
-    // The seed leaves real-money strategies switched off; switch one on as a trader would.
-    const db = new pg.Client({ connectionString: app.config.database.postgresUrl });
-    await db.connect();
-    await db.query(
-      `update strategy_configurations set is_active = true
-        where namespace = 'zerodha' and id = (select min(id) from strategy_configurations where namespace = 'zerodha')`,
-    );
-    await db.end();
+    fake = app.fake;
     await app.startWorker();
     await startNamespace(app.temporal.client, 'zerodha');
-    await waitForPhase(app, 'zerodha', 'awaiting-auth');
-    resources = new Resources(app.config);
-    api = await buildApi({ config: app.config, client: app.temporal.client, resources });
-    await api.listen({ host: '127.0.0.1', port });
-    call = apiCaller(api, app.config, TOKEN);
+    await waitForPhase(app.temporal.client, 'zerodha', 'awaiting-auth');
+    api = await startTestApi(app, TOKEN, { listen: port });
+    call = api.call;
   });
   afterAll(async () => {
     await api?.close();
-    await resources?.close();
     await app?.close();
-    await fake?.close();
   });
 
   it('gives the login URL, the waiting status and the session state, without secrets', async () => {
@@ -161,7 +128,7 @@ describe('HTTP API while Zerodha login waits', () => {
 
   it("Kite's redirect to the callback unblocks both waiting namespaces with one login", async () => {
     await startNamespace(app.temporal.client, 'paper');
-    await waitForPhase(app, 'paper', 'awaiting-auth');
+    await waitForPhase(app.temporal.client, 'paper', 'awaiting-auth');
     const exchangesBefore = fake.callCount(EXCHANGE_ROUTE);
 
     // The browser: Kite's login page redirects to the registered URL, which is our callback.
@@ -179,8 +146,8 @@ describe('HTTP API while Zerodha login waits', () => {
     expect(page.body).toMatch(/zerodha: accepted/);
     expect(fake.callCount(EXCHANGE_ROUTE)).toBe(exchangesBefore + 1);
 
-    await waitForPhase(app, 'zerodha', 'running');
-    await waitForPhase(app, 'paper', 'running');
+    await waitForPhase(app.temporal.client, 'zerodha', 'running');
+    await waitForPhase(app.temporal.client, 'paper', 'running');
     const auth = (await call({ method: 'GET', url: '/api/v1/auth/status' })).json();
     for (const namespace of auth.namespaces) {
       expect(namespace).toMatchObject({ phase: 'running', sessionValid: true, userId: expect.any(String), expiresAt: expect.stringMatching(/T06:00:00\.000\+05:30$/) });
@@ -199,9 +166,9 @@ describe('HTTP API while Zerodha login waits', () => {
     expect((await call({ method: 'POST', url: '/api/v1/namespaces/paper/stop' })).json()).toEqual({ stopped: 'paper', feedStopped: false });
     expect((await call({ method: 'POST', url: '/api/v1/namespaces/zerodha/stop' })).json()).toEqual({ stopped: 'zerodha', feedStopped: true });
 
-    const session = await loadValidSession(resources.postgres(), app.config, new Date());
+    const session = await loadValidSession(api.resources.postgres(), app.config, new Date());
     expect(session?.accessToken).toBeTruthy();
-    const secrets = [API_SECRET, ENCRYPTION_KEY, TOKEN, session!.accessToken, ...requestTokens];
+    const secrets = [API_SECRET, app.env.SECURITY__ENCRYPTION_KEY!, TOKEN, session!.accessToken, ...requestTokens];
     const bodies = [...call.bodies.map(({ request, body }) => ({ request, body })), ...rawBodies.map((body) => ({ request: 'callback', body }))];
     expect(bodies.length).toBeGreaterThan(8);
     for (const secret of secrets) {

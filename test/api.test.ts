@@ -4,16 +4,13 @@
 // trading routes do what they say; the error catalog covers the framework's own errors; and no
 // answer of this file ever contains a secret.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStatus } from '../api/operations';
-import { buildApi } from '../api/server';
 import { ALL_SERVICES } from '../core/domain/namespace';
 import { createPortfolio } from '../core/domain/trading/portfolio';
-import { Resources } from '../core/resources';
 import { persistBooks, portfolioIndexKey, portfolioKey } from '../services/portfolio-manager/store';
 import { supervisorWorkflowId } from '../workflows/definitions';
-import { apiCaller, type ApiCaller } from './support/api';
+import { startTestApi, type ApiCaller, type TestApi } from './support/api';
 import { createTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/temporal';
 
@@ -70,8 +67,7 @@ const fill = (path: string, values: Record<string, string> = {}) =>
 
 describe('HTTP API in mock mode', () => {
   let app: TestApp;
-  let api: FastifyInstance;
-  let resources: Resources;
+  let api: TestApi;
   let call: ApiCaller;
 
   beforeAll(async () => {
@@ -85,13 +81,11 @@ describe('HTTP API in mock mode', () => {
       API__RATE_LIMIT_PER_MINUTE: '100000',
     });
     await app.seed();
-    resources = new Resources(app.config);
-    api = await buildApi({ config: app.config, client: app.temporal.client, resources });
-    call = apiCaller(api, app.config, TOKEN);
+    api = await startTestApi(app, TOKEN);
+    call = api.call;
   });
   afterAll(async () => {
     await api?.close();
-    await resources?.close();
     await app?.close();
   });
 
@@ -203,7 +197,7 @@ describe('HTTP API in mock mode', () => {
       expect(response.json().error, url).toEqual({ code: 'zerodha_disabled', message: expect.stringContaining('ZERODHA__ENABLED=false') });
     }
     // A portfolio document the API cannot read is a bug to log, answered 500 without details.
-    const redis = resources.redis();
+    const redis = api.resources.redis();
     await redis.sadd(portfolioIndexKey('zerodha'), 'broken');
     await redis.set(portfolioKey('zerodha', 'broken'), JSON.stringify({ version: 99 }));
     const broken = await call({ method: 'GET', url: '/api/v1/namespaces/zerodha/portfolios' });
@@ -266,7 +260,7 @@ describe('HTTP API in mock mode', () => {
       lastSnapshotEventId: null,
       changedSinceSnapshot: false,
     });
-    const multi = resources.redis().multi();
+    const multi = api.resources.redis().multi();
     persistBooks(multi, 'paper', [book('api_probe', 12_345_600), book('api_probe_2', 100)]);
     await multi.exec();
     const all = await call({ method: 'GET', url: '/api/v1/namespaces/paper/portfolios' });
@@ -278,7 +272,7 @@ describe('HTTP API in mock mode', () => {
   });
 
   it('lists orders and fills newest first, filtered, a page at a time', async () => {
-    const db = resources.postgres();
+    const db = api.resources.postgres();
     const at = (minute: number) => `2026-11-24T10:${String(minute).padStart(2, '0')}:00.123456+05:30`;
     for (let i = 0; i < 5; i++) {
       await db.query(

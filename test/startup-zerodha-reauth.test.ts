@@ -5,8 +5,6 @@
 // wrong request_token while it keeps waiting, and on a new one through the path `alpha-panda auth`
 // takes returns to running: the feed reconnects with the new token and the engine places again,
 // with no service restarted.
-import { randomBytes } from 'node:crypto';
-import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readServices, readStatus, startNamespace, stopNamespace, submitRequestToken } from '../api/operations';
@@ -19,60 +17,36 @@ import { namespaceTopics, strategyInstrumentKey } from '../core/domain/topics';
 import { makeSignal, makeValidated } from '../core/domain/trading/testing';
 import { createKafka } from '../core/kafka/client';
 import { createEventProducer } from '../core/kafka/producer';
-import { startFakeKite, type FakeKite } from '../scripts/fake-kite/server';
+import type { FakeKite } from '../scripts/fake-kite/server';
 import { orderIdFor } from '../services/trading-engine/service';
-import { phaseSearchAttribute, startupWorkflowId, type StartupPhase, type StartupStatus } from '../workflows/definitions';
-import { createTestApp, type TestApp } from './support/app';
+import { phaseSearchAttribute, startupWorkflowId } from '../workflows/definitions';
+import { createZerodhaTestApp, waitForPhase, type ZerodhaTestApp } from './support/kite';
 import { waitFor } from './support/temporal';
 
 const API_KEY = 'zerodhareauthkey01';
 const API_SECRET = 'zerodhareauthsecret0123456789';
 const INFY = 408065;
 
-async function waitForPhase(client: Client, phase: StartupPhase): Promise<StartupStatus> {
-  return waitFor(async () => {
-    const status = await readStatus(client, 'zerodha');
-    if (status.phase === 'failed') throw new Error(`zerodha failed: ${status.failure}`);
-    return status.phase === phase && status;
-  }, `zerodha in phase ${phase}`);
-}
-
 describe('zerodha namespace: the session expires while running', () => {
+  let app: ZerodhaTestApp;
   let fake: FakeKite;
-  let app: TestApp;
 
   beforeAll(async () => {
-    fake = await startFakeKite({ port: 0, apiKey: API_KEY, apiSecret: API_SECRET, tickerIntervalMs: 200 });
-    app = await createTestApp({
-      ZERODHA__ENABLED: 'true',
-      ZERODHA__API_KEY: API_KEY,
-      ZERODHA__API_SECRET: API_SECRET,
-      ZERODHA__API_ROOT: fake.url,
-      ZERODHA__LOGIN_ROOT: fake.loginUrl,
-      ZERODHA__TICKER_ROOT: fake.tickerUrl,
-      SECURITY__ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    });
-    await app.seed();
-    // The seed leaves real-money strategies off; a trader switches one on.
-    const db = new pg.Client({ connectionString: app.config.database.postgresUrl });
-    await db.connect();
-    await db.query(`update strategy_configurations set is_active = true
-                     where namespace = 'zerodha' and id = (select min(id) from strategy_configurations where namespace = 'zerodha')`);
-    await db.end();
+    app = await createZerodhaTestApp({ apiKey: API_KEY, apiSecret: API_SECRET, fake: { tickerIntervalMs: 200 }, activateStrategy: true });
+    fake = app.fake;
     await app.startWorker();
   });
   afterAll(async () => {
     await app?.close();
-    await fake?.close();
   });
 
   it('goes back to awaiting-auth in the same run, refuses a wrong token, and resumes feed and orders on a new one', async () => {
     const { client } = app.temporal;
     const handle = client.workflow.getHandle(startupWorkflowId('zerodha'));
     const { runId } = await startNamespace(client, 'zerodha');
-    await waitForPhase(client, 'awaiting-auth');
+    await waitForPhase(client, 'zerodha', 'awaiting-auth');
     expect((await submitRequestToken(client, 'zerodha', fake.issueRequestToken())).accepted).toBe(true);
-    await waitForPhase(client, 'running');
+    await waitForPhase(client, 'zerodha', 'running');
     await waitFor(async () => {
       const services = await readServices(client, 'zerodha');
       return services.length === ALL_SERVICES.length && services.every((service) => service.state === 'running');
@@ -84,7 +58,7 @@ describe('zerodha namespace: the session expires while running', () => {
     const expired = (await (await fetch(`${fake.url}/_fake/access-tokens/expire`, { method: 'POST' })).json()) as { expired: number };
     expect(expired.expired).toBe(1);
 
-    const waiting = await waitForPhase(client, 'awaiting-auth');
+    const waiting = await waitForPhase(client, 'zerodha', 'awaiting-auth');
     expect(waiting.loginUrl).toBe(`${fake.loginUrl}?v=3&api_key=${API_KEY}`);
     // No deadline: the 06:00 expiry comes hours before anyone logs in, and the workflow must not fail.
     expect(waiting.authDeadline).toBeNull();
@@ -119,7 +93,7 @@ describe('zerodha namespace: the session expires while running', () => {
     // A new login through what `alpha-panda auth` calls.
     const accepted = await submitRequestToken(client, 'zerodha', fake.issueRequestToken());
     expect(accepted).toMatchObject({ accepted: true });
-    const back = await waitForPhase(client, 'running');
+    const back = await waitForPhase(client, 'zerodha', 'running');
     expect(back.loginUrl).toBeNull();
     expect(back.authError).toBeNull();
     expect((await handle.describe()).runId).toBe(runId);

@@ -5,7 +5,6 @@
 // request_token in history only encrypted (the payload codec), reuses a stored
 // session on the next start, gives up after AUTH__TIMEOUT_SECONDS, and one login unblocks both
 // namespaces.
-import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -16,43 +15,20 @@ import { loadValidSession } from '../core/broker/session-store';
 import { parseConfig } from '../core/config/load';
 import { ALL_SERVICES, type BrokerNamespace } from '../core/domain/namespace';
 import { payloadCodecs } from '../core/temporal/codec';
-import { startFakeKite, type FakeKite } from '../scripts/fake-kite/server';
+import type { FakeKite } from '../scripts/fake-kite/server';
 import {
   requestTokenSignal,
   startupWorkflowId,
   submitRequestTokenUpdate,
   supervisorWorkflowId,
-  type StartupPhase,
-  type StartupStatus,
 } from '../workflows/definitions';
-import { createTestApp, type TestApp } from './support/app';
+import { createZerodhaTestApp, waitForPhase, type ZerodhaTestApp } from './support/kite';
 import { waitFor } from './support/temporal';
 
 const API_KEY = 'zerodhastartupkey01';
 const API_SECRET = 'zerodhastartupsecret0123456789';
 const USER = { userId: 'ZS4242', userName: 'Startup Tester' };
 const EXCHANGE_ROUTE = 'POST /session/token';
-
-/** Everything a worker needs to log in to the fake Kite with the real kiteconnect client. */
-function zerodhaEnvironment(fake: FakeKite): Record<string, string> {
-  return {
-    ZERODHA__ENABLED: 'true',
-    ZERODHA__API_KEY: API_KEY,
-    ZERODHA__API_SECRET: API_SECRET,
-    ZERODHA__API_ROOT: fake.url,
-    ZERODHA__LOGIN_ROOT: fake.loginUrl,
-    ZERODHA__TICKER_ROOT: fake.tickerUrl,
-    SECURITY__ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-  };
-}
-
-async function waitForPhase(client: Client, namespace: BrokerNamespace, phase: StartupPhase): Promise<StartupStatus> {
-  return waitFor(async () => {
-    const status = await readStatus(client, namespace);
-    if (status.phase === 'failed') throw new Error(`startup of ${namespace} failed: ${status.failure}`);
-    return status.phase === phase && status;
-  }, `${namespace} in phase ${phase}`);
-}
 
 /**
  * A run's history as text to search: the JSON form (payloads in base64) followed by every payload's
@@ -96,24 +72,9 @@ async function publishedPhases(client: Client, namespace: BrokerNamespace, runId
   });
 }
 
-/** The seed leaves real-money strategies switched off; a trader switches one on, as here. */
-async function activateOneZerodhaStrategy(app: TestApp): Promise<void> {
-  const db = new pg.Client({ connectionString: app.config.database.postgresUrl });
-  await db.connect();
-  try {
-    const { rowCount } = await db.query(
-      `update strategy_configurations set is_active = true
-        where namespace = 'zerodha' and id = (select min(id) from strategy_configurations where namespace = 'zerodha')`,
-    );
-    expect(rowCount).toBe(1);
-  } finally {
-    await db.end();
-  }
-}
-
 describe('startup workflow, zerodha namespace against the fake Kite', () => {
+  let app: ZerodhaTestApp;
   let fake: FakeKite;
-  let app: TestApp;
   let workerStarted = false;
 
   const ensureWorker = async () => {
@@ -123,14 +84,11 @@ describe('startup workflow, zerodha namespace against the fake Kite', () => {
   };
 
   beforeAll(async () => {
-    fake = await startFakeKite({ port: 0, apiKey: API_KEY, apiSecret: API_SECRET, user: USER });
-    app = await createTestApp(zerodhaEnvironment(fake));
-    await app.seed();
-    await activateOneZerodhaStrategy(app);
+    app = await createZerodhaTestApp({ apiKey: API_KEY, apiSecret: API_SECRET, fake: { user: USER }, activateStrategy: true });
+    fake = app.fake;
   });
   afterAll(async () => {
     await app?.close();
-    await fake?.close();
   });
 
   it('waits 300 seconds for a login by default', () => {

@@ -6,7 +6,7 @@
 // at Kite by its tag rather than placed twice, reconciliation at start must not adopt it as a
 // position of unknown origin, and its fill must be booked exactly once.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiteTagFor } from '../core/broker/kite-order-model';
 import type { Envelope } from '../core/domain/events';
@@ -15,24 +15,21 @@ import { consumerGroup } from '../core/domain/namespace';
 import { RECONCILED_STRATEGY } from '../core/domain/trading/portfolio';
 import { makeSignal, makeValidated } from '../core/domain/trading/testing';
 import { configureLogging } from '../core/logging';
-import { Resources } from '../core/resources';
 import { currentView } from '../services/portfolio-manager/book';
 import { loadBooks } from '../services/portfolio-manager/store';
 import { brokerStateKey, orderIdFor } from '../services/trading-engine/service';
-import { createServiceFactory } from '../workers/services';
-import { openZerodhaTopics, startKiteTestStack, type KiteTestStack, type ZerodhaTopics } from './support/kite';
+import type { KiteTestStack, ZerodhaTopics } from './support/kite';
+import { startKiteServiceStack, type KiteServiceStack } from './support/kite-services';
 import { waitFor } from './support/temporal';
-import { testPrefix, waitConsumed } from './support/topics';
+import { waitConsumed } from './support/topics';
 
 const INFY = 408065;
 const PRICE = 150_025;
-const prefix = testPrefix();
+let services: KiteServiceStack;
 let stack: KiteTestStack;
 let bus: ZerodhaTopics;
 let redis: Redis;
-let resources: Resources;
-const controller = new AbortController();
-let portfolio: Promise<void>;
+let prefix: string;
 const children: ChildProcess[] = [];
 
 function startEngine(extraEnv: Record<string, string> = {}): { child: ChildProcess; exited: Promise<NodeJS.Signals | null> } {
@@ -46,29 +43,15 @@ function startEngine(extraEnv: Record<string, string> = {}): { child: ChildProce
 
 beforeAll(async () => {
   configureLogging({ level: 'silent', console: false });
-  stack = await startKiteTestStack({ apiKey: 'crashkey01', apiSecret: 'crashsecret0123456789', redis: true });
-  redis = new Redis(stack.redisUrl!);
-  await stack.pool.query(
-    `insert into strategy_configurations (namespace, id, name, strategy_type, instruments, parameters, risk_limits, is_active)
-     values ('zerodha', 'live-1', 'live-1', 'momentum', $1, '{}', '{}', true)`,
-    [[INFY]],
-  );
-  bus = await openZerodhaTopics(stack.config, prefix);
-  await stack.login();
-  stack.fake.setPrice('INFY', PRICE);
-  resources = new Resources(stack.config);
-  const factory = createServiceFactory(stack.config, resources, { topicPrefix: prefix, groupPrefix: prefix, fromBeginning: true });
-  portfolio = factory('zerodha', 'portfolio-manager').start(controller.signal);
+  services = await startKiteServiceStack({ apiKey: 'crashkey01', apiSecret: 'crashsecret0123456789', instruments: [INFY], prices: { INFY: PRICE } });
+  ({ stack, bus, redis, prefix } = services);
+  // The engine runs in a child process, so that it can be killed; the portfolio manager here.
+  services.start('portfolio-manager');
 }, 60_000);
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  controller.abort();
-  await portfolio?.catch(() => undefined);
-  await resources?.close();
-  await bus?.close();
-  redis?.disconnect();
-  await stack?.close();
+  await services?.close();
 });
 
 describe('zerodha trading engine killed between placing an order and committing it', () => {

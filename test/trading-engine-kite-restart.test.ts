@@ -5,7 +5,7 @@
 // as a position of unknown origin as well), resolve the cancelled order to Zerodha's state, and
 // show all three. Real Kafka (prefixed topics), Postgres and Redis; the fake Kite through the real
 // kiteconnect client; the services composed by the production factory.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiteTagFor } from '../core/broker/kite-order-model';
 import type { Envelope } from '../core/domain/events';
@@ -14,31 +14,27 @@ import { consumerGroup } from '../core/domain/namespace';
 import { RECONCILED_STRATEGY } from '../core/domain/trading/portfolio';
 import { makeSignal, makeValidated } from '../core/domain/trading/testing';
 import { configureLogging } from '../core/logging';
-import { Resources } from '../core/resources';
 import type { StreamingService } from '../core/service';
 import { currentView } from '../services/portfolio-manager/book';
 import { loadBooks } from '../services/portfolio-manager/store';
 import type { KiteAccountState } from '../services/trading-engine/kite-account-state';
 import { brokerStateKey, orderIdFor, type TradingEngineHealth } from '../services/trading-engine/service';
-import { createServiceFactory } from '../workers/services';
-import { openZerodhaTopics, startKiteTestStack, type KiteTestStack, type ZerodhaTopics } from './support/kite';
+import type { KiteTestStack, ZerodhaTopics } from './support/kite';
+import { startKiteServiceStack, type KiteServiceStack } from './support/kite-services';
 import { waitFor } from './support/temporal';
-import { testPrefix, waitConsumed } from './support/topics';
+import { waitConsumed } from './support/topics';
 
 const INFY = 408065;
 const TCS = 2953217;
-const prefix = testPrefix();
+let services: KiteServiceStack;
 let stack: KiteTestStack;
 let bus: ZerodhaTopics;
 let redis: Redis;
-let resources: Resources;
-let factory: ReturnType<typeof createServiceFactory>;
-const portfolioStop = new AbortController();
-let portfolio: Promise<void>;
+let prefix: string;
 
 function startEngine(): { engine: StreamingService; stop: () => Promise<void> } {
   const controller = new AbortController();
-  const engine = factory('zerodha', 'trading-engine');
+  const engine = services.factory('zerodha', 'trading-engine');
   const running = engine.start(controller.signal);
   return {
     engine,
@@ -61,29 +57,19 @@ async function sendLimit(instrumentToken: number, tradingsymbol: string, quantit
 
 beforeAll(async () => {
   configureLogging({ level: 'silent', console: false });
-  stack = await startKiteTestStack({ apiKey: 'restartkey01', apiSecret: 'restartsecret0123456789', redis: true });
-  redis = new Redis(stack.redisUrl!);
-  await stack.pool.query(
-    `insert into strategy_configurations (namespace, id, name, strategy_type, instruments, parameters, risk_limits, is_active)
-     values ('zerodha', 'live-1', 'live-1', 'momentum', $1, '{}', '{}', true)`,
-    [[INFY, TCS]],
-  );
-  bus = await openZerodhaTopics(stack.config, prefix);
-  await stack.login();
-  stack.fake.setPrice('INFY', 150_000);
-  stack.fake.setPrice('TCS', 350_000);
-  resources = new Resources(stack.config);
-  factory = createServiceFactory(stack.config, resources, { topicPrefix: prefix, groupPrefix: prefix, fromBeginning: true });
-  portfolio = factory('zerodha', 'portfolio-manager').start(portfolioStop.signal);
+  services = await startKiteServiceStack({
+    apiKey: 'restartkey01',
+    apiSecret: 'restartsecret0123456789',
+    instruments: [INFY, TCS],
+    prices: { INFY: 150_000, TCS: 350_000 },
+  });
+  ({ stack, bus, redis, prefix } = services);
+  // The engine is started and stopped by the test itself; the portfolio manager runs throughout.
+  services.start('portfolio-manager');
 }, 60_000);
 
 afterAll(async () => {
-  portfolioStop.abort();
-  await portfolio?.catch(() => undefined);
-  await resources?.close();
-  await bus?.close();
-  redis?.disconnect();
-  await stack?.close();
+  await services?.close();
 });
 
 describe('zerodha trading engine restarted after Zerodha changed its orders', () => {

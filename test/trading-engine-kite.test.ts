@@ -6,7 +6,7 @@
 // reason; more orders than Kite's 10/s queue without a 429; a position opened behind the
 // platform's back is adopted at start, shown as a difference and booked apart; an expired session
 // pauses the engine until a new one is stored.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadValidSession } from '../core/broker/session-store';
 import { kiteTagFor } from '../core/broker/kite-order-model';
@@ -17,7 +17,6 @@ import { orderCharges } from '../core/domain/trading/charges';
 import { RECONCILED_STRATEGY } from '../core/domain/trading/portfolio';
 import { makeSignal, makeValidated } from '../core/domain/trading/testing';
 import { configureLogging, getLogger } from '../core/logging';
-import { Resources } from '../core/resources';
 import type { StreamingService } from '../core/service';
 import { formatServices } from '../cli/format';
 import { currentView } from '../services/portfolio-manager/book';
@@ -25,22 +24,19 @@ import { loadBooks } from '../services/portfolio-manager/store';
 import { riskStateKey } from '../services/risk-manager/store';
 import { createKiteBrokerAdapter } from '../services/trading-engine/kite-broker-adapter';
 import { orderIdFor, type TradingEngineHealth } from '../services/trading-engine/service';
-import { createServiceFactory } from '../workers/services';
-import { openZerodhaTopics, startKiteTestStack, type KiteTestStack, type ZerodhaTopics } from './support/kite';
+import type { KiteTestStack, ZerodhaTopics } from './support/kite';
+import { startKiteServiceStack, type KiteServiceStack } from './support/kite-services';
 import { waitFor } from './support/temporal';
-import { testPrefix } from './support/topics';
 
 const INFY = 408065;
 const PRICE = 150_025;
+let services: KiteServiceStack;
 let stack: KiteTestStack;
 let bus: ZerodhaTopics;
 let redis: Redis;
-let resources: Resources;
-const services = new Map<NamespaceService, StreamingService>();
-const controller = new AbortController();
-const running: Promise<void>[] = [];
+const started = new Map<NamespaceService, StreamingService>();
 
-const engine = () => services.get('trading-engine')!;
+const engine = () => started.get('trading-engine')!;
 const fillsOf = (orderId: string) => bus.events(bus.topics.ordersFilled).filter((e) => (e.data as { orderId: string }).orderId === orderId) as Envelope<'order_filled'>[];
 const atKite = (orderId: string) => stack.fake.orders.listOrders().filter((order) => order.tag === kiteTagFor(orderId));
 const book = async (strategyId: string) => {
@@ -55,35 +51,21 @@ async function sendSignal(quantity = 5): Promise<string> {
 
 beforeAll(async () => {
   configureLogging({ level: 'silent', console: false });
-  const prefix = testPrefix();
-  stack = await startKiteTestStack({ apiKey: 'enginekey01', apiSecret: 'enginesecret0123456789', redis: true });
-  redis = new Redis(stack.redisUrl!);
-  await stack.pool.query(
-    `insert into strategy_configurations (namespace, id, name, strategy_type, instruments, parameters, risk_limits, is_active)
-     values ('zerodha', 'live-1', 'live-1', 'momentum', $1, $2, '{}', true)`,
-    [[INFY], { execution: { variety: 'regular', validity: 'DAY', marketProtection: 3 } }],
-  );
-  bus = await openZerodhaTopics(stack.config, prefix);
-  await stack.login();
-  stack.fake.setPrice('INFY', PRICE);
+  services = await startKiteServiceStack({
+    apiKey: 'enginekey01',
+    apiSecret: 'enginesecret0123456789',
+    instruments: [INFY],
+    parameters: { execution: { variety: 'regular', validity: 'DAY', marketProtection: 3 } },
+    prices: { INFY: PRICE },
+  });
+  ({ stack, bus, redis } = services);
   // Bought in Kite's web app before the engine starts: reconciliation must adopt it.
   stack.fake.openPosition({ instrument: 'INFY', quantity: 7, averagePrice: 149_900, product: 'CNC' });
-  resources = new Resources(stack.config);
-  const factory = createServiceFactory(stack.config, resources, { topicPrefix: prefix, groupPrefix: prefix, fromBeginning: true });
-  for (const name of ['portfolio-manager', 'risk-manager', 'trading-engine'] as const) {
-    const service = factory('zerodha', name);
-    services.set(name, service);
-    running.push(service.start(controller.signal));
-  }
+  for (const name of ['portfolio-manager', 'risk-manager', 'trading-engine'] as const) started.set(name, services.start(name));
 }, 60_000);
 
 afterAll(async () => {
-  controller.abort();
-  await Promise.allSettled(running);
-  await resources?.close();
-  await bus?.close();
-  redis?.disconnect();
-  await stack?.close();
+  await services?.close();
 });
 
 describe('zerodha trading engine with the Kite adapter', () => {

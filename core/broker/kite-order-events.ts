@@ -33,6 +33,24 @@ export interface KiteOrderProgress {
   ended: boolean;
 }
 
+/** The fields that name an order in every event and record of it. */
+export type KiteOrderIdentity = Omit<KiteOrderContext, 'parentOrderId'>;
+
+/**
+ * The order's identity alone, which every event and the engine's order record start from. Picked,
+ * not spread from the context, so that parentOrderId reaches only the events that carry it.
+ */
+export function identityOf(context: KiteOrderContext): KiteOrderIdentity {
+  return {
+    orderId: context.orderId,
+    strategyId: context.strategyId,
+    instrumentToken: context.instrumentToken,
+    tradingsymbol: context.tradingsymbol,
+    side: context.side,
+    product: context.product,
+  };
+}
+
 export const NO_PROGRESS: KiteOrderProgress = Object.freeze({ submitted: false, filledQuantity: 0, filledTurnover: 0, ended: false });
 
 export type KiteOrderEvent =
@@ -61,14 +79,7 @@ export function kiteOrderEvents(
   const events: KiteOrderEvent[] = [];
   const next = { ...progress };
   const at = eventTime(order);
-  const identity = {
-    orderId: context.orderId,
-    strategyId: context.strategyId,
-    instrumentToken: context.instrumentToken,
-    tradingsymbol: context.tradingsymbol,
-    side: context.side,
-    product: context.product,
-  };
+  const identity = identityOf(context);
   const accepted = !NOT_YET_ACCEPTED.has(order.status) && order.status !== 'REJECTED';
   if (!next.submitted && (accepted || order.filledQuantity > 0)) {
     events.push({ type: 'order_submitted', data: submitted(identity, context, order) });
@@ -112,7 +123,7 @@ export function kiteOrderEvents(
   return { progress: next, events };
 }
 
-function submitted(identity: Omit<OrderSubmitted, 'quantity' | 'orderType' | 'submittedAt'>, context: KiteOrderContext, order: KiteOrder): OrderSubmitted {
+function submitted(identity: KiteOrderIdentity, context: KiteOrderContext, order: KiteOrder): OrderSubmitted {
   if (!ORDER_TYPES.has(order.orderType)) throw new KiteOrderMismatchError(`Kite order ${order.orderId} has order type ${order.orderType}`);
   const orderType = order.orderType as OrderSubmitted['orderType'];
   const data: OrderSubmitted = {

@@ -2,7 +2,7 @@
 // steps over it that both the adapter's polling and its reconciliation at start use: following
 // the tracked orders through a read of Kite's order book, and the order records and positions
 // that follow from their events.
-import { kiteOrderEvents, type KiteOrderContext, type KiteOrderProgress } from '../../core/broker/kite-order-events';
+import { identityOf, kiteOrderEvents, type KiteOrderContext, type KiteOrderProgress } from '../../core/broker/kite-order-events';
 import type { KiteOrder } from '../../core/broker/kite-order-model';
 import type { ExecutionReport, OrderRecord, OrderStatus } from './broker';
 
@@ -72,12 +72,7 @@ function statusOf(order: KiteOrder, progress: KiteOrderProgress): OrderStatus {
 export function recordOf(tracked: OrderDescription, status: OrderStatus, progress: KiteOrderProgress, reason: string | null): OrderRecord {
   const { context } = tracked;
   return {
-    orderId: context.orderId,
-    strategyId: context.strategyId,
-    instrumentToken: context.instrumentToken,
-    tradingsymbol: context.tradingsymbol,
-    side: context.side,
-    product: context.product,
+    ...identityOf(context),
     orderType: tracked.orderType,
     quantity: tracked.quantity,
     limitPrice: tracked.limitPrice,

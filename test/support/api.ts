@@ -1,9 +1,13 @@
-// Calling the API in tests: fastify's inject with the Host the API answers to and the bearer
-// token, every answer's body kept so a test can search all of them for secrets at the end.
+// Calling the API in tests: the API of a test app built as `alpha-panda api` builds it, and
+// fastify's inject with the Host the API answers to and the bearer token, every answer's body
+// kept so a test can search all of them for secrets at the end.
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApi } from '../../api/server';
 import type { Config } from '../../core/config/load';
+import { Resources } from '../../core/resources';
+import type { TestApp } from './app';
 
 export interface ApiCaller {
   (options: InjectOptions & { token?: string | null }): Promise<LightMyRequestResponse>;
@@ -26,6 +30,42 @@ export function apiCaller(api: FastifyInstance, config: Config, token: string): 
     return response;
   };
   return Object.assign(call, { bodies });
+}
+
+export interface TestApi {
+  api: FastifyInstance;
+  /** The API's own connections, for a test to read or plant what the API serves. */
+  resources: Resources;
+  /** Calls the API with the token it was started with. */
+  call: ApiCaller;
+  close(): Promise<void>;
+}
+
+/**
+ * The app's API on the app's Temporal client, answering `token`. With `listen`, also on that port
+ * of 127.0.0.1, for requests that come from outside the test (a browser sent back by Kite).
+ */
+export async function startTestApi(app: TestApp, token: string, options: { listen?: number } = {}): Promise<TestApi> {
+  const resources = new Resources(app.config);
+  let api: FastifyInstance | undefined;
+  try {
+    api = await buildApi({ config: app.config, client: app.temporal.client, resources });
+    if (options.listen !== undefined) await api.listen({ host: '127.0.0.1', port: options.listen });
+  } catch (error) {
+    await api?.close();
+    await resources.close();
+    throw error;
+  }
+  const server = api;
+  return {
+    api: server,
+    resources,
+    call: apiCaller(server, app.config, token),
+    async close() {
+      await server.close();
+      await resources.close();
+    },
+  };
 }
 
 /** A raw HTTP request, so that Host and Origin are exactly what a browser (or curl) would send. */
