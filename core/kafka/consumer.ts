@@ -3,9 +3,10 @@
 // Delivery: at-least-once. Offsets are committed explicitly, and only after `handleBatch` has
 // resolved for everything up to them (handlers make their effect durable, with their dedup record,
 // before resolving), so a crash or stop can repeat events but never skip one. The commit is sent
-// without waiting for it before the next chunk (one commit per partition in flight at a time, and
-// awaited before a stop returns): the handlers' own watermarks, not the group's offsets, are what
-// drop a redelivered event, so a commit that arrives late or is lost only repeats work they skip.
+// without waiting for it before the next chunk (the partitions finished together in one request,
+// one request in flight at a time, see offset-commits.ts, and awaited before a stop returns): the
+// handlers' own watermarks, not the group's offsets, are what drop a redelivered event, so a
+// commit that arrives late or is lost only repeats work they skip.
 //
 // Poison messages never stop the consumer, and an outage never empties a topic into the DLQ:
 // - A message that is not JSON, not a valid envelope, or not a type this subscription accepts is
@@ -25,7 +26,8 @@
 //   a chunk of several.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
-import { parseEnvelopeOf, type Envelope, type EventType } from '../domain/events';
+import type { Envelope, EventType } from '../domain/events';
+import { decodeMessage } from './decode';
 import { getLogger } from '../logging';
 import { deadLetterRecord, type DeadLetterOrigin } from './dead-letter';
 import { HaltConsumerError, isPoisonError } from './failures';
@@ -33,6 +35,7 @@ import type { EventProducer } from './producer';
 import { assertIsolated } from './isolation';
 import { BROKER_RETRY } from './client';
 import { Coalescer } from './coalescer';
+import { OffsetCommits } from './offset-commits';
 
 export { consumerLag, type PartitionLag } from './lag';
 
@@ -114,26 +117,13 @@ export class ConsumerOutageError extends Error {
  */
 export const FETCH_MAX_WAIT_MS = 100;
 
+/** How long the group waits for a silent member before giving its partitions to the others. */
+export const CONSUMER_SESSION_TIMEOUT_MS = 10_000;
+
 /** An idle consumer fetches every FETCH_MAX_WAIT_MS: this long without an answer is a broker loss. */
 export const BROKER_SILENCE_MS = 5_000;
 
-export type Decoded<T extends EventType> = { ok: true; envelope: Envelope<T> } | { ok: false; reason: string };
-
-/** Parses a message value into an envelope of one of the accepted types, or says why not. */
-export function decodeEvent<T extends EventType>(value: Buffer | null, types: readonly T[]): Decoded<T> {
-  if (value === null || value.length === 0) return { ok: false, reason: 'message has no value' };
-  let json: unknown;
-  try {
-    json = JSON.parse(value.toString('utf8'));
-  } catch (error) {
-    return { ok: false, reason: `value is not JSON: ${(error as Error).message}` };
-  }
-  try {
-    return { ok: true, envelope: parseEnvelopeOf(json, types) };
-  } catch (error) {
-    return { ok: false, reason: (error as Error).message };
-  }
-}
+export { decodeEvent, type Decoded } from './decode';
 
 const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
@@ -154,8 +144,19 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   const sendDeadLetter = (record: { topic: string; messages: Message[] }) =>
     'sendRaw' in options.dlqProducer ? options.dlqProducer.sendRaw(record) : options.dlqProducer.send({ ...record, acks: -1 });
   const progress: ConsumerProgress = { processed: 0, deadLettered: 0, lastOffsets: {} };
-  /** The offset commit in flight per `<topic>:<partition>` (see the header). */
-  const commits = new Map<string, Promise<void>>();
+  /**
+   * The latest batch's payload: its commit goes to the group directly, also while the consumer is
+   * stopping (consumer.commitOffsets would skip it then).
+   */
+  let latest: EachBatchPayload | undefined;
+  const offsetCommits = new OffsetCommits(
+    (topics) => latest!.commitOffsetsIfNecessary({ topics }),
+    (offsets) => {
+      for (const { topic, partition, lastOffset } of offsets) progress.lastOffsets[`${topic}:${partition}`] = lastOffset;
+      options.onProgress?.({ ...progress, lastOffsets: { ...progress.lastOffsets } });
+    },
+    (error, offsets) => logger.warn({ err: error, offsets }, 'offset commit failed; a redelivery is dropped by the watermark'),
+  );
 
   async function withRetries(work: () => Promise<void>, heartbeat: () => Promise<void>, what: string): Promise<Attempt> {
     let delay = retry.initialDelayMs;
@@ -243,7 +244,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     try {
       await processBatch(payload);
       // Stopping: the last commit is part of a clean stop, made before the group is left.
-      if (!payload.isRunning() || signal.aborted) await commits.get(`${payload.batch.topic}:${payload.batch.partition}`);
+      if (!payload.isRunning() || signal.aborted) await offsetCommits.settled();
     } catch (error) {
       if (!(error instanceof HaltConsumerError)) throw error;
       // Returned, not thrown: kafkajs would retry and restart; the caller is to see it instead.
@@ -258,6 +259,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
 
   async function processBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, isRunning, isStale } = payload;
+    latest = payload;
     const heartbeat = async () => {
       options.onPoll?.();
       await payload.heartbeat();
@@ -269,24 +271,10 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
 
     const commit = async (lastOffset: string) => {
       payload.resolveOffset(lastOffset);
-      const next = (BigInt(lastOffset) + 1n).toString();
-      const key = `${topic}:${partition}`;
-      // One in flight per partition, so they reach the coordinator in order.
-      await commits.get(key);
-      const sent = payload
-        .commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] })
-        .then(() => {
-          progress.lastOffsets[key] = lastOffset;
-          options.onProgress?.({ ...progress, lastOffsets: { ...progress.lastOffsets } });
-        })
-        .catch((error: unknown) => logger.warn({ err: error, topic, partition, offset: next }, 'offset commit failed; a redelivery is dropped by the watermark'))
-        .finally(() => {
-          if (commits.get(key) === sent) commits.delete(key);
-        });
-      commits.set(key, sent);
       // Not awaited: a commit still in flight at a crash only widens what is redelivered, and the
       // handlers' watermarks drop what they processed (a batch interrupted before its Redis
       // commit is replayed exactly, see core/pipeline/process-once.ts).
+      offsetCommits.add({ topic, partition, lastOffset });
       await heartbeat();
     };
 
@@ -302,7 +290,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
 
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || signal.aborted || halted) break;
-      const decoded = decodeEvent(message.value, types);
+      const decoded = decodeMessage({ topic, partition, offset: message.offset }, message.value, types);
       if (decoded.ok) {
         const key = message.key === null ? null : message.key.toString('utf8');
         chunk.push({ message, event: { envelope: decoded.envelope, topic, partition, offset: message.offset, key } });
@@ -325,8 +313,19 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   assertIsolated({ topics: options.subscriptions.map((s) => s.topic), groupId }, 'consumer');
   // The fetch loop retries like the client (BROKER_RETRY): kafkajs' default of 5 quick retries
   // gives up within seconds of a broker loss, and the restarted consumer joins as a new member
-  // that waits out the old member's session (30 s) before the group consumes again.
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS, retry: BROKER_RETRY });
+  // that waits out the old member's session before the group consumes again.
+  const consumer = kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+    retry: BROKER_RETRY,
+    // A member whose process died holds its partitions until its session expires: kafkajs'
+    // default of 30 s would keep a stage's partitions from the instance that takes over, well past
+    // the failover target (a trading service back within 15 s). A live member heartbeats every
+    // second, also while a delivery retries (withRetries).
+    sessionTimeout: CONSUMER_SESSION_TIMEOUT_MS,
+    heartbeatInterval: 1_000,
+  });
   let failed: ((error: Error) => void) | undefined;
   const crashed = new Promise<never>((_, reject) => (failed = reject));
   crashed.catch(() => {}); // observed below; keeps an early crash from being reported as unhandled
@@ -372,6 +371,6 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     clearInterval(silence);
     // Waits for the batch in progress, which commits what it finished before returning.
     await consumer.disconnect();
-    await Promise.all(commits.values());
+    await offsetCommits.settled();
   }
 }
