@@ -56,14 +56,18 @@ export interface SeriesOptions {
   groupLabel?: string | null;
 }
 
-const labelNamesOf = ({ labelNames = [], groupLabel = 'namespace' }: SeriesOptions) => (groupLabel ? [groupLabel, ...labelNames] : labelNames);
+const groupLabelOf = ({ groupLabel = 'namespace' }: SeriesOptions) => groupLabel ?? undefined;
+const labelNamesOf = (options: SeriesOptions) => {
+  const groupLabel = groupLabelOf(options);
+  return groupLabel ? [groupLabel, ...(options.labelNames ?? [])] : (options.labelNames ?? []);
+};
 
 /** A gauge replaced group by group. */
 export class ReplacedGauge extends ReplacedSeries {
   private readonly gauge: Gauge<string>;
 
   constructor(registry: Registry, options: SeriesOptions) {
-    super(options.groupLabel === undefined ? 'namespace' : (options.groupLabel ?? undefined));
+    super(groupLabelOf(options));
     this.gauge = new Gauge({ name: options.name, help: options.help, labelNames: labelNamesOf(options), registers: [registry] });
   }
 
@@ -84,7 +88,7 @@ export class StoredTotalCounter extends ReplacedSeries {
   private readonly counter: Counter<string>;
 
   constructor(registry: Registry, options: SeriesOptions) {
-    super(options.groupLabel === undefined ? 'namespace' : (options.groupLabel ?? undefined));
+    super(groupLabelOf(options));
     this.counter = new Counter({ name: options.name, help: options.help, labelNames: labelNamesOf(options), registers: [registry] });
   }
 

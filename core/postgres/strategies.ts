@@ -103,14 +103,7 @@ async function checkStrategy(db: Queryable, record: StrategyRecord): Promise<voi
   await assertInstrumentsKnown(db, record.instruments);
 }
 
-export interface NewStrategy {
-  id: string;
-  name: string;
-  strategyType: string;
-  instruments: number[];
-  parameters: Record<string, unknown>;
-  riskLimits: Record<string, unknown>;
-}
+export type NewStrategy = Pick<StrategyRecord, 'id' | 'name' | 'strategyType' | 'instruments' | 'parameters' | 'riskLimits'>;
 
 /** Creates a strategy, switched off (activate it once reviewed); StrategyExistsError when the id is taken. */
 export async function createStrategy(db: Queryable, namespace: BrokerNamespace, strategy: NewStrategy): Promise<StrategyRecord> {
