@@ -8,7 +8,7 @@
 // enough even against a kill: while a background fsync is slow, Redis postpones the AOF write by
 // up to two seconds and still replies. Writes are fsync'ed once per event-loop turn, not per
 // command, which keeps the cost to one fsync per batch of concurrent commits.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -19,6 +19,7 @@ import { ensureDebianPackages, redisServerBinary } from '../system-packages';
 import type { Component, InfraPaths } from '../types';
 
 const STOP_GRACE_MS = 15_000;
+const PID_FILE_TIMEOUT_MS = 10_000;
 
 const dataDir = (paths: InfraPaths) => join(paths.dataDir, 'redis');
 const pidFile = (paths: InfraPaths) => join(paths.runDir, 'redis.pid');
@@ -111,12 +112,20 @@ export const redisComponent: Component = {
     const binary = redisServerBinary();
     if (!binary) throw new Error('redis: redis-server not found (Debian package redis-server)');
     const { host, port } = redisAddress(ctx.config);
-    // With --daemonize the command returns once the server has forked and written its pid file.
+    // With --daemonize the command returns once the server has forked, but the child writes its
+    // pid file a moment later; the readiness check reads that file to tell whether the server
+    // died, so a stale file (or none yet) must not be taken for a dead server.
     const dir = dataDir(ctx.paths);
+    rmSync(pidFile(ctx.paths), { force: true });
     await run(
       binary,
       redisServerArgs({ host, port, dir, pidFile: pidFile(ctx.paths), logFile: logFile(ctx.paths), appendOnly: !writtenWithoutAof(dir) }),
     );
+    const deadline = Date.now() + PID_FILE_TIMEOUT_MS;
+    while ((await this.ownedPid(ctx)) === undefined) {
+      if (Date.now() > deadline) throw new Error(`redis-server wrote no pid file within ${PID_FILE_TIMEOUT_MS / 1000}s`);
+      await sleep(50);
+    }
   },
 
   async afterReady(ctx, owned) {
