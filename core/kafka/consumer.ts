@@ -155,7 +155,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
       for (const { topic, partition, lastOffset } of offsets) progress.lastOffsets[`${topic}:${partition}`] = lastOffset;
       options.onProgress?.({ ...progress, lastOffsets: { ...progress.lastOffsets } });
     },
-    (error, offsets) => logger.warn({ err: error, offsets }, 'offset commit failed; a redelivery is dropped by the watermark'),
+    (error, offsets) => logger.warn({ err: error, offsets }, 'offset commit failed; sent again shortly (a redelivery meanwhile is dropped by the watermark)'),
   );
 
   async function withRetries(work: () => Promise<void>, heartbeat: () => Promise<void>, what: string): Promise<Attempt> {
@@ -350,6 +350,10 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     options.onBrokerAnswering?.(false, reason);
   }, 1_000);
   silence.unref();
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const assigned = payload.memberAssignment;
+    offsetCommits.retainOnly((topic, partition) => assigned[topic]?.includes(partition) === true);
+  });
   consumer.on(consumer.events.REQUEST_TIMEOUT, () => (lastError = 'request timed out'));
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     lastError = describe(payload.error);
@@ -372,5 +376,6 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     // Waits for the batch in progress, which commits what it finished before returning.
     await consumer.disconnect();
     await offsetCommits.settled();
+    offsetCommits.close();
   }
 }

@@ -36,3 +36,73 @@ describe('OffsetCommits', () => {
     expect(committed.map((offsets) => offsets.length)).toEqual([3, 1]);
   });
 });
+
+describe('OffsetCommits after a failed request', () => {
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('sends a failed commit again with nothing new added, until it succeeds', async () => {
+    const requests: TopicOffsets[][] = [];
+    const committed: CommittedOffset[][] = [];
+    const failures: CommittedOffset[][] = [];
+    let failing = 2;
+    const commits = new OffsetCommits(
+      async (topics) => {
+        requests.push(topics);
+        if (failing-- > 0) throw new Error('the coordinator is not available');
+      },
+      (offsets) => committed.push(offsets),
+      (_error, offsets) => failures.push(offsets),
+      10,
+    );
+    commits.add({ topic: 'fills', partition: 5, lastOffset: '3' });
+    while (committed.length === 0) await wait(5);
+    await commits.settled();
+    expect(failures).toHaveLength(2);
+    expect(requests).toEqual(Array(3).fill([{ topic: 'fills', partitions: [{ partition: 5, offset: '4' }] }]));
+    expect(committed).toEqual([[{ topic: 'fills', partition: 5, lastOffset: '3' }]]);
+    commits.close();
+  });
+
+  it('a later commit of the partition replaces the failed one; a partition no longer assigned is not retried', async () => {
+    const requests: TopicOffsets[][] = [];
+    let failing = true;
+    const commits = new OffsetCommits(
+      async (topics) => {
+        requests.push(topics);
+        if (failing) throw new Error('rebalance in progress');
+      },
+      () => undefined,
+      () => undefined,
+      20,
+    );
+    commits.add({ topic: 'ticks', partition: 0, lastOffset: '7' });
+    commits.add({ topic: 'ticks', partition: 1, lastOffset: '2' });
+    await commits.settled();
+    failing = false;
+    commits.add({ topic: 'ticks', partition: 0, lastOffset: '9' });
+    commits.retainOnly((_topic, partition) => partition === 0);
+    await commits.settled();
+    await wait(60);
+    await commits.settled();
+    expect(requests.slice(1)).toEqual([[{ topic: 'ticks', partitions: [{ partition: 0, offset: '10' }] }]]);
+    commits.close();
+  });
+
+  it('after close, a failed commit is not sent again', async () => {
+    let requests = 0;
+    const commits = new OffsetCommits(
+      async () => {
+        requests++;
+        throw new Error('broker gone');
+      },
+      () => undefined,
+      () => undefined,
+      10,
+    );
+    commits.add({ topic: 'ticks', partition: 0, lastOffset: '1' });
+    await commits.settled();
+    commits.close();
+    await wait(50);
+    expect(requests).toBe(1);
+  });
+});

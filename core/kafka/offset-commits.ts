@@ -2,7 +2,15 @@
 // request each would be one write each to the group coordinator's log: those finished in the same
 // turn of the event loop go in one request instead. One request is in flight at a time, so a
 // partition's commits reach the coordinator in order.
+//
+// A commit that fails (the broker restarting, the coordinator moving) is sent again until it
+// succeeds, a later commit of the partition replaces it, or the partition is no longer this
+// member's: the partition's last batch may be the last message it gets for a long time, and its
+// committed offset is what the group's lag (and a stage that takes the partition over) reads.
 import type { TopicOffsets } from 'kafkajs';
+
+/** How long after a failed commit it is sent again. */
+export const COMMIT_RETRY_MS = 1_000;
 
 export interface CommittedOffset {
   topic: string;
@@ -15,18 +23,39 @@ export class OffsetCommits {
   private pending = new Map<string, CommittedOffset>();
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;
+  private retry?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(
     /** Sends one commit request; offsets name the next offset to read, grouped by topic. */
     private readonly send: (topics: TopicOffsets[]) => Promise<void>,
     private readonly onCommitted: (offsets: CommittedOffset[]) => void,
+    /** A request failed; its offsets are sent again after `retryMs` unless replaced or dropped. */
     private readonly onFailed: (error: unknown, offsets: CommittedOffset[]) => void,
+    private readonly retryMs = COMMIT_RETRY_MS,
   ) {}
 
   /** Queues a commit; a later one for the same partition before the request leaves replaces it. */
   add(offset: CommittedOffset): void {
     this.pending.set(`${offset.topic}:${offset.partition}`, offset);
-    if (this.scheduled) return;
+    this.schedule();
+  }
+
+  /** After a rebalance: failed commits of partitions not assigned to this member any more are dropped. */
+  retainOnly(assigned: (topic: string, partition: number) => boolean): void {
+    for (const [key, { topic, partition }] of this.pending) if (!assigned(topic, partition)) this.pending.delete(key);
+  }
+
+  /** No more requests: a commit waiting for its retry is dropped (the watermark drops its redelivery). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    clearTimeout(this.retry);
+    this.retry = undefined;
     this.scheduled = true;
     this.chain = this.chain.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.flush());
   }
@@ -52,6 +81,15 @@ export class OffsetCommits {
       this.onCommitted(offsets);
     } catch (error) {
       this.onFailed(error, offsets);
+      // Sent again unless a later commit of the partition came meanwhile.
+      for (const offset of offsets) {
+        const key = `${offset.topic}:${offset.partition}`;
+        if (!this.pending.has(key)) this.pending.set(key, offset);
+      }
+      if (!this.closed && !this.scheduled) {
+        this.retry = setTimeout(() => this.schedule(), this.retryMs);
+        this.retry.unref();
+      }
     }
   }
 }
