@@ -89,13 +89,16 @@ describe('stage lock', () => {
     expect(await holder()).toBe(token); // no new acquisition per batch
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await holder()).toBeNull(); // idle: released
-    // A busy holder hands over after the batch in which it sees the other instance waiting.
-    const busy = Array.from({ length: 30 }, () => increment(a, 'lease'));
+    // A busy holder hands over after the batch in which it sees the other instance waiting, and
+    // the waiter goes first: not only once the holder has run out of work.
+    const finished: string[] = [];
+    const busy = Array.from({ length: 30 }, () => increment(a, 'lease').then(() => finished.push('a')));
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const waiting = increment(b, 'lease');
+    const waiting = increment(b, 'lease').then(() => finished.push('b'));
     await Promise.all([...busy, waiting]);
     expect(Number(await redis.get('paper:lease:counter'))).toBe(33);
     expect(b.reloads).toBe(1);
+    expect(finished.indexOf('b')).toBeLessThan(finished.length - 5);
   });
 });
 

@@ -11,7 +11,8 @@
 //     by its holder only). An instance keeps it from batch to batch while it has work and no other
 //     instance asks for it, so a stage running alone pays nothing for it per batch: it lets go
 //     once it has been idle for IDLE_RELEASE_MS, or after the batch during which another instance
-//     said it is waiting (a `wanted` key the waiter sets, read with the batch's other reads);
+//     said it is waiting (a `wanted` key the waiter sets, read with the batch's other reads), and
+//     the waiter goes next: no one else takes the lock while another instance's request stands;
 //   - a version counter bumped in every commit: an instance that finds another version than the
 //     one it last committed reloads the state from Redis before it computes;
 //   - the fence: the version is WATCHed (on a connection of the lock's own) from the moment it is
@@ -39,6 +40,17 @@ const WANTED_FOR_MS = 1_000;
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+/**
+ * Takes the lock unless another instance asked for it first (KEYS[2], the waiter's token): an
+ * instance that just let go for a waiter must not take it straight back.
+ */
+const ACQUIRE = `local wanted = redis.call('get', KEYS[2])
+if wanted and wanted ~= ARGV[1] then return false end
+return redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX')`;
+/** Asks for the lock: the first waiter's request stands (renewed by it) until it has the lock. */
+const ASK = `local wanted = redis.call('get', KEYS[1])
+if (not wanted) or wanted == ARGV[1] then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return 1`;
 
 export const stageLockKey = (namespace: KeyNamespace, stage: string) => namespacedKey(namespace, 'stage-lock', stage);
 export const stageVersionKey = (namespace: KeyNamespace, stage: string) => namespacedKey(namespace, 'stage-version', stage);
@@ -180,8 +192,8 @@ export class StageLock implements CriticalSection {
   private async acquire(): Promise<NonNullable<StageLock['held']>> {
     const token = randomUUID();
     for (let wait = 1; ; wait = Math.min(wait * 2, MAX_WAIT_STEP_MS)) {
-      if ((await this.options.redis.set(this.lockKey, token, 'PX', STAGE_LOCK_LEASE_MS, 'NX')) === 'OK') break;
-      await this.options.redis.set(this.wantedKey, token, 'PX', WANTED_FOR_MS);
+      if ((await this.options.redis.eval(ACQUIRE, 2, this.lockKey, this.wantedKey, token, STAGE_LOCK_LEASE_MS)) === 'OK') break;
+      await this.options.redis.eval(ASK, 1, this.wantedKey, token, WANTED_FOR_MS);
       await sleep(wait);
     }
     const held = {
