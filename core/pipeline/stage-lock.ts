@@ -42,11 +42,14 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 /**
  * Takes the lock unless another instance asked for it first (KEYS[2], the waiter's token): an
- * instance that just let go for a waiter must not take it straight back.
+ * instance that just let go for a waiter must not take it straight back. A request of the taker's
+ * own is answered in the same step, so its first batch does not read it as another's.
  */
 const ACQUIRE = `local wanted = redis.call('get', KEYS[2])
 if wanted and wanted ~= ARGV[1] then return false end
-return redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX')`;
+local taken = redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX')
+if taken and wanted then redis.call('del', KEYS[2]) end
+return taken`;
 /** Asks for the lock: the first waiter's request stands (renewed by it) until it has the lock. */
 const ASK = `local wanted = redis.call('get', KEYS[1])
 if (not wanted) or wanted == ARGV[1] then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
@@ -210,8 +213,6 @@ export class StageLock implements CriticalSection {
     };
     held.renewal.unref();
     this.held = held;
-    // This instance has it now: a request it made is answered.
-    this.options.redis.eval(RELEASE, 1, this.wantedKey, token).catch(() => undefined);
     return held;
   }
 
