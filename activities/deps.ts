@@ -18,4 +18,6 @@ export interface ActivityDeps {
    * worker's grace time and being cut off at its end.
    */
   readonly workerStopping?: AbortSignal;
+  /** How long a service told to stop may take (SERVICE_STOP_GRACE_MS); tests shorten it. */
+  readonly stopGraceMs?: number;
 }

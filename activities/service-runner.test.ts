@@ -27,9 +27,9 @@ function fakeService() {
   return { service, wedge: () => (wedged = true) };
 }
 
-function runnerFor(service: StreamingService) {
+function runnerFor(service: StreamingService, stopGraceMs?: number) {
   const config = parseConfig({});
-  return createServiceRunnerActivities({ config, resources: new Resources(config), createService: () => service, now: () => new Date() });
+  return createServiceRunnerActivities({ config, resources: new Resources(config), createService: () => service, now: () => new Date(), stopGraceMs });
 }
 
 describe('runService liveness', () => {
@@ -68,5 +68,25 @@ describe('runService liveness', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).type).toBe(SERVICE_STALLED_FAILURE);
     expect((failure as ApplicationFailure).message).toMatch(/service stalled: no progress for \d+ s/);
+  });
+
+  it('ends a cancelled run whose service does not stop, once the stop grace has passed', async () => {
+    const health = new HealthTracker();
+    const hanging: StreamingService = {
+      name: 'hanging',
+      health: () => health.snapshot(),
+      async start() {
+        health.setState('running');
+        health.recordBeat();
+        await new Promise(() => undefined); // ignores the stop signal
+      },
+    };
+    const env = new MockActivityEnvironment();
+    const run = env.run(runnerFor(hanging, 300).runService, { namespace: 'paper' as const, service: 'risk-manager' as const });
+    await sleep(200);
+    const cancelledAt = Date.now();
+    env.cancel();
+    await expect(run).rejects.toThrow(/stopped on request/);
+    expect(Date.now() - cancelledAt).toBeGreaterThanOrEqual(250);
   });
 });

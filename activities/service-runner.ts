@@ -14,6 +14,14 @@ import type { ActivityDeps } from './deps';
 
 /** A stuck service gets this long to stop after it is told to, before the activity gives up on it. */
 const STALLED_STOP_GRACE_MS = 5_000;
+/**
+ * A service told to stop (cancelled, or its worker stopping) gets this long to flush and commit.
+ * Past it, the activity ends anyway: a shutdown must not wait forever on a service whose stop
+ * hangs (the activity heartbeats while it waits, so no timeout would end it). An abandoned
+ * service that wakes up later cannot commit over a newer run's state: the stage lock's WATCH on
+ * its version fails a commit made after another instance's.
+ */
+export const SERVICE_STOP_GRACE_MS = 30_000;
 
 /**
  * How long a running service has gone without a liveness beat, or null while it is alive (or not
@@ -87,8 +95,12 @@ export function createServiceRunnerActivities(deps: ActivityDeps) {
       const timer = setInterval(beat, SERVICE_HEARTBEAT_INTERVAL_MS);
       log.info({ attempt: context.info.attempt }, 'service starting');
       const running = instance.start(stop.signal);
+      const stopGraceMs = deps.stopGraceMs ?? SERVICE_STOP_GRACE_MS;
+      const abandoned = new Promise<void>((resolve) =>
+        stop.signal.addEventListener('abort', () => void sleep(stopGraceMs, undefined, { ref: false }).then(resolve), { once: true }),
+      );
       try {
-        await Promise.race([running, stalled]);
+        await Promise.race([running, stalled, abandoned.then(() => log.error({ graceMs: stopGraceMs }, 'service did not stop when told to; abandoning it'))]);
         if (stall !== undefined) {
           // Give the stuck service a moment to let go of its consumer and connections; a service
           // that is truly wedged is left behind (its consumer's session expires on the broker).
