@@ -5,9 +5,10 @@ import {
   Connection,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { WorkflowIdConflictPolicy, type QueryDefinition } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/codec-helpers.js';
 import proto from '@temporalio/proto';
 import { tsToDate } from '@temporalio/common/lib/time.js';
@@ -110,6 +111,27 @@ export async function assertWorkerPolling(client: Client, taskQueue = TASK_QUEUE
   }
 }
 
+/**
+ * A workflow's status: asked of the running workflow (a query, answered by a worker), or for a
+ * run that completed, its result, read from the history with no worker needed. A query of a
+ * closed run would wait for a worker to replay it, and right after a stop the stopped worker is
+ * still listed as polling for a while, so the check for a worker cannot tell beforehand.
+ */
+async function lastStatus<T>(handle: WorkflowHandle, description: WorkflowExecutionDescription, query: QueryDefinition<T>): Promise<T> {
+  if (description.status.name === 'COMPLETED') return (await handle.result()) as T;
+  return handle.query(query);
+}
+
+/** Whether reading the namespace's status needs a worker: not once its startup workflow has completed (it was stopped). */
+export async function statusNeedsWorker(client: Client, namespace: BrokerNamespace): Promise<boolean> {
+  try {
+    return (await startupHandle(client, namespace).describe()).status.name !== 'COMPLETED';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return true;
+    throw error;
+  }
+}
+
 function startupHandle(client: Client, namespace: BrokerNamespace): WorkflowHandle {
   return client.workflow.getHandle(startupWorkflowId(namespace));
 }
@@ -118,7 +140,8 @@ function startupHandle(client: Client, namespace: BrokerNamespace): WorkflowHand
 export async function readStatus(client: Client, namespace: BrokerNamespace): Promise<StartupStatus & { execution: string }> {
   const handle = startupHandle(client, namespace);
   try {
-    const [description, status] = await Promise.all([handle.describe(), handle.query(statusQuery)]);
+    const description = await handle.describe();
+    const status = await lastStatus(handle, description, statusQuery);
     return { ...status, execution: description.status.name };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new NotRunningError(`'${namespace}' has never been started`);
@@ -161,7 +184,8 @@ async function readSupervisor(client: Client, namespace: BrokerNamespace, servic
   const workflowId = supervisorWorkflowId(namespace, service, instance);
   const handle = client.workflow.getHandle(workflowId);
   try {
-    const [status, description] = await Promise.all([handle.query(supervisorStatusQuery), handle.describe()]);
+    const description = await handle.describe();
+    const status = await lastStatus(handle, description, supervisorStatusQuery);
     const pending = description.raw.pendingActivities?.[0];
     // Raw from the server, so through the codecs (payload encryption) before the converter.
     const details = pending?.heartbeatDetails?.payloads ?? [];

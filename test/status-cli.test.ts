@@ -83,4 +83,15 @@ describe('alpha-panda status of a running namespace', () => {
     expect(off.code, off.stderr).toBe(0);
     expect(killSwitchLines((await runStatus(app.env)).stdout)).toEqual([`  Kill switch of 'paper' is OFF: signals are checked by the risk rules.`]);
   });
+
+  it('once the namespace is stopped and no worker runs, prints its last status from the history', async () => {
+    await stopNamespace(app.temporal.client, 'paper');
+    await app.stopWorkers();
+    const { code, stdout, stderr } = await runStatus(app.env);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^paper: phase stopped \(workflow completed\)/);
+    for (const service of ['market-feed', 'strategy-runner', 'risk-manager', 'trading-engine', 'portfolio-manager', 'pipeline-monitor']) {
+      expect(stdout).toMatch(new RegExp(`${service}\\b.*\\bstopped\\b`));
+    }
+  });
 });

@@ -10,6 +10,7 @@ import {
   NotRunningError,
   readServices,
   readStatus,
+  statusNeedsWorker,
   stopNamespace,
   submitRequestToken,
   webUiWorkflowUrl,
@@ -87,8 +88,8 @@ export function registerControlCommands(program: Command): void {
       if (!client) return;
       try {
         // Queries are answered by a worker: without one they hang and then fail with a server
-        // error. Say so in one line instead.
-        await assertWorkerPolling(client);
+        // error. Say so in one line instead. A stopped namespace is read from its history.
+        if (await statusNeedsWorker(client, options.namespace)) await assertWorkerPolling(client);
         const [status, services] = await Promise.all([
           readStatus(client, options.namespace),
           readServices(client, options.namespace),

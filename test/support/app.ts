@@ -25,6 +25,8 @@ export interface TestApp {
   /** `services`: the services this worker hosts (default all), as `alpha-panda worker --services`. */
   startWorker(overrides?: Record<string, string>, services?: readonly ServiceName[]): Promise<{ running: RunningWorker; done: Promise<void> }>;
   seed(): Promise<void>;
+  /** Shuts down every worker started here and waits until each has drained. */
+  stopWorkers(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,12 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
   };
   const config = testConfig(env);
   const workers: { running: RunningWorker; done: Promise<void> }[] = [];
+  const stopWorkers = async () => {
+    for (const { running, done } of workers) {
+      if (running.worker.getState() === 'RUNNING') running.worker.shutdown();
+      await done.catch(() => undefined);
+    }
+  };
 
   return {
     config,
@@ -75,11 +83,9 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
       await seedDatabase(pool);
       await pool.end();
     },
+    stopWorkers,
     async close() {
-      for (const { running, done } of workers) {
-        if (running.worker.getState() === 'RUNNING') running.worker.shutdown();
-        await done.catch(() => undefined);
-      }
+      await stopWorkers();
       await temporal.close();
       await releasePrefix(createKafka(config), topicPrefix);
       await redis.release();
