@@ -21,12 +21,13 @@ describe('stage lock', () => {
   });
 
   /** One instance of a stage whose state is a counter in Redis, loaded into `memory`. */
-  const instance = (stage: string) => {
+  const instance = (stage: string, maxRenewedTurnMs?: number) => {
     const self = { memory: 0, reloads: 0, lock: undefined as unknown as StageLock };
     self.lock = new StageLock({
       redis,
       namespace: 'paper',
       stage,
+      maxRenewedTurnMs,
       reload: async () => {
         self.reloads += 1;
         self.memory = Number((await redis.get(`paper:${stage}:counter`)) ?? 0);
@@ -100,5 +101,24 @@ describe('stage lock', () => {
     expect(b.reloads).toBe(1);
     expect(finished.indexOf('b')).toBeLessThan(finished.length - 5);
   });
-});
 
+  it('stops renewing the lease of a hung turn: another instance gets the lock, and the hung commit is fenced', { timeout: 40_000 }, async () => {
+    const [hung, other] = [instance('hung', 500), instance('hung')];
+    let release!: () => void;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const hungTurn = hung.lock.run(async () => {
+      entered();
+      await stuck; // a batch whose I/O never answers
+      return hung.lock.multi().set('paper:hung:counter', 'from the hung turn').exec();
+    });
+    await inside;
+    // Past the lease (renewed for the first 500 ms only), the other instance takes its turn.
+    await increment(other, 'hung');
+    expect(await redis.get('paper:hung:counter')).toBe('1');
+    release();
+    expect(await hungTurn).toBeNull();
+    expect(await redis.get('paper:hung:counter')).toBe('1');
+  });
+});

@@ -37,6 +37,12 @@ const MAX_WAIT_STEP_MS = 20;
 const IDLE_RELEASE_MS = 50;
 /** How long a waiter's request stands without being repeated. */
 const WANTED_FOR_MS = 1_000;
+/**
+ * A turn still running after this long is taken for hung (every I/O call of a batch has a
+ * timeout well below it): its lease is no longer renewed, so another instance gets the lock
+ * once the lease runs out, and the hung turn's commit, if it ever comes, is fenced.
+ */
+export const MAX_RENEWED_TURN_MS = 60_000;
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -65,6 +71,8 @@ export interface StageLockOptions {
   stage: string;
   /** Replaces the stage's in-memory committed state with what Redis holds. */
   reload: () => Promise<void>;
+  /** MAX_RENEWED_TURN_MS unless given (tests shorten it). */
+  maxRenewedTurnMs?: number;
 }
 
 /** What a run's commit did. */
@@ -90,6 +98,8 @@ export class StageLock implements CriticalSection {
   /** The lock while this instance holds it, between runs too. */
   private held?: { token: string; renewal: NodeJS.Timeout };
   private idle?: NodeJS.Timeout;
+  /** When the run in progress started; undefined between runs. */
+  private turnStartedAt?: number;
 
   constructor(private readonly options: StageLockOptions) {
     this.lockKey = stageLockKey(options.namespace, options.stage);
@@ -105,6 +115,7 @@ export class StageLock implements CriticalSection {
   run<T, R = undefined>(work: (prefetched: R) => Promise<T>, prefetch?: () => Promise<R>): Promise<T> {
     return this.local.run(async () => {
       clearTimeout(this.idle);
+      this.turnStartedAt = Date.now();
       const connection = this.connection();
       let held = this.held ?? (await this.acquire());
       let letGo = false;
@@ -148,6 +159,7 @@ export class StageLock implements CriticalSection {
         letGo = true;
         throw error;
       } finally {
+        this.turnStartedAt = undefined;
         const executed = this.current?.executed === true;
         this.current = undefined;
         if (!executed) await connection.unwatch().catch(() => undefined);
@@ -202,6 +214,8 @@ export class StageLock implements CriticalSection {
     const held = {
       token,
       renewal: setInterval(() => {
+        const turnMs = this.turnStartedAt === undefined ? 0 : Date.now() - this.turnStartedAt;
+        if (turnMs > (this.options.maxRenewedTurnMs ?? MAX_RENEWED_TURN_MS)) return;
         this.options.redis
           .eval(RENEW, 1, this.lockKey, token, STAGE_LOCK_LEASE_MS)
           .then((renewed) => {
