@@ -12,6 +12,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { startNamespace } from '../api/operations';
 import type { Config } from '../core/config/load';
+import { offsetToIstTime } from '../core/clock';
 import { consumerGroup, NAMESPACE_SERVICES, type ServiceName } from '../core/domain/namespace';
 import { marketTicksTopic, namespaceTopics, stageInputs, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
 import { createKafka } from '../core/kafka/client';
@@ -34,6 +35,13 @@ export const INPUT = {
   seed: 42,
   paperSeed: 7,
 };
+
+/**
+ * The event clock of every run (CLOCK__OFFSET_MS): 10:00 IST of the day the suite started. The
+ * paper engine refuses MIS orders after the 15:20 IST auto square-off, so on the wall clock a
+ * suite run in the evening would see every order rejected and no fill to lose or duplicate.
+ */
+const CLOCK_OFFSET_MS = offsetToIstTime('10:00');
 
 export const STRATEGIES = [
   { id: 'demo', type: 'low_frequency_demo', parameters: { everyTicks: 7, quantity: 10 } },
@@ -99,6 +107,7 @@ function runEnv(index: number, suite: string, temporalNamespace: string): Record
     MARKET_FEED__TICKS_PER_SECOND: String(INPUT.ticksPerSecond),
     MARKET_FEED__SEED: String(INPUT.seed),
     PAPER__SEED: String(INPUT.paperSeed),
+    CLOCK__OFFSET_MS: String(CLOCK_OFFSET_MS),
     PORTFOLIO__SNAPSHOT_INTERVAL_MS: '1000',
     LOG_LEVEL: 'warn',
     LOG_DIR: `${CHAOS_DATA_DIR}/logs/run${index}`,

@@ -54,6 +54,7 @@ export class HealthTracker {
     this.detail = detail;
   }
 
+  /** `at`: when it was processed, on the wall clock like the beat (operations, not event time). */
   recordProcessed(count: number, at: Date = new Date()): void {
     this.processed += count;
     if (count > 0) this.lastEventAt = at.toISOString();

@@ -3,6 +3,7 @@
 // their own database and Redis through the config) and get exactly the same composition.
 import type { ServiceFactory } from '../activities';
 import { marketCalendarFor } from '../core/calendar/load';
+import { eventClock } from '../core/clock';
 import type { Config } from '../core/config/load';
 import { isMarketOpen } from '../core/domain/market-hours';
 import { consumerGroup, type BrokerNamespace } from '../core/domain/namespace';
@@ -39,9 +40,10 @@ export function createServiceFactory(
 ): ServiceFactory {
   const prefix = options.topicPrefix ?? config.redpanda.topicPrefix;
   const groupPrefix = options.groupPrefix ?? config.redpanda.topicPrefix;
+  const now = eventClock(config);
   return (namespace, service) => {
     if (service === 'market-feed') {
-      const feedDeps = { config, kafka: resources.kafka(), postgres: resources.postgres(), redis: resources.redis(), ticksTopic: marketTicksTopic(prefix) };
+      const feedDeps = { config, kafka: resources.kafka(), postgres: resources.postgres(), redis: resources.redis(), ticksTopic: marketTicksTopic(prefix), now };
       // With Zerodha enabled the shared feed is Kite's, whichever namespace starts it. Before the
       // first login it waits for a stored session (its health says so) rather than falling back
       // to simulated prices, which must never reach the topic the live account trades on.
@@ -60,6 +62,7 @@ export function createServiceFactory(
       ticksTopic: marketTicksTopic(prefix),
       groupId: `${groupPrefix}${consumerGroup(namespace, service)}`,
       fromBeginning: options.fromBeginning ?? false,
+      now,
     };
     switch (service) {
       case 'portfolio-manager':

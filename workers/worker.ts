@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ServiceFactory } from '../activities';
+import { eventClock } from '../core/clock';
 import type { Config } from '../core/config/load';
 import { getLogger } from '../core/logging';
 import { temporalDataConverter } from '../core/temporal/codec';
@@ -56,7 +57,7 @@ export async function createWorker(options: WorkerOptions): Promise<RunningWorke
     config,
     resources,
     createService: options.createService,
-    now: () => new Date(),
+    now: eventClock(config),
     workerStopping: stopping.signal,
   });
   const taskQueue = options.taskQueue ?? TASK_QUEUE;

@@ -111,7 +111,9 @@ function portfolioSource(db: () => Queryable, redis: () => ReturnType<Resources[
       const events = await portfolio.poll();
       const changed = events[0]?.data as { totals: ReturnType<typeof portfolioTotals> } | undefined;
       if (changed && changed.totals.strategies > 0) {
-        const point = { time: Math.floor(Date.now() / 1000), value: changed.totals.value, netPnl: changed.totals.netPnl };
+        // On the books' event time, as the history from the snapshots is.
+        const at = changed.totals.asOf === null ? Date.now() : Date.parse(changed.totals.asOf);
+        const point = { time: Math.floor(at / 1000), value: changed.totals.value, netPnl: changed.totals.netPnl };
         if (history.add(point)) events.push({ event: 'pnl', data: { points: [point] } });
       }
       return events;
@@ -228,9 +230,13 @@ function ledgerSource<R extends object>(db: () => Queryable, spec: LedgerSpec<R>
         recent.set(id, { at, item });
         changed.push(item);
       }
-      if (newest === null) newest = { text: new Date().toISOString(), ms: Date.now() };
-      const horizon = newest.ms - 2 * OVERLAP_SECONDS * 1000;
-      for (const [id, entry] of sent) if (entry.at < horizon) sent.delete(id);
+      // Until a first row exists the newest rows are asked for again: the rows' times are event
+      // times, which need not be near this process's clock (CLOCK__OFFSET_MS), so a wall-clock
+      // starting point could lie after every row to come.
+      if (newest !== null) {
+        const horizon = newest.ms - 2 * OVERLAP_SECONDS * 1000;
+        for (const [id, entry] of sent) if (entry.at < horizon) sent.delete(id);
+      }
       if (recent.size > RECENT_ROWS) {
         const keep = [...recent.entries()].sort((a, b) => b[1].at - a[1].at).slice(0, RECENT_ROWS);
         recent.clear();

@@ -110,6 +110,13 @@ describe('parseConfig', () => {
     expect(config.zerodha).toMatchObject({ enabled: true, apiKey: 'kite-key', apiSecret: 'kite-secret' });
   });
 
+  it('shifts the event clock in mock mode only', () => {
+    expect(parseConfig({ CLOCK__OFFSET_MS: '-3600000' }).clock.offsetMs).toBe(-3_600_000);
+    expect(configError({ CLOCK__OFFSET_MS: '1.5' }).problems).toEqual([{ variable: 'CLOCK__OFFSET_MS', message: expect.stringContaining('whole number') }]);
+    const zerodha = { ZERODHA__ENABLED: 'true', ZERODHA__API_KEY: 'kite-key', ZERODHA__API_SECRET: 'kite-secret', SECURITY__ENCRYPTION_KEY: 'ab'.repeat(32) };
+    expect(configError({ ...zerodha, CLOCK__OFFSET_MS: '60000' }).problems).toEqual([{ variable: 'CLOCK__OFFSET_MS', message: expect.stringContaining('must be 0 with ZERODHA__ENABLED=true') }]);
+  });
+
   it('never echoes a malformed secret', () => {
     const secret = 'not-hex-but-still-secret-0123456789';
     const error = configError({ SECURITY__ENCRYPTION_KEY: secret });

@@ -268,6 +268,14 @@ export const configSchema = z
         stallMs: positiveInt.default(30_000),
       })
       .prefault({}),
+    clock: z
+      .object({
+        // Shifts the clock every service stamps event times with (ticks, signals, decisions,
+        // orders, fills), in ms, so that mock mode trades a session at any hour: the fault
+        // suite sets it to put its runs at 10:00 IST. Mock mode only (refused with Zerodha).
+        offsetMs: z.coerce.number({ error: 'expected a whole number of milliseconds' }).int({ error: 'expected a whole number of milliseconds' }).default(0),
+      })
+      .prefault({}),
     infra: z
       .object({
         // Where the local stack keeps its data and logs (inside the checkout, ignored by git).
@@ -280,6 +288,9 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     checkConnectionSecurity(config, ctx);
     if (!config.zerodha.enabled) return;
+    if (config.clock.offsetMs !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['clock', 'offsetMs'], message: 'must be 0 with ZERODHA__ENABLED=true: live orders and Kite data carry the real time' });
+    }
     if (!config.auth.enableUserAuth && !(LOOPBACK_HOSTS as readonly string[]).includes(config.api.host)) {
       ctx.addIssue({
         code: 'custom',

@@ -114,13 +114,15 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
           sent += count;
           await deps.redis?.set(stateKey, JSON.stringify({ simulator: simulator.state(), next: firstIndex + sent } satisfies SavedFeed));
           health.recordProcessed(batch.length);
-          const sentAt = now();
+          // Coverage is about the feed's operation, read against the wall clock (the API's
+          // "ticked in the last minute"), not about event time, which CLOCK__OFFSET_MS may shift.
+          const sentAt = new Date();
           coverage.recordTicks(batch.map((message) => Number(message.key)), sentAt);
           await coverage.saveIfDue(sentAt);
         }
       } finally {
         health.setState('stopping');
-        await coverage.stopped(now());
+        await coverage.stopped(new Date());
         await producer.disconnect();
         health.setState('stopped');
         log.info({ sent }, 'simulated feed stopped');

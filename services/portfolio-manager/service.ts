@@ -71,7 +71,7 @@ export function createPortfolioManagerService(deps: PortfolioManagerDeps): Strea
       committed: () => (committed = next),
     });
     if (outcome.fresh > 0 && taken > 0) log.debug({ snapshots: taken }, 'P&L snapshots taken');
-    health.recordProcessed(events.length, now());
+    health.recordProcessed(events.length);
   }
 
   return {

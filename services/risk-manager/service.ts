@@ -126,7 +126,7 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
     const others = events.filter((event) => event.envelope.type !== 'tick_received');
     if (ticks.length > 0) await recordTicks(ticks, producer);
     if (others.length > 0) await decide(others, producer);
-    health.recordProcessed(events.length, now());
+    health.recordProcessed(events.length);
   }
 
   return {

@@ -167,7 +167,7 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
       },
     });
     if (signals > 0) log.debug({ signals }, 'signals emitted');
-    health.recordProcessed(events.length, now());
+    health.recordProcessed(events.length);
   }
 
   return {

@@ -238,7 +238,7 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       committed: () => (committed = next),
     });
     if (outcome.fresh > 0) logReports(messages);
-    health.recordProcessed(events.length, now());
+    health.recordProcessed(events.length);
   }
 
   /**

@@ -11,7 +11,7 @@ import { Resources } from '../../core/resources';
 import { installRuntime } from '../../workers/runtime';
 import { createServiceFactory } from '../../workers/services';
 import { createWorker, type RunningWorker } from '../../workers/worker';
-import { claimRedisDatabase, createTestDatabase, testConfig } from './stack';
+import { claimRedisDatabase, createTestDatabase, inSession, testConfig } from './stack';
 import { releasePrefix, testPrefix } from './topics';
 import { createKafka } from '../../core/kafka/client';
 import { createTestTemporal, sharedWorkflowBundle, type TestTemporal } from './temporal';
@@ -39,14 +39,14 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
   const database = await createTestDatabase(base.database.postgresUrl);
   const redis = await claimRedisDatabase(base.redis.url);
   const topicPrefix = testPrefix();
-  const env = {
+  const env = inSession({
     DATABASE__POSTGRES_URL: database.url,
     REDIS__URL: redis.url,
     REDPANDA__TOPIC_PREFIX: topicPrefix,
     TEMPORAL__NAMESPACE: temporal.namespace,
     MARKET_FEED__TICKS_PER_SECOND: '20',
     ...overrides,
-  };
+  });
   const config = testConfig(env);
   const workers: { running: RunningWorker; done: Promise<void> }[] = [];
   const stopWorkers = async () => {
@@ -61,7 +61,7 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
     temporal,
     env,
     async startWorker(workerOverrides = {}, services) {
-      const workerConfig = testConfig({ ...env, ...workerOverrides });
+      const workerConfig = testConfig(inSession({ ...env, ...workerOverrides }));
       const resources = new Resources(workerConfig);
       const running = await createWorker({
         config: workerConfig,

@@ -17,7 +17,8 @@ import { seedDatabase } from '../../core/postgres/seed';
 import { Resources } from '../../core/resources';
 import type { Config } from '../../core/config/load';
 import { createServiceFactory } from '../../workers/services';
-import { claimRedisDatabase, createTestDatabase, testConfig } from './stack';
+import { eventClock } from '../../core/clock';
+import { claimRedisDatabase, createTestDatabase, inSession, testConfig } from './stack';
 import { waitFor } from './temporal';
 import { releasePrefix, testPrefix } from './topics';
 
@@ -55,8 +56,10 @@ export async function createPipelineHarness(options: { strategies: StrategyRow[]
   const prefix = testPrefix();
   const database = await createTestDatabase();
   const redis = await claimRedisDatabase();
-  const env = { DATABASE__POSTGRES_URL: database.url, REDIS__URL: redis.url, ...options.env };
+  const env = inSession({ DATABASE__POSTGRES_URL: database.url, REDIS__URL: redis.url, ...options.env });
   const config = testConfig(env);
+  // The ticks' event times on the stages' clock (inSession).
+  const clock = eventClock(config);
   await migrateDatabase(config.database.postgresUrl);
   const pool = createPool(config);
   await seedDatabase(pool);
@@ -116,7 +119,7 @@ export async function createPipelineHarness(options: { strategies: StrategyRow[]
     },
     stopServices,
     async sendTicks(ticks) {
-      const envelopes = ticks.map((tick) => createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick }));
+      const envelopes = ticks.map((tick) => createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick, now: clock() }));
       await producer.sendBatch(envelopes.map((envelope) => ({ topic: ticksTopic, key: String(envelope.data.instrumentToken), envelope })));
       return envelopes;
     },

@@ -3,7 +3,23 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { offsetToIstTime } from '../../core/clock';
 import { parseConfig, readEnvironment, type Config } from '../../core/config/load';
+
+/**
+ * Event times at 10:00 IST today (CLOCK__OFFSET_MS) for a paper pipeline under test, so that it
+ * trades at any hour: on the wall clock the paper engine refuses MIS orders after 15:20 IST. Not
+ * with Zerodha enabled, which the config refuses (live orders carry the real time).
+ */
+const SESSION_OFFSET_MS = String(offsetToIstTime('10:00'));
+
+export function inSession(env: Record<string, string>): Record<string, string> {
+  const zerodha = ['true', '1', 'yes'].includes({ ...readEnvironment(), ...env }.ZERODHA__ENABLED ?? '');
+  const { CLOCK__OFFSET_MS: offset, ...rest } = env;
+  if (!zerodha) return offset === undefined ? { ...env, CLOCK__OFFSET_MS: SESSION_OFFSET_MS } : env;
+  // A Zerodha worker started from a paper test app's environment keeps the real time.
+  return offset === SESSION_OFFSET_MS ? rest : env;
+}
 
 /** The configuration the stack was started with (environment and .env), plus overrides. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
