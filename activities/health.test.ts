@@ -42,6 +42,20 @@ describe('checkMarketHours', () => {
     });
   });
 
+  it('says in mock mode, after the 15:20 IST square-off, that paper orders wait for the next session', async () => {
+    const evening = await checkAt('2026-11-25T20:00:00+05:30');
+    expect(evening).toEqual({
+      name: 'market-hours',
+      outcome: 'warning',
+      detail:
+        'NSE is closed (after-close); services start and wait for ticks; mock mode: the paper engine refuses MIS orders after 15:20 IST ' +
+        "and expires entries at the close until the next session; CLOCK__OFFSET_MS shifts mock mode's clock into a session",
+    });
+    expect((await checkAt('2026-11-25T15:25:00+05:30')).detail).toContain('mock mode: the paper engine refuses MIS orders after 15:20 IST');
+    const zerodha = { ZERODHA__ENABLED: 'true', ZERODHA__API_KEY: 'k', ZERODHA__API_SECRET: 's', SECURITY__ENCRYPTION_KEY: 'ab'.repeat(32) };
+    expect((await checkAt('2026-11-25T20:00:00+05:30', zerodha)).detail).not.toContain('mock mode');
+  });
+
   it('warns loudly, and only warns, on a day of a year the calendar does not cover', async () => {
     // a Tuesday at 11:00: the regular timetable would call the market open
     const result = await checkAt('2027-01-26T11:00:00+05:30');

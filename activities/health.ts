@@ -8,6 +8,7 @@ import { checkCredentials, checkStoredSession } from '../core/broker/auth';
 import { redisKiteCallMeter } from '../core/broker/kite-calls';
 import { marketCalendarFor } from '../core/calendar/load';
 import { calendarCoverage, marketStatus } from '../core/domain/market-hours';
+import { squareOffMs, squareOffText, tradingDate } from '../core/domain/trading/paper-session';
 import type { BrokerNamespace } from '../core/domain/namespace';
 import { topicSpecs } from '../core/domain/topics';
 import { missingTopics } from '../core/kafka/topics';
@@ -136,7 +137,7 @@ export function createHealthActivities(deps: ActivityDeps) {
         );
       }
       const status = marketStatus(now, calendar);
-      const outlook = calendarOutlook(coverage.date, calendar.years);
+      const outlook = calendarOutlook(coverage.date, calendar.years) + (config.zerodha.enabled ? '' : paperSessionOver(now));
       return status.open
         ? result('market-hours', 'passed', `NSE is open until ${status.closesAt}${outlook}`)
         : result('market-hours', 'warning', `NSE is closed (${status.reason}); services start and wait for ticks${outlook}`);
@@ -159,6 +160,17 @@ export function createHealthActivities(deps: ActivityDeps) {
       throw error;
     }
   }
+}
+
+/**
+ * Mock mode ticks at any hour, but the paper engine keeps the session's rules: after the auto
+ * square-off time nothing an MIS strategy signals fills until the next day, which would look
+ * like a broken pipeline without this.
+ */
+function paperSessionOver(now: Date): string {
+  const date = tradingDate(now.toISOString());
+  if (now.getTime() < squareOffMs(date)) return '';
+  return `; mock mode: the paper engine refuses MIS orders after ${squareOffText(date)} and expires entries at the close until the next session; CLOCK__OFFSET_MS shifts mock mode's clock into a session`;
 }
 
 /** In December, a reminder when the calendar has no file for the coming year yet. */
