@@ -72,7 +72,13 @@ export async function runApplication(
   let stopping: Promise<void> | undefined;
   const stop = () => {
     if (stopping) {
-      say('Forced exit.');
+      // The second worker goes too: detached, it would otherwise outlive the run for as long as
+      // its own stop takes (unbounded while the stack is down). Every stage commits effectively
+      // once, so a kill loses nothing.
+      if (second && second.child.exitCode === null && second.child.signalCode === null) {
+        second.child.kill('SIGKILL');
+        say(`Forced exit (second worker, pid ${second.child.pid}, killed).`);
+      } else say('Forced exit.');
       process.exit(130);
     }
     say(`\nStopping '${namespace}' (services flush and commit)... press Ctrl-C again to force.`);
