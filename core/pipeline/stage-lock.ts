@@ -26,6 +26,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { duplicateRedis } from '../redis/client';
 import { namespacedKey, type KeyNamespace } from '../redis/keys';
 import { Serial, type CriticalSection } from './serial';
 
@@ -200,7 +201,7 @@ export class StageLock implements CriticalSection {
 
   /** WATCH belongs to a connection: one of the lock's own, used by nothing else. */
   private connection(): Redis {
-    this.watching ??= this.options.redis.duplicate();
+    this.watching ??= duplicateRedis(this.options.redis);
     return this.watching;
   }
 

@@ -19,7 +19,17 @@ export function createRedis(config: RedisSettings): Redis {
     enableAutoPipelining: true,
     ...redisTlsOptions(config),
   });
-  // Without a listener ioredis reports every reconnect failure as an unhandled error event.
+  return logConnectionErrors(redis);
+}
+
+/** A connection of its own with the same settings (WATCH needs one); its errors logged too. */
+export function duplicateRedis(redis: Redis): Redis {
+  return logConnectionErrors(redis.duplicate());
+}
+
+// Without a listener ioredis prints every reconnect failure to the console as an unhandled error
+// event (a duplicate does not inherit the original's listeners).
+function logConnectionErrors(redis: Redis): Redis {
   redis.on('error', (error: Error) => getLogger('error').warn({ err: error }, 'Redis connection error'));
   return redis;
 }
