@@ -8,7 +8,7 @@ export type Clock = () => Date;
 
 export function eventClock(config: Pick<Config, 'clock'>): Clock {
   const { offsetMs } = config.clock;
-  return offsetMs === 0 ? () => new Date() : () => new Date(Date.now() + offsetMs);
+  return () => new Date(Date.now() + offsetMs);
 }
 
 /**

@@ -54,10 +54,10 @@ export class HealthTracker {
     this.detail = detail;
   }
 
-  /** `at`: when it was processed, on the wall clock like the beat (operations, not event time). */
-  recordProcessed(count: number, at: Date = new Date()): void {
+  /** Processed `count` events now (wall-clock time like the beat: operations, not event time). */
+  recordProcessed(count: number): void {
     this.processed += count;
-    if (count > 0) this.lastEventAt = at.toISOString();
+    if (count > 0) this.lastEventAt = new Date().toISOString();
     this.recordBeat();
   }
 

@@ -110,10 +110,10 @@ function portfolioSource(db: () => Queryable, redis: () => ReturnType<Resources[
       if (!history) history = await loadHistory(db(), namespace);
       const events = await portfolio.poll();
       const changed = events[0]?.data as { totals: ReturnType<typeof portfolioTotals> } | undefined;
-      if (changed && changed.totals.strategies > 0) {
-        // On the books' event time, as the history from the snapshots is.
-        const at = changed.totals.asOf === null ? Date.now() : Date.parse(changed.totals.asOf);
-        const point = { time: Math.floor(at / 1000), value: changed.totals.value, netPnl: changed.totals.netPnl };
+      // asOf is null only without strategies. The point is on the books' event time, as the
+      // history from the snapshots is.
+      if (changed && changed.totals.asOf !== null) {
+        const point = { time: Math.floor(Date.parse(changed.totals.asOf) / 1000), value: changed.totals.value, netPnl: changed.totals.netPnl };
         if (history.add(point)) events.push({ event: 'pnl', data: { points: [point] } });
       }
       return events;

@@ -99,7 +99,7 @@ export function createPipelineMonitorService(deps: PipelineMonitorDeps): Streami
         last = report;
         metrics.record(report);
         await saveReport(redis, namespace, report);
-        health.recordProcessed(1, at);
+        health.recordProcessed(1);
         deps.onReport?.(report);
       };
 

@@ -61,7 +61,7 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
     temporal,
     env,
     async startWorker(workerOverrides = {}, services) {
-      const workerConfig = testConfig(inSession({ ...env, ...workerOverrides }));
+      const workerConfig = testConfig({ ...env, ...workerOverrides });
       const resources = new Resources(workerConfig);
       const running = await createWorker({
         config: workerConfig,

@@ -14,11 +14,8 @@ import { parseConfig, readEnvironment, type Config } from '../../core/config/loa
 const SESSION_OFFSET_MS = String(offsetToIstTime('10:00'));
 
 export function inSession(env: Record<string, string>): Record<string, string> {
-  const zerodha = ['true', '1', 'yes'].includes({ ...readEnvironment(), ...env }.ZERODHA__ENABLED ?? '');
-  const { CLOCK__OFFSET_MS: offset, ...rest } = env;
-  if (!zerodha) return offset === undefined ? { ...env, CLOCK__OFFSET_MS: SESSION_OFFSET_MS } : env;
-  // A Zerodha worker started from a paper test app's environment keeps the real time.
-  return offset === SESSION_OFFSET_MS ? rest : env;
+  if (env.CLOCK__OFFSET_MS !== undefined || testConfig(env).zerodha.enabled) return env;
+  return { ...env, CLOCK__OFFSET_MS: SESSION_OFFSET_MS };
 }
 
 /** The configuration the stack was started with (environment and .env), plus overrides. */
