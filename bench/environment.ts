@@ -15,7 +15,7 @@ import { createPool } from '../core/postgres/pool';
 import { seedDatabase } from '../core/postgres/seed';
 import { SEED_INSTRUMENT_DEFAULTS, SEED_INSTRUMENTS } from '../core/postgres/seed-data';
 import type { SimulatedInstrument } from '../services/market-feed/simulator';
-import { claimRedisDatabase, createTestDatabase } from '../test/support/stack';
+import { claimRedisDatabase, createTestDatabase, inSession } from '../test/support/stack';
 
 export const BENCH_STRATEGY_ID = 'bench_low_frequency';
 /** The benchmark strategy signals on every this-many ticks of each instrument. */
@@ -102,7 +102,10 @@ export async function prepareEnvironment(options: { instruments: number }): Prom
     const redis = await claimRedisDatabase(base.redis.url);
     undo.push(() => redis.release());
 
-    const overrides = { DATABASE__POSTGRES_URL: database.url, REDIS__URL: redis.url, LOG_LEVEL: 'error' };
+    // Inside the NSE session whenever it runs (10:00 IST today on the event clock, as the tests):
+    // on the wall clock the paper engine refuses every MIS order after 15:20 IST, and an evening
+    // run would measure no fill at all.
+    const overrides = inSession({ DATABASE__POSTGRES_URL: database.url, REDIS__URL: redis.url, LOG_LEVEL: 'error' });
     return {
       run,
       prefix,

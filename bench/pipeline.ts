@@ -13,6 +13,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
+import { eventClock } from '../core/clock';
 import { createEvent } from '../core/domain/events';
 import { createEventProducer, type EventMessage } from '../core/kafka/producer';
 import { MarketSimulator } from '../services/market-feed/simulator';
@@ -152,6 +153,7 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
     observer = await startTradeObserver(env, tickTimes);
 
     const simulator = new MarketSimulator(env.instruments, 42);
+    const clock = eventClock(env.config);
     let produced = 0;
     let throughAllStages = 0;
     let producedAt = 0;
@@ -167,12 +169,14 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
           await sleep(options.rate === undefined ? 5 : Math.max(1, Math.ceil(1000 / options.rate)));
           continue;
         }
-        const now = new Date();
+        const sentAt = Date.now();
+        // The envelope carries the stages' event time; latency is measured on the wall clock.
+        const now = clock();
         const batch: EventMessage[] = [];
         for (let i = 0; i < Math.min(due, PRODUCE_BATCH, options.ticks - produced); i++) {
           const tick = simulator.tick(produced + i, now);
           const envelope = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick, now });
-          tickTimes.set(envelope.id, now.getTime());
+          tickTimes.set(envelope.id, sentAt);
           batch.push({ topic: env.ticksTopic, key: String(tick.instrumentToken), envelope });
         }
         await producer.sendBatch(batch);
