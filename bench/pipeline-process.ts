@@ -4,6 +4,7 @@
 // engine and portfolio manager, or the share of them in `args.stages`. Started by bench/pipeline.ts with the run's settings as its
 // argument; stops when told to and reports its peak memory and each stage's counters.
 import { configureLogging } from '../core/logging';
+import { stageTimings } from '../core/metrics/stage-timings';
 import { Resources } from '../core/resources';
 import { createServiceFactory } from '../workers/services';
 import { BENCH_STAGES, benchConfig, benchGroupPrefix } from './environment';
@@ -43,6 +44,7 @@ async function main(args: PipelineProcessArgs): Promise<void> {
         const health = service.health();
         return { name: stages[i]!, processed: health.processed, deadLettered: health.deadLettered };
       }),
+      timings: await stageTimings(),
     });
     process.disconnect?.();
   });

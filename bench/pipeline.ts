@@ -19,8 +19,9 @@ import { createEventProducer, type EventMessage } from '../core/kafka/producer';
 import { MarketSimulator } from '../services/market-feed/simulator';
 import { readOffsets, groupLag, endOffset, retainedMessages, type OffsetsReading } from '../services/pipeline-monitor/probe';
 import { pipelineLayout } from '../services/pipeline-monitor/stages';
-import type { BenchEnvironment, BenchStage } from './environment';
+import { BENCH_STAGES, type BenchEnvironment, type BenchStage } from './environment';
 import { startTradeObserver, type Hop, type TradeObserver } from './observer';
+import type { TimingSummary } from '../core/metrics/stage-timings';
 import type { FromPipeline, PipelineProcessArgs, StageHealth } from './protocol';
 
 /** Ticks per produce call, as the simulated feed does. */
@@ -69,7 +70,12 @@ export interface PipelineFigures {
   processes: number;
   /** Each stage's counters, and the most it was ever behind on its inputs (the slowest stage has the most). */
   stages: (StageHealth & { peakLag: number })[];
+  /** Where each stage's time went: its consumer's waits and processOnce's steps (core/metrics/stage-timings.ts). */
+  stageTimings: StageTiming[];
 }
+
+/** One wait or step of one stage, over the run (ms; quantiles are histogram bucket bounds). */
+export type StageTiming = { stage: string; what: string } & Omit<TimingSummary, 'labels'>;
 
 /** The stages of each process with two: the first worker of `alpha-panda run` hosts the runner (and the feed). */
 export const PROCESS_SPLIT: readonly (readonly BenchStage[])[] = [['strategy-runner'], ['risk-manager', 'trading-engine', 'portfolio-manager']];
@@ -242,6 +248,7 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
       pipelinePeakRssBytes: stopped.reduce((sum, each) => sum + each.peakRssBytes, 0),
       processes: children.length,
       stages: stopped.flatMap((each) => each.stages).map((stage) => ({ ...stage, peakLag: peakLag.get(env.groupFor(stage.name as BenchStage)) ?? 0 })),
+      stageTimings: stageTimingsOf(env, stopped.flatMap((each) => each.timings)),
     };
   } finally {
     await observer?.stop().catch(() => undefined);
@@ -256,4 +263,14 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
       }),
     );
   }
+}
+
+/** The pipeline processes' timings, each named by its stage (a consumer's waits are labelled by group). */
+function stageTimingsOf(env: BenchEnvironment, timings: readonly TimingSummary[]): StageTiming[] {
+  const stageOfGroup = new Map(BENCH_STAGES.map((stage) => [env.groupFor(stage), stage as string]));
+  return timings.flatMap(({ labels, ...figures }) => {
+    const stage = labels.stage ?? stageOfGroup.get(labels.group ?? '');
+    const what = labels.wait ?? labels.step;
+    return stage && what ? [{ stage, what, ...figures }] : [];
+  });
 }

@@ -1,4 +1,5 @@
 // Messages between the benchmark and the process that runs the pipeline under test (IPC).
+import type { TimingSummary } from '../core/metrics/stage-timings';
 
 export interface PipelineProcessArgs {
   run: string;
@@ -18,6 +19,6 @@ export interface StageHealth {
 export type FromPipeline =
   | { type: 'started' }
   | { type: 'failed'; service: string; error: string }
-  | { type: 'stopped'; peakRssBytes: number; stages: StageHealth[] };
+  | { type: 'stopped'; peakRssBytes: number; stages: StageHealth[]; timings: TimingSummary[] };
 
 export type ToPipeline = { type: 'stop' };

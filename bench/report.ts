@@ -3,6 +3,7 @@ import { formatBytes, formatMs, formatRate, type LatencySummary } from './stats'
 import { inFlightLimit, PROCESS_SPLIT } from './pipeline';
 import { HOPS } from './observer';
 import type { BenchmarkResult, PipelineRun } from './run';
+import { CONSUMER_WAITS, STAGE_STEPS } from '../core/metrics/stage-timings';
 
 const count = (value: number) => value.toLocaleString('en-US');
 
@@ -25,6 +26,26 @@ function runLines(run: PipelineRun): string[] {
     ...hopLines(run),
     `  peak RSS               pipeline process${run.processes > 1 ? `es (${run.processes}, summed)` : ''} ${formatBytes(run.pipelinePeakRssBytes)}`,
     `  peak backlog           ${run.stages.map((s) => `${s.name} ${count(s.peakLag)}`).join(', ')} (messages behind)`,
+    ...timingLines(run),
+  ];
+}
+
+const ms = (value: number) => (value === Infinity ? '>10s' : value < 10 ? value.toFixed(1) : value.toFixed(0));
+
+/** Per stage, its consumer's waits and processOnce's steps: p50/p99 (bucket bounds) and the mean, in ms. */
+function timingLines(run: PipelineRun): string[] {
+  if (!run.stageTimings?.length) return [];
+  const stages = [...new Set(run.stageTimings.map((t) => t.stage))];
+  return [
+    "  where stages' time goes (ms, p50/p99 by histogram bucket, mean; *-fetched: a batch's newest message's age when fetched, queued: its wait behind the delivery in progress)",
+    ...stages.map((stage) => {
+      const order = [...CONSUMER_WAITS, ...STAGE_STEPS] as readonly string[];
+      const parts = run.stageTimings
+        .filter((t) => t.stage === stage)
+        .sort((a, b) => order.indexOf(a.what) - order.indexOf(b.what))
+        .map((t) => `${t.what} ${ms(t.p50Ms)}/${ms(t.p99Ms)} (${ms(t.meanMs)}, ${count(t.count)})`);
+      return `    ${stage.padEnd(20)} ${parts.join('  ')}`;
+    }),
   ];
 }
 

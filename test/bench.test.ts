@@ -3,12 +3,13 @@
 // the wall clock, and a benchmark run then reported latency over zero fills.) No figure is
 // asserted: speed lives in `npm run bench`, not in tests.
 import { describe, expect, it } from 'vitest';
+import { BENCH_STAGES } from '../bench/environment';
 import { runBenchmark } from '../bench/run';
 
 describe('npm run bench', () => {
   // Paced, so that fills come back between an instrument's signals (a strategy with an order
   // pending places no other), as in the latency runs.
-  it('takes every signal of a short run through risk and the paper engine to a fill, at any hour', async () => {
+  it('takes every signal of a short run through risk and the paper engine to a fill, at any hour, and says where stages spent their time', async () => {
     const instruments = 3;
     const result = await runBenchmark({ ticks: 600, rate: 150, instruments, latencyRates: [], latencySeconds: 1, processes: [1] });
     const { events, latency, fillsSeen } = result.pipeline;
@@ -21,5 +22,12 @@ describe('npm run bench', () => {
     expect(events.ordersFilled).toBeGreaterThanOrEqual(events.ordersSubmitted! - instruments);
     expect(latency.count).toBe(fillsSeen);
     expect(fillsSeen).toBe(events.ordersFilled);
+    // And it says where each stage's time went: every stage fetched ticks and events, committed and (but the last) produced.
+    const timed = (what: string) => new Set(result.pipeline.stageTimings.filter((t) => t.what === what && t.count > 0).map((t) => t.stage));
+    expect(timed('commit')).toEqual(new Set(BENCH_STAGES));
+    expect(timed('tick-fetched')).toEqual(new Set(BENCH_STAGES));
+    expect(timed('event-fetched')).toEqual(new Set(BENCH_STAGES));
+    expect(timed('queued')).toEqual(new Set(BENCH_STAGES));
+    expect(timed('produce')).toEqual(new Set(BENCH_STAGES.filter((stage) => stage !== 'portfolio-manager')));
   }, 180_000);
 });

@@ -10,6 +10,8 @@ export type Delivery<P> = (chunk: P[], heartbeat: () => Promise<void>) => Promis
 interface Waiting<P> {
   chunk: P[];
   heartbeat: () => Promise<void>;
+  submittedAt: number;
+  onStart?: (waitedMs: number) => void;
   resolve: (delivered: boolean) => void;
   reject: (error: unknown) => void;
 }
@@ -20,10 +22,13 @@ export class Coalescer<P> {
 
   constructor(private readonly delivery: Delivery<P>) {}
 
-  /** Resolves with the delivery's result once the delivery that took `chunk` has ended. */
-  submit(chunk: P[], heartbeat: () => Promise<void>): Promise<boolean> {
+  /**
+   * Resolves with the delivery's result once the delivery that took `chunk` has ended; `onStart`
+   * is told how long the chunk waited for that delivery to begin.
+   */
+  submit(chunk: P[], heartbeat: () => Promise<void>, onStart?: (waitedMs: number) => void): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ chunk, heartbeat, resolve, reject });
+      this.queue.push({ chunk, heartbeat, submittedAt: Date.now(), onStart, resolve, reject });
       if (this.draining) return;
       this.draining = true;
       // One turn of the event loop, so that the partitions of one fetch, handed over together, go together.
@@ -34,6 +39,8 @@ export class Coalescer<P> {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const taken = this.queue.splice(0);
+      const startedAt = Date.now();
+      for (const waiting of taken) waiting.onStart?.(startedAt - waiting.submittedAt);
       try {
         const delivered = await this.delivery(
           taken.flatMap((waiting) => waiting.chunk),

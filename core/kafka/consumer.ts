@@ -36,6 +36,7 @@ import { assertIsolated } from './isolation';
 import { BROKER_RETRY } from './client';
 import { Coalescer } from './coalescer';
 import { OffsetCommits } from './offset-commits';
+import { recordConsumerWait } from '../metrics/stage-timings';
 
 export { consumerLag, type PartitionLag } from './lag';
 
@@ -141,6 +142,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const maxChunkSize = options.maxChunkSize ?? 1000;
   const typesByTopic = new Map(options.subscriptions.map((s) => [s.topic, s.types]));
+  const isTickTopic = (topic: string) => (typesByTopic.get(topic) as readonly string[] | undefined)?.includes('tick_received') === true;
   const sendDeadLetter = (record: { topic: string; messages: Message[] }) =>
     'sendRaw' in options.dlqProducer ? options.dlqProducer.sendRaw(record) : options.dlqProducer.send({ ...record, acks: -1 });
   const progress: ConsumerProgress = { processed: 0, deadLettered: 0, lastOffsets: {} };
@@ -260,6 +262,8 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   async function processBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, isRunning, isStale } = payload;
     latest = payload;
+    const newest = batch.messages.at(-1);
+    if (newest) recordConsumerWait(groupId, isTickTopic(batch.topic) ? 'tick-fetched' : 'event-fetched', Date.now() - Number(newest.timestamp));
     const heartbeat = async () => {
       options.onPoll?.();
       await payload.heartbeat();
@@ -281,7 +285,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     let chunk: Pending<T>[] = [];
     let settledThrough: string | undefined; // last offset covered by `chunk` or dead-lettered
     const flush = async (): Promise<boolean> => {
-      if (chunk.length > 0 && !(await deliveries.submit(chunk, heartbeat))) return false;
+      if (chunk.length > 0 && !(await deliveries.submit(chunk, heartbeat, (ms) => recordConsumerWait(groupId, 'queued', ms)))) return false;
       if (settledThrough !== undefined) await commit(settledThrough);
       chunk = [];
       settledThrough = undefined;

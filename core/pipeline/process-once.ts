@@ -40,6 +40,7 @@ import type { EventType } from '../domain/events';
 import type { ConsumedEvent } from '../kafka/consumer';
 import { HaltConsumerError } from '../kafka/failures';
 import type { EventMessage, EventProducer } from '../kafka/producer';
+import { recordStageStep, type StageStep } from '../metrics/stage-timings';
 import { filterUnprocessed, markProcessed } from '../redis/dedup';
 import { namespacedKey, type KeyNamespace } from '../redis/keys';
 import { byPartition, interleaveByTime, type PartitionEvents } from './event-order';
@@ -118,8 +119,15 @@ export function processOnce<T extends EventType, C = undefined>(
 ): Promise<{ fresh: number; skipped: number }> {
   const partitions = byPartition(options.events);
   const read = () => readStored(options, partitions);
-  const step = (stored: Stored<C>) => processOnceNow(options, partitions, stored);
-  const once = () => (options.serial ? options.serial.run(step, read) : read().then(step));
+  let turnStartedAt = 0;
+  const step = (stored: Stored<C>) => {
+    recordStageStep(options.namespace, options.stage, 'lock-and-reads', Date.now() - turnStartedAt);
+    return processOnceNow(options, partitions, stored);
+  };
+  const once = () => {
+    turnStartedAt = Date.now();
+    return options.serial ? options.serial.run(step, read) : read().then(step);
+  };
   // One commit per turn of the critical section (the stage lock fences one commit per turn): a
   // delivery holding an interrupted batch takes a turn for the replay, then one for the rest.
   return (async () => {
@@ -262,7 +270,14 @@ async function applyAndCommit<T extends EventType, C>(
 ): Promise<void> {
   const { redis, namespace, stage } = options;
   const fresh = interleaveByTime(parts.map((part) => ({ ...part.partition, events: part.fresh })));
+  let stepStartedAt = Date.now();
+  const stepDone = (name: StageStep) => {
+    const now = Date.now();
+    recordStageStep(namespace, stage, name, now - stepStartedAt);
+    stepStartedAt = now;
+  };
   const outcome = await options.apply(fresh, context);
+  stepDone('apply');
   const inFlight = inFlightKey(namespace, stage);
   // Written ahead only when something leaves the stage: a batch that crashes before its commit
   // with no outputs left no trace to repeat.
@@ -270,7 +285,11 @@ async function applyAndCommit<T extends EventType, C>(
   const record: InFlight<C> = { members: Object.fromEntries(parts.map((part) => [part.partition.key, part.through.offset])), context };
   const writeAhead = !replaying && batchId ? redis.hset(inFlight, batchId, JSON.stringify(record)) : undefined;
   await Promise.all([writeAhead, outcome.durable?.()]);
-  if (outcome.outputs.length > 0) await options.producer.sendBatch(outcome.outputs);
+  if (writeAhead || outcome.durable) stepDone('durable');
+  if (outcome.outputs.length > 0) {
+    await options.producer.sendBatch(outcome.outputs);
+    stepDone('produce');
+  }
   const multi = options.serial?.multi ? options.serial.multi() : redis.multi();
   outcome.persist?.(multi);
   for (const { partition, through } of parts) {
@@ -284,6 +303,7 @@ async function applyAndCommit<T extends EventType, C>(
   if (batchId && (!replaying || replaying.finished)) multi.hdel(inFlight, batchId);
   markProcessed(multi, namespace, stage, idsNeedingMarks(fresh));
   const results = await multi.exec();
+  stepDone('commit');
   const failed = results?.find(([error]) => error);
   if (!results || failed) {
     throw new Error(`committing ${stage} state failed: ${failed?.[0]?.message ?? 'transaction aborted: another instance of the stage committed first'}`, { cause: failed?.[0] ?? undefined });
