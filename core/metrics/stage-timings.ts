@@ -26,14 +26,14 @@ function metrics() {
     const registers = [processRegistry()];
     histograms = {
       waits: new Histogram({
-        name: 'alpha_panda_consumer_wait_seconds',
+        name: 'alpha_panda_batch_wait_seconds',
         help: "tick-fetched, event-fetched: the age (from its Kafka timestamp) of a batch's newest tick or other event when its fetch reached the consumer; queued: a chunk's wait for the delivery in progress",
         labelNames: ['group', 'wait'],
         buckets: BUCKETS_SECONDS,
         registers,
       }),
       steps: new Histogram({
-        name: 'alpha_panda_stage_step_seconds',
+        name: 'alpha_panda_batch_step_seconds',
         help: 'Time a stage batch spent in each step of processOnce (durable: the write-ahead record and Postgres effects; produce: only batches with outputs)',
         labelNames: ['namespace', 'stage', 'step'],
         buckets: BUCKETS_SECONDS,
