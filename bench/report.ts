@@ -32,17 +32,19 @@ function runLines(run: PipelineRun): string[] {
 
 const ms = (value: number) => (value === Infinity ? '>10s' : value < 10 ? value.toFixed(1) : value.toFixed(0));
 
+/** The order of a stage's timings on its line: waits, then the steps of a batch. */
+const TIMING_ORDER: readonly string[] = [...CONSUMER_WAITS, ...STAGE_STEPS];
+
 /** Per stage, its consumer's waits and processOnce's steps: p50/p99 (bucket bounds) and the mean, in ms. */
 function timingLines(run: PipelineRun): string[] {
-  if (!run.stageTimings?.length) return [];
+  if (run.stageTimings.length === 0) return [];
   const stages = [...new Set(run.stageTimings.map((t) => t.stage))];
   return [
     "  where stages' time goes (ms, p50/p99 by histogram bucket, mean; *-fetched: a batch's newest message's age when fetched, queued: its wait behind the delivery in progress)",
     ...stages.map((stage) => {
-      const order = [...CONSUMER_WAITS, ...STAGE_STEPS] as readonly string[];
       const parts = run.stageTimings
         .filter((t) => t.stage === stage)
-        .sort((a, b) => order.indexOf(a.what) - order.indexOf(b.what))
+        .sort((a, b) => TIMING_ORDER.indexOf(a.what) - TIMING_ORDER.indexOf(b.what))
         .map((t) => `${t.what} ${ms(t.p50Ms)}/${ms(t.p99Ms)} (${ms(t.meanMs)}, ${count(t.count)})`);
       return `    ${stage.padEnd(20)} ${parts.join('  ')}`;
     }),

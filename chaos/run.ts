@@ -12,7 +12,6 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { startNamespace } from '../api/operations';
 import type { Config } from '../core/config/load';
-import { offsetToIstTime } from '../core/clock';
 import { consumerGroup, NAMESPACE_SERVICES, type ServiceName } from '../core/domain/namespace';
 import { marketTicksTopic, namespaceTopics, stageInputs, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
 import { createKafka } from '../core/kafka/client';
@@ -21,6 +20,7 @@ import { bootstrapTopics } from '../core/kafka/topics';
 import { migrateDatabase } from '../core/postgres/migrate';
 import { createPool } from '../core/postgres/pool';
 import { seedDatabase } from '../core/postgres/seed';
+import { inSession } from '../test/support/stack';
 import { createTestTemporal, waitFor, type TestTemporal } from '../test/support/temporal';
 import { REPO_ROOT } from '../scripts/infra/paths';
 import { supervisorWorkflowId, TASK_QUEUE } from '../workflows/definitions';
@@ -35,13 +35,6 @@ export const INPUT = {
   seed: 42,
   paperSeed: 7,
 };
-
-/**
- * The event clock of every run (CLOCK__OFFSET_MS): 10:00 IST of the day the suite started. The
- * paper engine refuses MIS orders after the 15:20 IST auto square-off, so on the wall clock a
- * suite run in the evening would see every order rejected and no fill to lose or duplicate.
- */
-const CLOCK_OFFSET_MS = offsetToIstTime('10:00');
 
 export const STRATEGIES = [
   { id: 'demo', type: 'low_frequency_demo', parameters: { everyTicks: 7, quantity: 10 } },
@@ -94,9 +87,14 @@ export function killAllWorkers(): void {
 const STAGES = ['strategy-runner', 'risk-manager', 'trading-engine', 'portfolio-manager'] as const;
 const SERVICES: ServiceName[] = ['market-feed', ...NAMESPACE_SERVICES];
 
+/**
+ * A run's environment. Its event clock is at 10:00 IST of the day the suite started (inSession):
+ * the paper engine refuses MIS orders after the 15:20 IST auto square-off, so on the wall clock a
+ * suite run in the evening would see every order rejected and no fill to lose or duplicate.
+ */
 function runEnv(index: number, suite: string, temporalNamespace: string): Record<string, string> {
   const prefix = `${suite}r${index}.`;
-  return {
+  return inSession({
     ...CHAOS_STACK_ENV,
     DATABASE__POSTGRES_URL: CHAOS_STACK_ENV.DATABASE__POSTGRES_URL!.replace(/\/alpha_panda$/, `/chaos_run${index}`),
     REDIS__URL: CHAOS_STACK_ENV.REDIS__URL!.replace(/\/0$/, `/${index}`),
@@ -107,11 +105,10 @@ function runEnv(index: number, suite: string, temporalNamespace: string): Record
     MARKET_FEED__TICKS_PER_SECOND: String(INPUT.ticksPerSecond),
     MARKET_FEED__SEED: String(INPUT.seed),
     PAPER__SEED: String(INPUT.paperSeed),
-    CLOCK__OFFSET_MS: String(CLOCK_OFFSET_MS),
     PORTFOLIO__SNAPSHOT_INTERVAL_MS: '1000',
     LOG_LEVEL: 'warn',
     LOG_DIR: `${CHAOS_DATA_DIR}/logs/run${index}`,
-  };
+  });
 }
 
 /** The database every run's is copied from: migrated, seeded, with the suite's strategies. */

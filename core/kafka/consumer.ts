@@ -142,7 +142,8 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const maxChunkSize = options.maxChunkSize ?? 1000;
   const typesByTopic = new Map(options.subscriptions.map((s) => [s.topic, s.types]));
-  const isTickTopic = (topic: string) => (typesByTopic.get(topic) as readonly string[] | undefined)?.includes('tick_received') === true;
+  /** Topics of ticks, told apart from other stages' events in the fetch-wait figures. */
+  const tickTopics = new Set(options.subscriptions.filter((s) => (s.types as readonly string[]).includes('tick_received')).map((s) => s.topic));
   const sendDeadLetter = (record: { topic: string; messages: Message[] }) =>
     'sendRaw' in options.dlqProducer ? options.dlqProducer.sendRaw(record) : options.dlqProducer.send({ ...record, acks: -1 });
   const progress: ConsumerProgress = { processed: 0, deadLettered: 0, lastOffsets: {} };
@@ -263,7 +264,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     const { batch, isRunning, isStale } = payload;
     latest = payload;
     const newest = batch.messages.at(-1);
-    if (newest) recordConsumerWait(groupId, isTickTopic(batch.topic) ? 'tick-fetched' : 'event-fetched', Date.now() - Number(newest.timestamp));
+    if (newest) recordConsumerWait(groupId, tickTopics.has(batch.topic) ? 'tick-fetched' : 'event-fetched', Date.now() - Number(newest.timestamp));
     const heartbeat = async () => {
       options.onPoll?.();
       await payload.heartbeat();
