@@ -14,8 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { eventClock } from '../core/clock';
-import { createEvent } from '../core/domain/events';
-import { createEventProducer, type EventMessage } from '../core/kafka/producer';
+import { createEvent, type Envelope } from '../core/domain/events';
+import { createEventProducer } from '../core/kafka/producer';
+import { createRedis } from '../core/redis/client';
+import { publishTicks } from '../services/market-feed/publish';
 import { MarketSimulator } from '../services/market-feed/simulator';
 import { readOffsets, groupLag, endOffset, retainedMessages, type OffsetsReading } from '../services/pipeline-monitor/probe';
 import { pipelineLayout } from '../services/pipeline-monitor/stages';
@@ -148,6 +150,8 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
   failure.catch(() => undefined);
   const admin = env.kafka.admin();
   const producer = createEventProducer(env.kafka);
+  // The feed's last prices go where the pipeline's Redis is, as the market feed's do.
+  const feedRedis = createRedis(env.config);
   const tickTimes = new Map<string, number>();
   let observer: TradeObserver | undefined;
 
@@ -178,14 +182,14 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
         const sentAt = Date.now();
         // The envelope carries the stages' event time; latency is measured on the wall clock.
         const now = clock();
-        const batch: EventMessage[] = [];
+        const batch: Envelope<'tick_received'>[] = [];
         for (let i = 0; i < Math.min(due, PRODUCE_BATCH, options.ticks - produced); i++) {
           const tick = simulator.tick(produced + i, now);
           const envelope = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick, now });
           tickTimes.set(envelope.id, sentAt);
-          batch.push({ topic: env.ticksTopic, key: String(tick.instrumentToken), envelope });
+          batch.push(envelope);
         }
-        await producer.sendBatch(batch);
+        await publishTicks({ producer, redis: feedRedis, topic: env.ticksTopic }, batch);
         produced += batch.length;
       }
       producedAt = Date.now();
@@ -253,6 +257,7 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
   } finally {
     await observer?.stop().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
+    feedRedis.disconnect();
     await admin.disconnect().catch(() => undefined);
     await Promise.all(
       children.map(async (child) => {

@@ -1,6 +1,7 @@
 // The live market feed end to end: kiteconnect's KiteTicker (in its worker threads) against the
 // fake Kite's websocket, the session from the encrypted store, the instruments from a synced
 // instrument master and the strategies in Postgres, ticks on a prefixed market.ticks in Kafka.
+import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { marketTicksTopic, topicSpecs } from '../core/domain/topics';
 import { BROKER_RETRY, createKafka } from '../core/kafka/client';
 import { bootstrapTopics } from '../core/kafka/topics';
 import { configureLogging } from '../core/logging';
+import { readLastPrices } from '../core/redis/last-prices';
 import type { StreamingService } from '../core/service';
 import { DEFAULT_FAKE_INSTRUMENTS } from '../scripts/fake-kite/instruments';
 import type { FakeKite } from '../scripts/fake-kite/server';
@@ -33,6 +35,7 @@ let fake: FakeKite;
 let config: Config;
 let pool: pg.Pool;
 let kafka: Kafka;
+let redis: Redis;
 const received: Envelope<'tick_received'>[] = [];
 let stopReader: () => Promise<void>;
 let feed: StreamingService;
@@ -55,9 +58,11 @@ beforeAll(async () => {
     apiKey,
     apiSecret,
     fake: { tickerIntervalMs: 200 },
+    redis: true,
     env: { STRATEGIES__REFRESH_INTERVAL_MS: '300', REDPANDA__TOPIC_PREFIX: prefix },
   });
   ({ fake, config, pool } = stack);
+  redis = new Redis(stack.redisUrl!);
   kafka = createKafka(config);
   await bootstrapTopics(kafka, topicSpecs([], prefix));
   const reader = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 100, retry: BROKER_RETRY });
@@ -71,6 +76,7 @@ afterAll(async () => {
   controller?.abort();
   await running;
   await stopReader?.();
+  redis?.disconnect();
   await releasePrefix(kafka, prefix);
   await stack?.close();
 });
@@ -131,7 +137,7 @@ describe('Kite market feed against the fake Kite', () => {
       },
     ]);
 
-    feed = createKiteMarketFeed({ config, kafka, postgres: pool, ticksTopic: marketTicksTopic(prefix), isMarketOpen: () => false, backoff: { initialMs: 100, maxMs: 800 }, sessionPollMs: 200, now: () => new Date(Date.now() + clockAheadMs) });
+    feed = createKiteMarketFeed({ config, kafka, postgres: pool, redis, ticksTopic: marketTicksTopic(prefix), isMarketOpen: () => false, backoff: { initialMs: 100, maxMs: 800 }, sessionPollMs: 200, now: () => new Date(Date.now() + clockAheadMs) });
     controller = new AbortController();
     running = feed.start(controller.signal);
     await waitFor(async () => [INFY, NIFTY, USDINR].every((token) => ticksOf(token).some((tick) => tick.mode === 'full')), 'full ticks of all three');
@@ -169,6 +175,12 @@ describe('Kite market feed against the fake Kite', () => {
       lastTradeTime: '2026-03-02T10:15:04.000+05:30', exchangeTimestamp: '2026-03-02T10:15:05.000+05:30', oi: 1_234_567,
       depth: { buy: [{ price: 862_550_000, quantity: 10, orders: 2 }], sell: [{ price: 862_600_000, quantity: 12, orders: 3 }] },
     } satisfies Tick);
+
+    // Each instrument's last price, published for the stages that read prices rather than ticks.
+    const lastPrices = await readLastPrices(redis, marketTicksTopic(prefix), [INFY, NIFTY, USDINR, RELIANCE]);
+    expect(lastPrices[String(INFY)]).toEqual({ price: 150_025, at: '2026-03-02T10:15:02.000+05:30' });
+    expect(lastPrices[String(USDINR)]).toEqual({ price: 862_575_000, at: '2026-03-02T10:15:05.000+05:30' });
+    expect(Object.keys(lastPrices).sort()).toEqual([String(NIFTY), String(INFY), String(USDINR)].sort());
 
     expect(ticksOf(RELIANCE)).toHaveLength(0);
     expect(fake.ticker.subscriptions()).toEqual([{ [INFY]: 'full', [NIFTY]: 'full', [USDINR]: 'full' }]);

@@ -14,6 +14,7 @@ import { configureLogging } from '../core/logging';
 import { migrateDatabase } from '../core/postgres/migrate';
 import { createPool } from '../core/postgres/pool';
 import { seedDatabase } from '../core/postgres/seed';
+import { readLastPrices } from '../core/redis/last-prices';
 import { createSimulatedMarketFeed, FINISHED, loadInstruments } from '../services/market-feed/service';
 import { stepOfTickId } from '../services/market-feed/simulated-log';
 import { MarketSimulator } from '../services/market-feed/simulator';
@@ -113,6 +114,12 @@ describe('simulated market feed', () => {
       const want = path.filter((tick) => tick.instrumentToken === token).map((tick) => [tick.lastPrice, tick.volumeTraded]);
       const have = ticks.filter((tick) => tick.data.instrumentToken === token).map((tick) => [tick.data.lastPrice, tick.data.volumeTraded]);
       expect(have, `instrument ${token}`).toEqual(want);
+    }
+    // ...and each instrument's last price, where the stages that read prices find it, is its last tick's.
+    const lastPrices = await readLastPrices(redis, ticksTopic, INSTRUMENTS);
+    for (const token of INSTRUMENTS) {
+      const last = path.filter((tick) => tick.instrumentToken === token).at(-1)!;
+      expect(lastPrices[String(token)]?.price, `last price of ${token}`).toBe(last.lastPrice);
     }
   });
 });

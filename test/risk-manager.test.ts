@@ -1,5 +1,5 @@
-// The risk manager against the real broker, Redis and Postgres: signals, ticks, fills and P&L
-// snapshots produced on real topics, decisions read back from the validated and rejected topics,
+// The risk manager against the real broker, Redis and Postgres: signals, fills and P&L snapshots
+// produced on real topics, last prices where the market feed publishes them, decisions read back from the validated and rejected topics,
 // limits from real strategy rows and configuration, the kill switch through the real CLI.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -22,9 +22,10 @@ import { configureLogging } from '../core/logging';
 import { migrateDatabase } from '../core/postgres/migrate';
 import { createPool, type Pool } from '../core/postgres/pool';
 import { createRedis } from '../core/redis/client';
+import { recordLastPrices } from '../core/redis/last-prices';
 import type { StreamingService } from '../core/service';
 import { createRiskManagerService } from '../services/risk-manager/service';
-import { lastTicksKey, riskStateKey } from '../services/risk-manager/store';
+import { riskStateKey } from '../services/risk-manager/store';
 import { claimRedisDatabase, createTestDatabase, testConfig, type TestDatabase } from './support/stack';
 import { waitFor } from './support/temporal';
 import { releaseBroker } from './support/topics';
@@ -127,10 +128,9 @@ async function addStrategy(id: string, riskLimits: object = LIMITS) {
   );
 }
 
+/** A tick's price, published as the market feed publishes it (the risk manager reads last prices, not ticks). */
 async function sendTick(p: Pipeline, price: number) {
-  const tick = createEvent({ type: 'tick_received', source: 'test-feed', namespace: 'shared', data: makeTick(price) });
-  await producer.send(p.ticksTopic, String(RELIANCE), tick);
-  await waitFor(async () => JSON.parse((await redis.hget(lastTicksKey(NS), String(RELIANCE))) ?? '{}').price === price, `last price ${price}`);
+  await recordLastPrices(redis, p.ticksTopic, [createEvent({ type: 'tick_received', source: 'test-feed', namespace: 'shared', data: makeTick(price) })]);
 }
 
 /** A raw signal; its event time (`at`, default now) decides the IST trading day it counts towards. */

@@ -103,8 +103,8 @@ export function stageInputs(topics: NamespaceTopics, ticksTopic: string) {
       { topic: topics.ordersCancelled, types: ['order_cancelled'] },
     ],
     'risk-manager': [
+      // Prices come from the feed's last prices (core/redis/last-prices.ts), not from the ticks.
       { topic: topics.signalsRaw, types: ['signal_generated'] },
-      { topic: ticksTopic, types: ['tick_received'] },
       { topic: topics.ordersFilled, types: ['order_filled'] },
       // Rejected and cancelled orders end the pending quantity of an approval.
       { topic: topics.ordersRejected, types: ['order_rejected'] },

@@ -19,8 +19,8 @@ export interface KiteMarketFeedDeps {
   postgres: Pool;
   ticksTopic: string;
   isMarketOpen: (at: Date) => boolean;
-  /** Where the feed's coverage goes (./coverage). */
-  redis?: Redis;
+  /** Where the feed's coverage (./coverage) and last prices (core/redis/last-prices.ts) go. */
+  redis: Redis;
   now?: () => Date;
   backoff?: ReconnectBackoff;
   /** How often the session store is read (see KiteMarketDataOptions.sessionPollMs). */

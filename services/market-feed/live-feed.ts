@@ -13,10 +13,11 @@ import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
-import { createEvent, type Tick } from '../../core/domain/events';
-import { createEventProducer, type EventMessage } from '../../core/kafka/producer';
+import { createEvent, type Envelope, type Tick } from '../../core/domain/events';
+import { createEventProducer } from '../../core/kafka/producer';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { CoverageTracker } from './coverage';
+import { publishTicks, type TickTarget } from './publish';
 import type { FeedInstrument, MarketDataSource } from './port';
 
 export interface LiveMarketFeedDeps {
@@ -30,8 +31,8 @@ export interface LiveMarketFeedDeps {
   /** MARKET_FEED__STALE_MS. */
   staleMs: number;
   isMarketOpen: (at: Date) => boolean;
-  /** Where the coverage is saved; without it, it is not. */
-  redis?: Redis;
+  /** Where the coverage and the last prices (core/redis/last-prices.ts) are saved. */
+  redis: Redis;
   now?: () => Date;
 }
 
@@ -69,6 +70,7 @@ export function createLiveMarketFeed(deps: LiveMarketFeedDeps): StreamingService
     async start(signal) {
       const { source } = deps;
       const producer = createEventProducer(deps.kafka);
+      const target: TickTarget = { producer, redis: deps.redis, topic: deps.ticksTopic };
       await producer.connect();
       const pending: Tick[] = [];
       const coverage = new CoverageTracker(source.kind, deps.redis, deps.ticksTopic);
@@ -107,7 +109,7 @@ export function createLiveMarketFeed(deps: LiveMarketFeedDeps): StreamingService
         let nextRefresh = Date.now() + deps.refreshIntervalMs;
         while (!signal.aborted) {
           if (failure) throw failure;
-          if (pending.length > 0) sent += await publish(pending.splice(0), producer, deps.ticksTopic, health, log);
+          if (pending.length > 0) sent += await publish(pending.splice(0), target, health, log);
           if (Date.now() >= nextRefresh) {
             nextRefresh = Date.now() + deps.refreshIntervalMs;
             await follow().catch((error: unknown) => log.error({ err: error }, 'could not re-read the strategies; keeping the subscriptions'));
@@ -140,7 +142,7 @@ export function createLiveMarketFeed(deps: LiveMarketFeedDeps): StreamingService
         await running;
         const failed = health.snapshot().state === 'failed' && !signal.aborted;
         if (!failed) health.setState('stopping');
-        if (pending.length > 0) sent += await publish(pending.splice(0), producer, deps.ticksTopic, health, log).catch(() => 0);
+        if (pending.length > 0) sent += await publish(pending.splice(0), target, health, log).catch(() => 0);
         await coverage.stopped(now());
         await producer.disconnect();
         if (!failed) health.setState('stopped');
@@ -155,24 +157,18 @@ function describe(source: MarketDataSource, instruments: number): string {
   return `${instruments} instruments from ${source.kind}, ${state.connected}/${state.connections} connections open`;
 }
 
-async function publish(
-  ticks: readonly Tick[],
-  producer: ReturnType<typeof createEventProducer>,
-  topic: string,
-  health: HealthTracker,
-  log: Logger,
-): Promise<number> {
-  const batch: EventMessage[] = [];
+async function publish(ticks: readonly Tick[], target: TickTarget, health: HealthTracker, log: Logger): Promise<number> {
+  const batch: Envelope<'tick_received'>[] = [];
   for (const tick of ticks) {
     try {
-      batch.push({ topic, key: String(tick.instrumentToken), envelope: createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick }) });
+      batch.push(createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick }));
     } catch (error) {
       // One malformed tick must not hold back the batch (the producer refuses a batch whole).
       log.error({ err: error, instrumentToken: tick.instrumentToken }, 'dropped a tick that fails the tick schema');
     }
   }
   if (batch.length === 0) return 0;
-  await producer.sendBatch(batch);
+  await publishTicks(target, batch);
   health.recordProcessed(batch.length);
   return batch.length;
 }

@@ -10,13 +10,14 @@ import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Config } from '../../core/config/load';
-import { createEvent } from '../../core/domain/events';
+import { createEvent, type Envelope } from '../../core/domain/events';
 import { paise } from '../../core/domain/money';
 import { createEventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { namespacedKey } from '../../core/redis/keys';
 import { CoverageTracker } from './coverage';
+import { publishTicks } from './publish';
 import { readPublishedSteps, simulatedTickId } from './simulated-log';
 import { MarketSimulator, type SimulatedInstrument, type SimulatorState } from './simulator';
 
@@ -33,8 +34,8 @@ export interface MarketFeedDeps {
   postgres: Pool;
   /** market.ticks (a prefixed twin in tests). */
   ticksTopic: string;
-  /** Where the simulator's state is saved; without it a restart walks the seeded path from the start to the topic's end. */
-  redis?: Redis;
+  /** Where the simulator's state and the last prices (core/redis/last-prices.ts) are saved. */
+  redis: Redis;
   now?: () => Date;
 }
 
@@ -70,7 +71,7 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
       // steps) can have reached some partitions and not others.
       let firstIndex = Math.max(0, published.last + 1 - MAX_BATCH);
       while (firstIndex <= published.last && published.isPublished(firstIndex, keyOf(firstIndex))) firstIndex += 1;
-      const savedText = deps.redis ? await deps.redis.get(stateKey) : null;
+      const savedText = await deps.redis.get(stateKey);
       const parsed = savedText === null ? undefined : (JSON.parse(savedText) as SavedFeed);
       // A save ahead of the topic (the topic recreated, say) is of no use: walk from the seed.
       const saved = parsed !== undefined && parsed.next <= firstIndex ? parsed : undefined;
@@ -100,7 +101,7 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
             continue;
           }
           const count = Math.min(due, MAX_BATCH);
-          const batch = [];
+          const batch: Envelope<'tick_received'>[] = [];
           for (let i = 0; i < count; i += 1) {
             const step = firstIndex + sent + i;
             const at = now();
@@ -108,16 +109,16 @@ export function createSimulatedMarketFeed(deps: MarketFeedDeps): StreamingServic
             // Out already (a send that reached only some partitions before a crash): not again.
             if (published.isPublished(step, String(tick.instrumentToken))) continue;
             const envelope = createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick, id: simulatedTickId(at, seed, step), now: at });
-            batch.push({ topic: deps.ticksTopic, key: String(tick.instrumentToken), envelope });
+            batch.push(envelope);
           }
-          await producer.sendBatch(batch);
+          await publishTicks({ producer, redis: deps.redis, topic: deps.ticksTopic }, batch);
           sent += count;
-          await deps.redis?.set(stateKey, JSON.stringify({ simulator: simulator.state(), next: firstIndex + sent } satisfies SavedFeed));
+          await deps.redis.set(stateKey, JSON.stringify({ simulator: simulator.state(), next: firstIndex + sent } satisfies SavedFeed));
           health.recordProcessed(batch.length);
           // Coverage is about the feed's operation, read against the wall clock (the API's
           // "ticked in the last minute"), not about event time, which CLOCK__OFFSET_MS may shift.
           const sentAt = new Date();
-          coverage.recordTicks(batch.map((message) => Number(message.key)), sentAt);
+          coverage.recordTicks(batch.map((envelope) => envelope.data.instrumentToken), sentAt);
           await coverage.saveIfDue(sentAt);
         }
       } finally {

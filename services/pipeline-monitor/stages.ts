@@ -36,9 +36,11 @@ export function pipelineLayout(
   groupFor: GroupResolver = (service) => consumerGroup(namespace, service),
 ): PipelineLayout {
   const inputs = stageInputs(topics, ticksTopic);
-  const consuming = (Object.keys(inputs) as (keyof typeof inputs)[]).map(
-    (stage): StageSpec => ({ stage, group: groupFor(stage), inputs: inputs[stage].map((input) => input.topic), steady: true }),
-  );
+  const consuming = (Object.keys(inputs) as (keyof typeof inputs)[]).map((stage): StageSpec => {
+    const topicsIn = inputs[stage].map((input) => input.topic);
+    // The risk manager's inputs come only when strategies signal: their age says nothing.
+    return { stage, group: groupFor(stage), inputs: topicsIn, steady: topicsIn.includes(ticksTopic) };
+  });
   const stages: StageSpec[] = [{ stage: 'market-feed', group: null, inputs: [ticksTopic], steady: true }, ...consuming];
   const eventTopics = [ticksTopic, ...Object.values(topics)];
   return { stages, topics: eventTopics, deadLetterTopics: eventTopics.map(dlqTopic), ticksTopic };

@@ -28,6 +28,17 @@ function reading(ends: Record<string, number | [high: number, low: number]>, com
   };
 }
 
+describe('pipelineLayout', () => {
+  it('judges input age only for the stages that receive ticks (signals come when strategies signal)', () => {
+    expect(layout.stages.filter((stage) => stage.steady).map((stage) => stage.stage)).toEqual([
+      'market-feed',
+      'strategy-runner',
+      'trading-engine',
+      'portfolio-manager',
+    ]);
+  });
+});
+
 describe('PipelineTracker', () => {
   it('measures throughput over the interval and when each topic last moved', () => {
     const tracker = new PipelineTracker(layout, start);
@@ -58,7 +69,6 @@ describe('PipelineTracker', () => {
     expect(risk.lag).toBe(7);
     expect(risk.lagByTopic).toEqual({
       [topics.signalsRaw]: 7,
-      'market.ticks': 0,
       [topics.ordersFilled]: 0,
       [topics.ordersRejected]: 0,
       [topics.ordersCancelled]: 0,

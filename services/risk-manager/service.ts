@@ -3,8 +3,7 @@
 // {ns}.signals.validated (approved quantity and price) or on {ns}.signals.rejected (every rule's
 // result and the failed ones).
 //
-// Inputs, one consumer: the signals; market.ticks for each instrument's last price (price_band
-// and the approval price of market orders); {ns}.orders.filled (positions), {ns}.orders.rejected
+// Inputs, one consumer: the signals; {ns}.orders.filled (positions), {ns}.orders.rejected
 // and .cancelled (the end of pending orders) and {ns}.pnl.snapshots (the portfolio's positions and
 // P&L, for the daily loss limit). Limits: RISK__* defaults with each strategy's `risk_limits` on
 // top (limits.ts). The kill switch is a Redis key (core/redis/kill-switch.ts) read as the context
@@ -12,8 +11,9 @@
 // is written with each batch and loaded at start, so counts, positions and pending orders survive
 // a restart; daily figures roll over at the IST date of the events.
 //
-// Per batch of ticks: one HSET of the instruments' last prices (with processOnce's offset
-// watermark), never one write per tick.
+// Prices (price_band, and the approval price of market orders) are the last ones the market feed
+// published (core/redis/last-prices.ts), read with the kill switch for each batch of signals: the
+// stage does not consume market.ticks, whose every tick it would otherwise fetch and commit.
 import { stageInputs } from '../../core/domain/topics';
 import type { Envelope } from '../../core/domain/events';
 import type { RiskState } from '../../core/domain/trading/risk';
@@ -29,13 +29,19 @@ import { HealthTracker, type StreamingService } from '../../core/service';
 import { decideBatch, RISK_MANAGER, type DecidedBatch, type RiskInput } from './decide';
 import { readKillSwitch, type KillSwitchStatus } from '../../core/redis/kill-switch';
 import { configuredRiskLimits, RiskLimitsCatalog } from './limits';
-import { loadRiskState, persistLastTicks, persistRiskState, type LastTick } from './store';
+import { readLastPrices, type LastPrice } from '../../core/redis/last-prices';
+import { loadRiskState, persistRiskState } from './store';
 
 export { RISK_MANAGER } from './decide';
 
 export type RiskManagerDeps = StageDeps<'risk' | 'strategies'>;
 
-type Input = RiskInput['type'] | 'tick_received';
+type Input = RiskInput['type'];
+
+interface SignalContext {
+  killSwitch: KillSwitchStatus;
+  lastPrices: Record<string, LastPrice>;
+}
 
 export function createRiskManagerService(deps: RiskManagerDeps): StreamingService {
   const { namespace, redis, topics } = deps;
@@ -53,28 +59,15 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
   });
 
 
-  async function recordTicks(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
-    let latest: Map<string, LastTick> | undefined;
-    await processOnce({
-      redis,
-      namespace,
-      stage: RISK_MANAGER,
-      producer,
-      events,
-      serial,
-      apply: (fresh) => {
-        const prices = new Map<string, LastTick>();
-        for (const { envelope } of fresh) {
-          const tick = (envelope as Envelope<'tick_received'>).data;
-          prices.set(String(tick.instrumentToken), { price: tick.lastPrice, at: tick.exchangeTimestamp ?? envelope.ts });
-        }
-        latest = prices;
-        return { outputs: [], persist: (multi) => persistLastTicks(multi, namespace, prices) };
-      },
-      committed: () => {
-        for (const [token, tick] of latest ?? []) state!.lastTicks[token] = tick;
-      },
-    });
+  /**
+   * What a batch of signals is judged against besides the state: the kill switch, and the last
+   * prices the feed published for the signals' instruments. Both are recorded with the batch, so
+   * that its replay repeats its decisions.
+   */
+  async function readMarket(events: readonly ConsumedEvent<Input>[]): Promise<SignalContext> {
+    const tokens = events.flatMap(({ envelope }) => (envelope.type === 'signal_generated' ? [(envelope as Envelope<'signal_generated'>).data.instrumentToken] : []));
+    const [killSwitch, lastPrices] = await Promise.all([readKillSwitch(redis, namespace), readLastPrices(redis, deps.ticksTopic, tokens)]);
+    return { killSwitch, lastPrices };
   }
 
   async function decide(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
@@ -88,29 +81,28 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
       stage: RISK_MANAGER,
       producer,
       events,
-      ...(judging ? { context: () => readKillSwitch(redis, namespace) } : {}),
+      ...(judging ? { context: () => readMarket(events) } : {}),
       serial,
-      apply: (fresh, killSwitch: KillSwitchStatus | undefined) => {
+      apply: (fresh, market: SignalContext | undefined) => {
         // Inside the critical section: the state as the batches before this one left it.
         const committed = state!;
         const recorded: KillSwitchStatus = { ...committed.killSwitch, setAt: committed.killSwitch.changedAt };
         decided = decideBatch(
-          committed,
+          { ...committed, lastTicks: market?.lastPrices ?? {} },
           fresh.map((event) => event.envelope as RiskInput),
           {
             namespace,
             topics,
             limitsOf: (id) => limits.limitsOf(id),
             now: decidedAt,
-            killSwitch: killSwitch ?? recorded,
+            killSwitch: market?.killSwitch ?? recorded,
             fillSequenceOf: fillSequences(fresh),
           },
         );
         const next = decided.state;
         return { outputs: decided.outputs, persist: (multi) => persistRiskState(multi, namespace, next) };
       },
-      // The tick path records prices into the same lastTicks object.
-      committed: () => (state = { ...decided!.state, lastTicks: state!.lastTicks }),
+      committed: () => (state = decided!.state),
     });
     if (!decided) return;
     for (const decision of decided.decisions) {
@@ -120,12 +112,7 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
   }
 
   async function handleBatch(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
-    // A batch may hold ticks and decisions' inputs both: prices first, so decisions value
-    // positions at the latest prices of the batch.
-    const ticks = events.filter((event) => event.envelope.type === 'tick_received');
-    const others = events.filter((event) => event.envelope.type !== 'tick_received');
-    if (ticks.length > 0) await recordTicks(ticks, producer);
-    if (others.length > 0) await decide(others, producer);
+    await decide(events, producer);
     health.recordProcessed(events.length);
   }
 

@@ -1,6 +1,7 @@
 // A paper pipeline of its own on the real broker, Postgres and Redis: prefixed topics, a throwaway
 // database with the strategies a test wants, a claimed Redis database, and the namespace services
-// composed by the production factory. Tests feed it scripted ticks and read every output topic.
+// composed by the production factory. Tests feed it scripted ticks (as the market feed publishes
+// them) and read every output topic.
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { createEvent, type Envelope, type Tick } from '../../core/domain/events';
@@ -14,7 +15,9 @@ import { bootstrapTopics } from '../../core/kafka/topics';
 import { migrateDatabase } from '../../core/postgres/migrate';
 import { createPool } from '../../core/postgres/pool';
 import { seedDatabase } from '../../core/postgres/seed';
+import { createRedis } from '../../core/redis/client';
 import { Resources } from '../../core/resources';
+import { publishTicks } from '../../services/market-feed/publish';
 import type { Config } from '../../core/config/load';
 import { createServiceFactory } from '../../workers/services';
 import { eventClock } from '../../core/clock';
@@ -79,6 +82,8 @@ export async function createPipelineHarness(options: { strategies: StrategyRow[]
 
   const producer: EventProducer = createEventProducer(kafka);
   await producer.connect();
+  // The feed's own Redis writes (its last prices) come with the ticks it sends.
+  const feedRedis = createRedis(config);
   const seen = new Map<string, Envelope[]>();
   const reader: Consumer = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 100, retry: BROKER_RETRY });
   await reader.connect();
@@ -120,7 +125,7 @@ export async function createPipelineHarness(options: { strategies: StrategyRow[]
     stopServices,
     async sendTicks(ticks) {
       const envelopes = ticks.map((tick) => createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: tick, now: clock() }));
-      await producer.sendBatch(envelopes.map((envelope) => ({ topic: ticksTopic, key: String(envelope.data.instrumentToken), envelope })));
+      await publishTicks({ producer, redis: feedRedis, topic: ticksTopic }, envelopes);
       return envelopes;
     },
     read: (topic) => [...(seen.get(topic) ?? [])],
@@ -143,6 +148,7 @@ export async function createPipelineHarness(options: { strategies: StrategyRow[]
       await stopServices();
       await reader.disconnect();
       await producer.disconnect();
+      feedRedis.disconnect();
       await releasePrefix(kafka, prefix);
       await pool.end();
       await redis.release();
