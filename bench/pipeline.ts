@@ -10,6 +10,7 @@
 // - Tick-to-fill latency: a fill's arrival here minus the `ts` of the tick that started its trade
 //   (the fill's correlation id is that tick's id), so it spans every stage and the broker hops.
 import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
@@ -24,7 +25,7 @@ import { pipelineLayout } from '../services/pipeline-monitor/stages';
 import { BENCH_STAGES, type BenchEnvironment, type BenchStage } from './environment';
 import { startTradeObserver, type Hop, type TradeObserver } from './observer';
 import type { TimingSummary } from '../core/metrics/stage-timings';
-import type { FromPipeline, PipelineProcessArgs, StageHealth } from './protocol';
+import type { FromPipeline, PipelineProcessArgs, ProcessLoad, StageHealth } from './protocol';
 
 /** Ticks per produce call, as the simulated feed does. */
 const PRODUCE_BATCH = 500;
@@ -69,6 +70,11 @@ export interface PipelineFigures {
   deadLetters: number;
   /** Summed over the pipeline processes. */
   pipelinePeakRssBytes: number;
+  /**
+   * CPU cores each pipeline process kept busy over the run (CPU seconds / seconds), its event-loop
+   * delay, and the cores of this (benchmark) process: the feed and the observers.
+   */
+  load: { pipeline: (ProcessLoad & { cpuCores: number })[]; benchCpuCores: number; machineCores: number };
   processes: number;
   /** Each stage's counters, and the most it was ever behind on its inputs (the slowest stage has the most). */
   stages: (StageHealth & { peakLag: number })[];
@@ -169,6 +175,8 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
     let producedAt = 0;
     const inFlight = inFlightLimit(options.ticks);
     const startedAt = Date.now();
+    const benchCpuAtStart = process.cpuUsage();
+    for (const child of children) child.send({ type: 'measure' });
     const feed = (async () => {
       while (produced < options.ticks && !options.signal?.aborted) {
         const due =
@@ -238,6 +246,8 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
     const deadLetters = layout.deadLetterTopics.reduce((sum, topic) => sum + retainedMessages(dlqReading, topic), 0);
 
     const stopping = children.map((child) => nextMessage(child, 'stopped'));
+    const measuredSeconds = (Date.now() - startedAt) / 1000;
+    const benchCpu = process.cpuUsage(benchCpuAtStart);
     for (const child of children) child.send({ type: 'stop' });
     const stopped = await Promise.all(stopping);
     return {
@@ -251,6 +261,11 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
       deadLetters,
       pipelinePeakRssBytes: stopped.reduce((sum, each) => sum + each.peakRssBytes, 0),
       processes: children.length,
+      load: {
+        pipeline: stopped.map(({ load }) => ({ ...load, cpuCores: load.cpuSeconds / measuredSeconds })),
+        benchCpuCores: (benchCpu.user + benchCpu.system) / 1e6 / measuredSeconds,
+        machineCores: availableParallelism(),
+      },
       stages: stopped.flatMap((each) => each.stages).map((stage) => ({ ...stage, peakLag: peakLag.get(env.groupFor(stage.name as BenchStage)) ?? 0 })),
       stageTimings: stageTimingsOf(env, stopped.flatMap((each) => each.timings)),
     };

@@ -19,6 +19,19 @@ export interface StageHealth {
 export type FromPipeline =
   | { type: 'started' }
   | { type: 'failed'; service: string; error: string }
-  | { type: 'stopped'; peakRssBytes: number; stages: StageHealth[]; timings: TimingSummary[] };
+  | {
+      type: 'stopped';
+      peakRssBytes: number;
+      stages: StageHealth[];
+      timings: TimingSummary[];
+      /** Since `measure`: CPU time (user and system) and how late the event loop ran its timers. */
+      load: ProcessLoad;
+    };
 
-export type ToPipeline = { type: 'stop' };
+/** `measure` marks the start of the run's clock; `stop` ends it. */
+export type ToPipeline = { type: 'measure' } | { type: 'stop' };
+
+export interface ProcessLoad {
+  cpuSeconds: number;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+}

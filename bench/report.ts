@@ -25,9 +25,18 @@ function runLines(run: PipelineRun): string[] {
     '  per hop (Kafka timestamps of a trade\'s messages; engine-to-fill includes waiting for the next tick of the instrument)',
     ...hopLines(run),
     `  peak RSS               pipeline process${run.processes > 1 ? `es (${run.processes}, summed)` : ''} ${formatBytes(run.pipelinePeakRssBytes)}`,
+    loadLine(run),
+    `  event-loop delay       ${run.load.pipeline.map((each) => `p50 ${ms(each.eventLoopDelayMs.p50)}, p99 ${ms(each.eventLoopDelayMs.p99)}, max ${ms(each.eventLoopDelayMs.max)} ms`).join(' | ')} (how late timers ran)`,
     `  peak backlog           ${run.stages.map((s) => `${s.name} ${count(s.peakLag)}`).join(', ')} (messages behind)`,
     ...timingLines(run),
   ];
+}
+
+/** CPU cores busy over the run, per process, out of the machine's (shared with the broker, Redis and Postgres). */
+function loadLine(run: PipelineRun): string {
+  const cores = (value: number) => value.toFixed(2);
+  const pipeline = run.load.pipeline.map((each) => cores(each.cpuCores)).join(' + ');
+  return `  CPU (cores busy)       pipeline process${run.processes > 1 ? 'es' : ''} ${pipeline}, benchmark process (feed, observers) ${cores(run.load.benchCpuCores)}, of ${run.load.machineCores} on this machine`;
 }
 
 const ms = (value: number) => (value === Infinity ? '>10s' : value < 10 ? value.toFixed(1) : value.toFixed(0));
@@ -99,6 +108,8 @@ function figuresOf(result: BenchmarkResult): [string, number, 'higher' | 'lower'
     ['pipeline / bare kafkajs', result.ratio, 'higher'],
     ['throughput run tick-to-fill p99 (ms)', result.pipeline.latency.p99, 'lower'],
     ['pipeline peak RSS (MiB)', result.pipeline.pipelinePeakRssBytes / 2 ** 20, 'lower'],
+    // Written by runs since the CPU was measured; n/a for older results.
+    ['throughput run pipeline CPU per 1,000 ticks (ms)', cpuPerThousandTicks(result.pipeline), 'lower'],
     ['bare hop p50 (ms)', result.bareHop?.p50 ?? Number.NaN, 'lower'],
     ['bare hop p99 (ms)', result.bareHop?.p99 ?? Number.NaN, 'lower'],
   ];
@@ -109,6 +120,9 @@ function figuresOf(result: BenchmarkResult): [string, number, 'higher' | 'lower'
   }
   return rows;
 }
+
+const cpuPerThousandTicks = (run: PipelineRun) =>
+  run.load ? (run.load.pipeline.reduce((sum, each) => sum + each.cpuSeconds, 0) * 1e6) / run.ticks : Number.NaN;
 
 /** Before and after side by side, figure by figure (matched by name; a figure either lacks is n/a). */
 export function formatComparison(before: BenchmarkResult, after: BenchmarkResult): string {

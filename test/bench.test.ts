@@ -30,5 +30,14 @@ describe('npm run bench', () => {
     expect(timed('event-fetched')).toEqual(new Set(BENCH_STAGES));
     expect(timed('queued')).toEqual(new Set(BENCH_STAGES));
     expect(timed('produce')).toEqual(new Set(BENCH_STAGES.filter((stage) => stage !== 'portfolio-manager')));
+    // And what it cost: the pipeline process's CPU over the run, its event loop's delay, the feed's CPU.
+    const { load } = result.pipeline;
+    expect(load.pipeline).toHaveLength(1);
+    expect(load.pipeline[0]!.cpuSeconds).toBeGreaterThan(0);
+    expect(load.pipeline[0]!.cpuCores).toBeCloseTo((load.pipeline[0]!.cpuSeconds * 1000) / result.pipeline.elapsedMs, 0);
+    expect(load.pipeline[0]!.eventLoopDelayMs.p99).toBeGreaterThanOrEqual(load.pipeline[0]!.eventLoopDelayMs.p50);
+    expect(load.pipeline[0]!.eventLoopDelayMs.p50).toBeGreaterThan(0);
+    expect(load.benchCpuCores).toBeGreaterThan(0);
+    expect(load.machineCores).toBeGreaterThanOrEqual(1);
   }, 180_000);
 });
