@@ -23,7 +23,7 @@ import { migrateDatabase } from '../core/postgres/migrate';
 import { createPool, type Pool } from '../core/postgres/pool';
 import { createRedis } from '../core/redis/client';
 import { createStrategyRunnerService, type StrategyRunnerService } from '../services/strategy-runner/service';
-import { runnerPendingKey, runnerPositionsKey, runnerStateKey } from '../services/strategy-runner/state';
+import { runnerDeferredKey, runnerPendingKey, runnerPositionsKey, runnerStateKey } from '../services/strategy-runner/state';
 import { claimRedisDatabase, createTestDatabase, testConfig, type TestDatabase } from './support/stack';
 import { waitFor } from './support/temporal';
 import { releaseBroker } from './support/topics';
@@ -399,6 +399,54 @@ describe('strategy runner', () => {
     await replaying.stop();
   });
 
+  it('holds the views taken while its market order is in flight and decides them with the outcome, across a restart, whenever the outcome comes', async () => {
+    // A view on every tick, alternating BUY and SELL. Each view is decided knowing what became of
+    // the orders of earlier ticks, so the signals do not depend on when the fills come back.
+    const everyTick = { everyTicks: 1, quantity: 3 };
+    await addStrategy('demo', 'low_frequency_demo', [RELIANCE.token], everyTick);
+    const ticks = [100_000, 100_100, 100_200].map((price) => tick(RELIANCE, price));
+    const field = `demo:${RELIANCE.token}`;
+    const comparable = (signals: ReadMessage[]) => signals.map(({ envelope }) => ({ id: envelope.id, data: envelope.data })).sort((a, b) => a.id.localeCompare(b.id));
+
+    // Each fill comes back before the next tick.
+    const prompt = await pipeline('prompt-fills');
+    const promptRunner = startRunner(prompt);
+    for (const t of ticks) {
+      await sendTicks(prompt, [t]);
+      await fillOrder(prompt, await signalOf(prompt, t, 'demo'));
+    }
+    const expected = await signalsAfterCatchUp(prompt);
+    await promptRunner.stop();
+    expect(summarize(expected, ticks)).toEqual([
+      { tick: 0, strategy: 'demo', side: 'BUY', quantity: 3 },
+      { tick: 1, strategy: 'demo', side: 'SELL', quantity: 3 },
+      { tick: 2, strategy: 'demo', side: 'BUY', quantity: 3 },
+    ]);
+
+    // Every tick before the first fill: the SELL and BUY views wait, in Redis, through a restart.
+    await redis.flushdb();
+    const late = await pipeline('late-fills');
+    const first = startRunner(late);
+    await sendTicks(late, ticks);
+    expect(summarize(await signalsAfterCatchUp(late), ticks)).toEqual([{ tick: 0, strategy: 'demo', side: 'BUY', quantity: 3 }]);
+    const waiting = JSON.parse((await redis.hget(runnerDeferredKey(NS), field))!) as { tick: { id: string }; view: { direction: string } }[];
+    expect(waiting.map((w) => [w.tick.id, w.view.direction])).toEqual([
+      [ticks[1]!.id, 'SELL'],
+      [ticks[2]!.id, 'BUY'],
+    ]);
+    await first.stop();
+
+    const second = startRunner(late);
+    await fillOrder(late, await signalOf(late, ticks[0]!, 'demo'));
+    await waitFor(async () => (await readAll(late, late.topics.signalsRaw)).length === 2, 'the SELL view to be decided');
+    expect(JSON.parse((await redis.hget(runnerDeferredKey(NS), field))!)).toHaveLength(1);
+    await fillOrder(late, await signalOf(late, ticks[1]!, 'demo'));
+    await waitFor(async () => (await readAll(late, late.topics.signalsRaw)).length === 3, 'the BUY view to be decided');
+    expect(comparable(await signalsAfterCatchUp(late))).toEqual(comparable(expected));
+    expect(await redis.hlen(runnerDeferredKey(NS))).toBe(0);
+    await second.stop();
+  });
+
   it('emits no second BUY while a LIMIT BUY is pending, across a restart and a replay, and buys again once it is cancelled', async () => {
     const p = await pipeline('pending');
     await addStrategy('mom', 'momentum', [RELIANCE.token], { lookbackTicks: 1, thresholdBps: 50, quantity: 5, orderType: 'LIMIT' });
@@ -415,7 +463,7 @@ describe('strategy runner', () => {
     expect(summarize(await signalsAfterCatchUp(p), ticks)).toEqual([{ tick: 1, strategy: 'mom', side: 'BUY', quantity: 5 }]);
     const pending = await redis.hgetall(runnerPendingKey(NS));
     expect(Object.keys(pending)).toEqual([orderOf(buy)]);
-    expect(JSON.parse(pending[orderOf(buy)]!)).toEqual({ field, side: 'BUY', quantity: 5, signalId: buy.id });
+    expect(JSON.parse(pending[orderOf(buy)]!)).toEqual({ field, side: 'BUY', quantity: 5, signalId: buy.id, holdsViews: false });
     await first.stop();
 
     // A restart resumes the pending BUY: the edge at 5 is no entry either.

@@ -18,6 +18,15 @@
 //   ({ns}.signals.rejected), its order fills ({ns}.orders.filled, by the fills' quantity), or its
 //   order is rejected or cancelled ({ns}.orders.rejected / .cancelled). Pending orders are part of
 //   the same committed state, so a replayed batch sees exactly what its first attempt saw.
+// - A strategy's view waits while a market order of its strategy-instrument is in flight: the
+//   view of a tick is taken at once (the strategy's state moves with every tick), but turned into
+//   a signal only once that order has its outcome (filled, or rejected by risk or the engine), in
+//   tick order. So each view is decided knowing what became of the orders of earlier ticks, and
+//   the signals are a function of the ticks and those outcomes, not of how fast the outcomes
+//   came back: after a stall or a crash a paper run emits what an uninterrupted one emits. Waiting
+//   views are part of the committed state ({ns}:strategy-runner:deferred). A limit order may rest
+//   for the day, so it holds nothing: views go on, seeing it pending. Past MAX_DEFERRED_VIEWS
+//   (a pipeline that stopped answering) the oldest view is decided without the outcome.
 import { createEvent, type Envelope } from '../../core/domain/events';
 import { derivedEventId, orderIdFor, riskDecisionId } from '../../core/domain/ids';
 import { strategyInstrumentKey, stageInputs } from '../../core/domain/topics';
@@ -29,8 +38,9 @@ import { STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
 import { StageLock } from '../../core/pipeline/stage-lock';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
-import { StrategyCatalog, type InvalidStrategy, type StrategyChanges, type StrategySet } from './catalog';
-import { RunnerState, STRATEGY_RUNNER, stateField, type RunnerBatch } from './state';
+import type { StrategyView } from '../../core/domain/trading/strategies';
+import { StrategyCatalog, type InvalidStrategy, type RunnableStrategy, type StrategyChanges, type StrategySet } from './catalog';
+import { RunnerState, STRATEGY_RUNNER, stateField, strategyOfField, type RunnerBatch } from './state';
 
 export { STRATEGY_RUNNER } from './state';
 
@@ -42,6 +52,12 @@ export interface StrategyRunnerService extends StreamingService {
 }
 
 type Input = 'tick_received' | 'order_filled' | 'signal_rejected' | 'order_rejected' | 'order_cancelled';
+
+/**
+ * Most views of one strategy-instrument that wait for an order's outcome. An outcome comes within
+ * a round trip through risk and engine; a hundred views is a stopped pipeline, not a slow one.
+ */
+export const MAX_DEFERRED_VIEWS = 100;
 
 /** The order the trading engine places for a signal: through the risk manager's decision on it. */
 const orderOfSignal = (signalEventId: string) => orderIdFor(riskDecisionId(signalEventId));
@@ -57,6 +73,8 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
   let state: RunnerState | undefined;
   /** Strategies whose onTick threw, logged once each until the catalog changes. */
   const failing = new Set<string>();
+  /** Fields whose views overflowed MAX_DEFERRED_VIEWS, warned about once until released. */
+  const overflowing = new Set<string>();
   const loadState = async () => {
     state = await RunnerState.load(redis, namespace, (field, error) =>
       log.warn({ field, err: error }, 'unreadable saved strategy state; that strategy-instrument starts afresh'),
@@ -78,19 +96,60 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
   }
 
 
+  /** Turns a view into its signal (or none) with what the field holds and has pending now. */
+  function decide(entry: RunnableStrategy, field: string, tick: Envelope<'tick_received'>, view: StrategyView, batch: RunnerBatch, outputs: EventMessage[]): void {
+    const pending = batch.pendingOf(field);
+    const signal = entry.strategy.signalFor(view, tick.data, { position: batch.positionOf(field), pendingBuy: pending.buy, pendingSell: pending.sell });
+    if (!signal) return;
+    const envelope = createEvent({ type: 'signal_generated', source: STRATEGY_RUNNER, namespace, data: signal, cause: tick, id: derivedEventId(tick.id, entry.id), now: now() });
+    batch.signalEmitted(orderOfSignal(envelope.id), { field, side: signal.side, quantity: signal.quantity, signalId: envelope.id, holdsViews: signal.orderType === 'MARKET' });
+    outputs.push({ topic: topics.signalsRaw, key: strategyInstrumentKey(signal.strategyId, signal.instrumentToken), envelope });
+  }
+
+  /** A view is decided at once unless a market order of its field is in flight (see the header). */
+  function takeView(entry: RunnableStrategy, field: string, tick: Envelope<'tick_received'>, view: StrategyView, batch: RunnerBatch, outputs: EventMessage[]): void {
+    const waiting = batch.deferredOf(field);
+    if (waiting.length === 0 && batch.pendingOf(field).holding === 0) return decide(entry, field, tick, view, batch, outputs);
+    const queue = [...waiting, { tick, view }];
+    if (queue.length > MAX_DEFERRED_VIEWS) {
+      // The outcome is not coming (the engine stopped, say): the oldest view is decided without
+      // it, with its order still pending, rather than keeping views without bound.
+      if (!overflowing.has(field)) log.warn({ field, waiting: queue.length }, `views of ${field} waited for an order's outcome past ${MAX_DEFERRED_VIEWS}; deciding the oldest without it`);
+      overflowing.add(field);
+      const oldest = queue.shift()!;
+      decide(entry, field, oldest.tick, oldest.view, batch, outputs);
+    }
+    batch.setDeferred(field, queue);
+  }
+
+  /** The field's order has its outcome: its waiting views are decided in order, until one places a market order again. */
+  function release(field: string | undefined, set: StrategySet, batch: RunnerBatch, outputs: EventMessage[]): void {
+    if (field === undefined) return;
+    const queue = batch.deferredOf(field);
+    if (queue.length === 0 || batch.pendingOf(field).holding > 0) return;
+    overflowing.delete(field);
+    const strategyId = strategyOfField(field);
+    const entry = set.strategies.find((running) => running.id === strategyId);
+    let decided = 0;
+    // A strategy switched off meanwhile takes its views with it.
+    if (entry) {
+      while (decided < queue.length && batch.pendingOf(field).holding === 0) {
+        decide(entry, field, queue[decided]!.tick, queue[decided]!.view, batch, outputs);
+        decided += 1;
+      }
+    }
+    batch.setDeferred(field, entry ? queue.slice(decided) : []);
+  }
+
   function runTick(tick: Envelope<'tick_received'>, set: StrategySet, batch: RunnerBatch, outputs: EventMessage[]): void {
     const strategies = set.byInstrument.get(tick.data.instrumentToken);
     if (!strategies) return;
-    for (const { id, strategy, fingerprint } of strategies) {
+    for (const entry of strategies) {
+      const { id, strategy, fingerprint } = entry;
       const field = stateField(id, tick.data.instrumentToken);
       let step;
       try {
-        const pending = batch.pendingOf(field);
-        step = strategy.onTick(batch.stateOf(field, id, fingerprint), tick.data, {
-          position: batch.positionOf(field),
-          pendingBuy: pending.buy,
-          pendingSell: pending.sell,
-        });
+        step = strategy.view(batch.stateOf(field, id, fingerprint), tick.data);
       } catch (error) {
         // A strategy that throws must not stop the others: it skips this tick, state unchanged.
         if (!failing.has(id)) log.error({ err: error, strategyId: id, tickId: tick.id }, `strategy ${id} failed on a tick`);
@@ -98,24 +157,7 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
         continue;
       }
       batch.setState(field, fingerprint, step.state);
-      step.signals.forEach((signal, index) => {
-        const envelope = createEvent({
-          type: 'signal_generated',
-          source: STRATEGY_RUNNER,
-          namespace,
-          data: signal,
-          cause: tick,
-          id: derivedEventId(tick.id, index === 0 ? id : `${id}#${index}`),
-          now: now(),
-        });
-        batch.signalEmitted(orderOfSignal(envelope.id), {
-          field: stateField(signal.strategyId, signal.instrumentToken),
-          side: signal.side,
-          quantity: signal.quantity,
-          signalId: envelope.id,
-        });
-        outputs.push({ topic: topics.signalsRaw, key: strategyInstrumentKey(signal.strategyId, signal.instrumentToken), envelope });
-      });
+      if (step.view) takeView(entry, field, tick, step.view, batch, outputs);
     }
   }
 
@@ -126,15 +168,16 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
       case 'order_filled': {
         const fill = (envelope as Envelope<'order_filled'>).data;
         const field = stateField(fill.strategyId, fill.instrumentToken);
-        return batch.orderFilled(fill.orderId, field, fill.side, fill.quantity, fill.remainingQuantity);
+        batch.orderFilled(fill.orderId, field, fill.side, fill.quantity, fill.remainingQuantity);
+        return release(field, set, batch, outputs);
       }
       case 'signal_rejected':
         // Caused by the raw signal; without a cause it names no signal of ours.
-        if (envelope.causationId) batch.orderEnded(orderOfSignal(envelope.causationId));
+        if (envelope.causationId) release(batch.orderEnded(orderOfSignal(envelope.causationId)), set, batch, outputs);
         return;
       case 'order_rejected':
       case 'order_cancelled':
-        return batch.orderEnded((envelope as Envelope<'order_rejected' | 'order_cancelled'>).data.orderId);
+        return release(batch.orderEnded((envelope as Envelope<'order_rejected' | 'order_cancelled'>).data.orderId), set, batch, outputs);
     }
   }
 

@@ -1,10 +1,18 @@
 import type { ChainableCommander } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { RunnerState, runnerPendingKey, runnerPositionsKey, type PendingOrder, type RunnerBatch } from './state';
+import { makeTick } from '../../core/domain/trading/testing';
+import { createEvent } from '../../core/domain/events';
+import { RunnerState, runnerDeferredKey, runnerPendingKey, runnerPositionsKey, type DeferredView, type PendingOrder, type RunnerBatch } from './state';
 
 const FIELD = 'mom:738561';
 const OTHER = 'mom:341249';
-const order = (side: 'BUY' | 'SELL', quantity: number, field = FIELD): PendingOrder => ({ field, side, quantity, signalId: `signal-of-${side}-${quantity}` });
+const order = (side: 'BUY' | 'SELL', quantity: number, field = FIELD, holdsViews = false): PendingOrder => ({
+  field,
+  side,
+  quantity,
+  signalId: `signal-of-${side}-${quantity}`,
+  holdsViews,
+});
 
 /** A MULTI that records what a batch would write, applied to plain maps like Redis would. */
 function recordingMulti() {
@@ -29,8 +37,17 @@ function commit(batch: RunnerBatch, pendingBefore: Map<string, string> = new Map
   for (const [field, value] of pendingBefore) recorder.hash(runnerPendingKey('paper')).set(field, value);
   batch.persist(recorder.multi);
   batch.commit();
-  return { pending: recorder.hash(runnerPendingKey('paper')), positions: recorder.hash(runnerPositionsKey('paper')) };
+  return {
+    pending: recorder.hash(runnerPendingKey('paper')),
+    positions: recorder.hash(runnerPositionsKey('paper')),
+    deferred: recorder.hash(runnerDeferredKey('paper')),
+  };
 }
+
+const deferredView = (price: number, direction: 'BUY' | 'SELL' = 'SELL'): DeferredView => ({
+  tick: createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: makeTick(price) }),
+  view: { direction, reason: `view at ${price}`, confidence: 0.5 },
+});
 
 describe('the runner state: pending orders', () => {
   it('counts an emitted signal as pending per side and field until it ends', () => {
@@ -39,20 +56,20 @@ describe('the runner state: pending orders', () => {
     batch.signalEmitted('order-1', order('BUY', 10));
     batch.signalEmitted('order-2', order('SELL', 4));
     batch.signalEmitted('order-3', order('BUY', 7, OTHER));
-    expect(batch.pendingOf(FIELD)).toEqual({ buy: 10, sell: 4 });
-    expect(batch.pendingOf(OTHER)).toEqual({ buy: 7, sell: 0 });
+    expect(batch.pendingOf(FIELD)).toEqual({ buy: 10, sell: 4, holding: 0 });
+    expect(batch.pendingOf(OTHER)).toEqual({ buy: 7, sell: 0, holding: 0 });
     batch.orderEnded('order-2');
-    expect(batch.pendingOf(FIELD)).toEqual({ buy: 10, sell: 0 });
+    expect(batch.pendingOf(FIELD)).toEqual({ buy: 10, sell: 0, holding: 0 });
   });
 
   it('reduces a pending order by its fills and ends it when nothing remains, moving the position', () => {
     const state = new RunnerState('paper', { pending: new Map([['order-1', order('BUY', 10)]]) });
     const batch = state.begin(new Set());
     batch.orderFilled('order-1', FIELD, 'BUY', 4, 6);
-    expect(batch.pendingOf(FIELD)).toEqual({ buy: 6, sell: 0 });
+    expect(batch.pendingOf(FIELD)).toEqual({ buy: 6, sell: 0, holding: 0 });
     expect(batch.positionOf(FIELD)).toBe(4);
     batch.orderFilled('order-1', FIELD, 'BUY', 6, 0);
-    expect(batch.pendingOf(FIELD)).toEqual({ buy: 0, sell: 0 });
+    expect(batch.pendingOf(FIELD)).toEqual({ buy: 0, sell: 0, holding: 0 });
     expect(batch.positionOf(FIELD)).toBe(10);
   });
 
@@ -60,7 +77,7 @@ describe('the runner state: pending orders', () => {
     const state = new RunnerState('paper', { pending: new Map([['order-1', order('BUY', 10)]]) });
     const batch = state.begin(new Set());
     batch.orderFilled('order-1', FIELD, 'BUY', 8, 0);
-    expect(batch.pendingOf(FIELD)).toEqual({ buy: 0, sell: 0 });
+    expect(batch.pendingOf(FIELD)).toEqual({ buy: 0, sell: 0, holding: 0 });
   });
 
   it('moves the position for fills of orders it never asked for (engine exits), pending untouched', () => {
@@ -69,7 +86,7 @@ describe('the runner state: pending orders', () => {
     batch.orderFilled('stop-loss-of-entry', FIELD, 'SELL', 10, 0);
     batch.orderEnded('some-other-order');
     expect(batch.positionOf(FIELD)).toBe(0);
-    expect(batch.pendingOf(FIELD)).toEqual({ buy: 0, sell: 10 });
+    expect(batch.pendingOf(FIELD)).toEqual({ buy: 0, sell: 10, holding: 0 });
   });
 
   it('reaches the committed state and Redis only on commit, so a retried batch starts from what Redis holds', () => {
@@ -79,7 +96,7 @@ describe('the runner state: pending orders', () => {
     abandoned.signalEmitted('order-2', order('SELL', 3));
     // Never committed (its MULTI failed): the next attempt sees the committed state.
     const retry = state.begin(new Set());
-    expect(retry.pendingOf(FIELD)).toEqual({ buy: 10, sell: 0 });
+    expect(retry.pendingOf(FIELD)).toEqual({ buy: 10, sell: 0, holding: 0 });
 
     retry.orderFilled('order-1', FIELD, 'BUY', 4, 6);
     retry.signalEmitted('order-2', order('SELL', 3, OTHER));
@@ -91,13 +108,13 @@ describe('the runner state: pending orders', () => {
     expect(Object.fromEntries(stored.positions)).toEqual({ [FIELD]: '4' });
 
     const next = state.begin(new Set());
-    expect(next.pendingOf(FIELD)).toEqual({ buy: 6, sell: 0 });
-    expect(next.pendingOf(OTHER)).toEqual({ buy: 0, sell: 3 });
+    expect(next.pendingOf(FIELD)).toEqual({ buy: 6, sell: 0, holding: 0 });
+    expect(next.pendingOf(OTHER)).toEqual({ buy: 0, sell: 3, holding: 0 });
     next.orderEnded('order-1');
     next.orderEnded('order-2');
     const emptied = commit(next, stored.pending);
     expect(emptied.pending.size).toBe(0);
-    expect(state.begin(new Set()).pendingOf(FIELD)).toEqual({ buy: 0, sell: 0 });
+    expect(state.begin(new Set()).pendingOf(FIELD)).toEqual({ buy: 0, sell: 0, holding: 0 });
     expect(state.size.pending).toBe(0);
   });
 
@@ -105,6 +122,47 @@ describe('the runner state: pending orders', () => {
     const state = new RunnerState('paper', { pending: new Map([['order-1', order('BUY', 10)]]) });
     const batch = state.begin(new Set(['mom']));
     expect(batch.stateOf(FIELD, 'mom', 'fp')).toBeUndefined();
-    expect(batch.pendingOf(FIELD)).toEqual({ buy: 10, sell: 0 });
+    expect(batch.pendingOf(FIELD)).toEqual({ buy: 10, sell: 0, holding: 0 });
+  });
+});
+
+describe('the runner state: views waiting for a market order', () => {
+  it('counts the pending orders that hold views, market orders only', () => {
+    const state = new RunnerState('paper');
+    const batch = state.begin(new Set());
+    batch.signalEmitted('market', order('BUY', 10, FIELD, true));
+    batch.signalEmitted('limit', order('BUY', 5, OTHER, false));
+    expect(batch.pendingOf(FIELD)).toEqual({ buy: 10, sell: 0, holding: 1 });
+    expect(batch.pendingOf(OTHER)).toEqual({ buy: 5, sell: 0, holding: 0 });
+    expect(batch.orderEnded('market')).toBe(FIELD);
+    expect(batch.orderEnded('never-pending')).toBeUndefined();
+    expect(batch.pendingOf(FIELD)).toEqual({ buy: 0, sell: 0, holding: 0 });
+  });
+
+  it('persists deferred views with the batch, and removes them once released', () => {
+    const state = new RunnerState('paper');
+    const first = state.begin(new Set());
+    const views = [deferredView(100_000), deferredView(100_500, 'BUY')];
+    first.setDeferred(FIELD, views);
+    // Nothing before commit: a retried batch starts without them.
+    expect(state.begin(new Set()).deferredOf(FIELD)).toEqual([]);
+    const stored = commit(first);
+    expect(JSON.parse(stored.deferred.get(FIELD)!)).toEqual(JSON.parse(JSON.stringify(views)));
+    expect(state.begin(new Set()).deferredOf(FIELD)).toHaveLength(2);
+
+    const second = state.begin(new Set());
+    second.setDeferred(FIELD, []);
+    const recorder = commit(second);
+    expect(recorder.deferred.has(FIELD)).toBe(false);
+    expect(state.size.deferred).toBe(0);
+  });
+
+  it('drops the views a reset strategy left waiting', () => {
+    const state = new RunnerState('paper', { deferred: new Map([[FIELD, [deferredView(100_000)]]]) });
+    const batch = state.begin(new Set(['mom']));
+    expect(batch.deferredOf(FIELD)).toEqual([]);
+    batch.persist(recordingMulti().multi);
+    batch.commit();
+    expect(state.size.deferred).toBe(0);
   });
 });

@@ -6,8 +6,12 @@
 //   {ns}:strategy-runner:positions  HASH field -> signed quantity held (shares), summed from
 //                                                 {ns}.orders.filled
 //   {ns}:strategy-runner:pending    HASH order id -> JSON { "field", "side", "quantity",
-//                                                           "signalId" }: the unfilled rest of
-//                                                 each order a signal of the runner asked for
+//                                                           "signalId", "holdsViews" }: the
+//                                                 unfilled rest of each order a signal of the
+//                                                 runner asked for
+//   {ns}:strategy-runner:deferred   HASH field -> JSON [{ "tick": <tick envelope>, "view" }]:
+//                                                 views taken while a market order of the field
+//                                                 was in flight, oldest first (see service.ts)
 //   (plus the dedup marks {ns}:dedup:strategy-runner:<event id> written by processOnce)
 //
 // A pending order is keyed by the id the trading engine will give it, derived from the signal's
@@ -20,6 +24,8 @@
 // (persist) and reach the committed state only once that MULTI succeeded (commit), so a batch
 // that is retried starts again from exactly what Redis holds.
 import type { ChainableCommander, Redis } from 'ioredis';
+import type { Envelope } from '../../core/domain/events';
+import type { StrategyView } from '../../core/domain/trading/strategies';
 import type { BrokerNamespace } from '../../core/domain/namespace';
 import { strategyInstrumentKey } from '../../core/domain/topics';
 import { namespacedKey } from '../../core/redis/keys';
@@ -29,10 +35,11 @@ export const STRATEGY_RUNNER = 'strategy-runner';
 export const runnerStateKey = (ns: BrokerNamespace) => namespacedKey(ns, STRATEGY_RUNNER, 'state');
 export const runnerPositionsKey = (ns: BrokerNamespace) => namespacedKey(ns, STRATEGY_RUNNER, 'positions');
 export const runnerPendingKey = (ns: BrokerNamespace) => namespacedKey(ns, STRATEGY_RUNNER, 'pending');
+export const runnerDeferredKey = (ns: BrokerNamespace) => namespacedKey(ns, STRATEGY_RUNNER, 'deferred');
 
 /** `strategyId:instrumentToken`, the same text as the signal's message key. */
 export const stateField = strategyInstrumentKey;
-const strategyOfField = (field: string) => field.slice(0, field.lastIndexOf(':'));
+export const strategyOfField = (field: string) => field.slice(0, field.lastIndexOf(':'));
 
 export interface StoredStrategyState {
   fingerprint: string;
@@ -48,22 +55,46 @@ export interface PendingOrder {
   quantity: number;
   /** The signal's event id, for whoever reads Redis. */
   signalId: string;
+  /**
+   * A market order: its outcome (fill, rejection) comes without waiting on the market, so the
+   * field's later views wait for it (service.ts). A limit order may rest all day: views go on.
+   */
+  holdsViews: boolean;
 }
 
 export interface PendingQuantity {
   buy: number;
   sell: number;
+  /** How many of the pending orders hold the field's views. */
+  holding: number;
 }
 
-const NOTHING_PENDING: PendingQuantity = Object.freeze({ buy: 0, sell: 0 });
+const NOTHING_PENDING: PendingQuantity = Object.freeze({ buy: 0, sell: 0, holding: 0 });
+
+/** A view taken while the field's market order was in flight, waiting for that order's outcome. */
+export interface DeferredView {
+  tick: Envelope<'tick_received'>;
+  view: StrategyView;
+}
 
 function parsePending(text: string): PendingOrder {
   const parsed = JSON.parse(text) as Partial<PendingOrder>;
-  const { field, side, quantity, signalId } = parsed;
+  const { field, side, quantity, signalId, holdsViews } = parsed;
   if (typeof field !== 'string' || (side !== 'BUY' && side !== 'SELL') || !Number.isSafeInteger(quantity) || quantity! <= 0 || typeof signalId !== 'string') {
     throw new Error('not a pending order { field, side, quantity > 0, signalId }');
   }
-  return { field, side, quantity: quantity!, signalId };
+  // Written before views were held: such an order holds nothing.
+  return { field, side, quantity: quantity!, signalId, holdsViews: holdsViews === true };
+}
+
+function parseDeferred(text: string): DeferredView[] {
+  const parsed = JSON.parse(text) as unknown;
+  const valid = (entry: Partial<DeferredView>) =>
+    entry.tick?.type === 'tick_received' && typeof entry.tick.id === 'string' && (entry.view?.direction === 'BUY' || entry.view?.direction === 'SELL');
+  if (!Array.isArray(parsed) || !parsed.every((entry) => valid(entry as Partial<DeferredView>))) {
+    throw new Error('not a list of deferred views [{ tick, view }]');
+  }
+  return parsed as DeferredView[];
 }
 
 function totalsOf(orders: ReadonlyMap<string, PendingOrder>): Map<string, PendingQuantity> {
@@ -75,7 +106,8 @@ function totalsOf(orders: ReadonlyMap<string, PendingOrder>): Map<string, Pendin
 /** `total` with `order`'s quantity added (sign 1) or removed (sign -1). */
 function adjusted(total: PendingQuantity, order: PendingOrder, sign: 1 | -1): PendingQuantity {
   const delta = sign * order.quantity;
-  return order.side === 'BUY' ? { buy: total.buy + delta, sell: total.sell } : { buy: total.buy, sell: total.sell + delta };
+  const holding = total.holding + (order.holdsViews ? sign : 0);
+  return order.side === 'BUY' ? { buy: total.buy + delta, sell: total.sell, holding } : { buy: total.buy, sell: total.sell + delta, holding };
 }
 
 /** What the runner's state is built from; load() reads it from Redis. */
@@ -83,12 +115,14 @@ export interface RunnerStateContents {
   states?: ReadonlyMap<string, StoredStrategyState>;
   positions?: ReadonlyMap<string, number>;
   pending?: ReadonlyMap<string, PendingOrder>;
+  deferred?: ReadonlyMap<string, readonly DeferredView[]>;
 }
 
 export class RunnerState {
   private readonly states: Map<string, StoredStrategyState>;
   private readonly positions: Map<string, number>;
   private readonly pending: PendingBook;
+  private readonly deferred: Map<string, readonly DeferredView[]>;
 
   constructor(
     private readonly namespace: BrokerNamespace,
@@ -98,14 +132,16 @@ export class RunnerState {
     this.positions = new Map(contents.positions);
     const orders = new Map(contents.pending);
     this.pending = { orders, totals: totalsOf(orders) };
+    this.deferred = new Map(contents.deferred);
   }
 
   /** What the last committed batch left in Redis; unreadable entries restart from scratch. */
   static async load(redis: Redis, namespace: BrokerNamespace, onCorrupt: (field: string, error: Error) => void): Promise<RunnerState> {
-    const [storedStates, storedPositions, storedPending] = await Promise.all([
+    const [storedStates, storedPositions, storedPending, storedDeferred] = await Promise.all([
       redis.hgetall(runnerStateKey(namespace)),
       redis.hgetall(runnerPositionsKey(namespace)),
       redis.hgetall(runnerPendingKey(namespace)),
+      redis.hgetall(runnerDeferredKey(namespace)),
     ]);
     const states = new Map<string, StoredStrategyState>();
     for (const [field, text] of Object.entries(storedStates)) {
@@ -131,11 +167,19 @@ export class RunnerState {
         onCorrupt(orderId, error as Error);
       }
     }
-    return new RunnerState(namespace, { states, positions, pending });
+    const deferred = new Map<string, readonly DeferredView[]>();
+    for (const [field, text] of Object.entries(storedDeferred)) {
+      try {
+        deferred.set(field, parseDeferred(text));
+      } catch (error) {
+        onCorrupt(field, error as Error);
+      }
+    }
+    return new RunnerState(namespace, { states, positions, pending, deferred });
   }
 
-  get size(): { states: number; positions: number; pending: number } {
-    return { states: this.states.size, positions: this.positions.size, pending: this.pending.orders.size };
+  get size(): { states: number; positions: number; pending: number; deferred: number } {
+    return { states: this.states.size, positions: this.positions.size, pending: this.pending.orders.size, deferred: this.deferred.size };
   }
 
   /**
@@ -143,7 +187,7 @@ export class RunnerState {
    * state is deleted with the batch (a strategy switched off, or switched on again, warms up anew).
    */
   begin(resetStrategies: ReadonlySet<string>): RunnerBatch {
-    return new RunnerBatch(this.namespace, this.states, this.positions, this.pending, resetStrategies);
+    return new RunnerBatch(this.namespace, this.states, this.positions, this.pending, this.deferred, resetStrategies);
   }
 }
 
@@ -159,12 +203,15 @@ export class RunnerBatch {
   /** order id -> its new rest, or null once it is no longer pending. */
   private readonly pendingChanges = new Map<string, PendingOrder | null>();
   private readonly pendingTotalChanges = new Map<string, PendingQuantity>();
+  /** field -> its deferred views from now on (empty: none). */
+  private readonly deferredChanges = new Map<string, readonly DeferredView[]>();
 
   constructor(
     private readonly namespace: BrokerNamespace,
     private readonly states: Map<string, StoredStrategyState>,
     private readonly positions: Map<string, number>,
     private readonly pending: PendingBook,
+    private readonly deferred: Map<string, readonly DeferredView[]>,
     private readonly resetStrategies: ReadonlySet<string>,
   ) {}
 
@@ -223,9 +270,32 @@ export class RunnerBatch {
     this.setPendingOrder(orderId, rest > 0 && remainingQuantity > 0 ? { ...order, quantity: rest } : null);
   }
 
-  /** The signal was rejected, or its order rejected or cancelled: whatever had not filled never will. */
-  orderEnded(orderId: string): void {
-    if (this.pendingOrder(orderId)) this.setPendingOrder(orderId, null);
+  /**
+   * The signal was rejected, or its order rejected or cancelled: whatever had not filled never
+   * will. Returns the order's field, or undefined when it was not pending.
+   */
+  orderEnded(orderId: string): string | undefined {
+    const order = this.pendingOrder(orderId);
+    if (order) this.setPendingOrder(orderId, null);
+    return order?.field;
+  }
+
+  /** The field's views waiting for its market order's outcome, oldest first. */
+  deferredOf(field: string): readonly DeferredView[] {
+    const changed = this.deferredChanges.get(field);
+    if (changed) return changed;
+    // A strategy starting afresh drops the views its previous run left waiting.
+    return this.resetStrategies.has(strategyOfField(field)) ? [] : (this.deferred.get(field) ?? []);
+  }
+
+  private resetDeferred(): string[] {
+    if (this.resetStrategies.size === 0) return [];
+    return [...this.deferred.keys()].filter((field) => this.resetStrategies.has(strategyOfField(field)) && !this.deferredChanges.has(field));
+  }
+
+  setDeferred(field: string, views: readonly DeferredView[]): void {
+    if (views.length === 0 && this.deferredOf(field).length === 0) return;
+    this.deferredChanges.set(field, views);
   }
 
   private resetFields(): string[] {
@@ -250,11 +320,18 @@ export class RunnerBatch {
     if (open.length > 0) {
       multi.hset(runnerPendingKey(this.namespace), Object.fromEntries(open.map(([orderId, order]) => [orderId, JSON.stringify(order)])));
     }
+    const released = [...this.resetDeferred(), ...[...this.deferredChanges].filter(([, views]) => views.length === 0).map(([field]) => field)];
+    const waiting = [...this.deferredChanges].filter(([, views]) => views.length > 0);
+    if (released.length > 0) multi.hdel(runnerDeferredKey(this.namespace), ...released);
+    if (waiting.length > 0) {
+      multi.hset(runnerDeferredKey(this.namespace), Object.fromEntries(waiting.map(([field, views]) => [field, JSON.stringify(views)])));
+    }
   }
 
   /** Call once the batch's MULTI succeeded. */
   commit(): void {
     for (const field of this.resetFields()) this.states.delete(field);
+    for (const field of this.resetDeferred()) this.deferred.delete(field);
     for (const [field, stored] of this.stateChanges) this.states.set(field, stored);
     for (const [field, quantity] of this.positionChanges) this.positions.set(field, quantity);
     for (const [orderId, order] of this.pendingChanges) {
@@ -264,6 +341,10 @@ export class RunnerBatch {
     for (const [field, total] of this.pendingTotalChanges) {
       if (total.buy === 0 && total.sell === 0) this.pending.totals.delete(field);
       else this.pending.totals.set(field, total);
+    }
+    for (const [field, views] of this.deferredChanges) {
+      if (views.length === 0) this.deferred.delete(field);
+      else this.deferred.set(field, views);
     }
   }
 }

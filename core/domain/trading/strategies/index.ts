@@ -1,3 +1,3 @@
 export * from './registry';
-export type { CommonParameters, SignalDraft, StrategyConfig, StrategyContext, StrategyDefinition, StrategyStep } from './types';
+export type { CommonParameters, SignalDraft, StrategyConfig, StrategyContext, StrategyDefinition, StrategyStep, StrategyView } from './types';
 export { commonParameters, strategyConfigSchema } from './types';

@@ -1,11 +1,10 @@
 // A deterministic demonstration strategy: every `everyTicks` ticks of an instrument it takes a
 // view, alternating BUY and SELL (BUY first), whatever the prices, so a demo shows the whole
-// pipeline (risk, orders, fills, P&L) on a predictable schedule. Like every strategy it acts on a
-// view through intentFor: a SELL closes what it holds and opens a short only when `allowShort` is
-// set, and no view adds an entry while one is pending. Stop-loss and take-profit prices, when
-// configured, are attached to its opening signals.
+// pipeline (risk, orders, fills, P&L) on a predictable schedule. Like every strategy's, its views
+// become signals through intentFor: a SELL closes what it holds and opens a short only when
+// `allowShort` is set, and no view adds an entry while one is pending. Stop-loss and take-profit
+// prices, when configured, are attached to its opening signals.
 import { z } from 'zod';
-import { buildSignal, intentFor } from './signals';
 import { commonParameters, type StrategyDefinition } from './types';
 
 export const lowFrequencyDemoParameters = z
@@ -26,18 +25,12 @@ export const lowFrequencyDemo: StrategyDefinition<LowFrequencyDemoParameters, Lo
   description: 'A BUY or SELL view every everyTicks ticks, alternating',
   parametersSchema: lowFrequencyDemoParameters,
   initialState: () => ({ ticksSeen: 0, nextSide: 'BUY' }),
-  onTick(parameters, state, tick, context, strategyId) {
+  onTick(parameters, state) {
     const ticksSeen = state.ticksSeen + 1;
-    if (ticksSeen % parameters.everyTicks !== 0) return { state: { ...state, ticksSeen }, signals: [] };
+    if (ticksSeen % parameters.everyTicks !== 0) return { state: { ...state, ticksSeen }, view: null };
     const side = state.nextSide;
     // The view alternates even when it calls for no order, so the schedule stays predictable.
     const next: LowFrequencyDemoState = { ticksSeen, nextSide: side === 'BUY' ? 'SELL' : 'BUY' };
-    const intent = intentFor(side, parameters, context);
-    if (!intent) return { state: next, signals: [] };
-    const signal = buildSignal(parameters, tick, strategyId, intent, {
-      reason: `low_frequency_demo: tick ${ticksSeen}, every ${parameters.everyTicks} ticks`,
-      confidence: 0.5,
-    });
-    return { state: next, signals: [signal] };
+    return { state: next, view: { direction: side, reason: `low_frequency_demo: tick ${ticksSeen}, every ${parameters.everyTicks} ticks`, confidence: 0.5 } };
   },
 };

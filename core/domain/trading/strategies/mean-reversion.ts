@@ -4,7 +4,7 @@
 // measured against the range that preceded it. Edge-triggered like momentum: one signal when the
 // price enters a zone, none while it stays there.
 import { z } from 'zod';
-import { buildSignal, intentFor, pushWindow } from './signals';
+import { pushWindow } from './signals';
 import { bollinger, initialRsi, rsiValue, updateRsi, type RsiState } from './indicators';
 import { commonParameters, type StrategyDefinition } from './types';
 
@@ -35,13 +35,13 @@ export const meanReversion: StrategyDefinition<MeanReversionParameters, MeanReve
   description: 'BUY below the lower Bollinger band with RSI oversold, SELL above the upper band with RSI overbought',
   parametersSchema: meanReversionParameters,
   initialState: (p) => ({ prices: [], rsi: initialRsi(p.rsiPeriod), zone: 'inside' }),
-  onTick(parameters, state, tick, context, strategyId) {
+  onTick(parameters, state, tick) {
     const price = tick.lastPrice;
     const rsi = updateRsi(state.rsi, price);
     const prices = pushWindow(state.prices, price, parameters.bandPeriod);
     const rsiNow = rsiValue(rsi);
     if (state.prices.length < parameters.bandPeriod || rsiNow === null) {
-      return { state: { prices, rsi, zone: 'inside' }, signals: [] };
+      return { state: { prices, rsi, zone: 'inside' }, view: null };
     }
 
     const bands = bollinger(state.prices, parameters.bandStdDev);
@@ -52,21 +52,16 @@ export const meanReversion: StrategyDefinition<MeanReversionParameters, MeanReve
           ? 'above'
           : 'inside';
     const next: MeanReversionState = { prices, rsi, zone };
-    if (zone === 'inside' || zone === state.zone) return { state: next, signals: [] };
+    if (zone === 'inside' || zone === state.zone) return { state: next, view: null };
 
     const buying = zone === 'below';
-    const intent = intentFor(buying ? 'BUY' : 'SELL', parameters, context);
-    if (!intent) return { state: next, signals: [] };
     const band = buying ? bands.lower : bands.upper;
     const extremity = buying
       ? (parameters.oversold - rsiNow) / parameters.oversold
       : (rsiNow - parameters.overbought) / (100 - parameters.overbought);
-    const signal = buildSignal(parameters, tick, strategyId, intent, {
-      reason:
-        `mean_reversion: price ${price} ${buying ? 'below lower' : 'above upper'} band ${band.toFixed(1)} ` +
-        `with RSI ${rsiNow.toFixed(1)} ${buying ? `< ${parameters.oversold}` : `> ${parameters.overbought}`}`,
-      confidence: 0.5 + extremity / 2,
-    });
-    return { state: next, signals: [signal] };
+    const reason =
+      `mean_reversion: price ${price} ${buying ? 'below lower' : 'above upper'} band ${band.toFixed(1)} ` +
+      `with RSI ${rsiNow.toFixed(1)} ${buying ? `< ${parameters.oversold}` : `> ${parameters.overbought}`}`;
+    return { state: next, view: { direction: buying ? 'BUY' : 'SELL', reason, confidence: 0.5 + extremity / 2 } };
   },
 };

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { changeInBps } from '../prices';
 import { paise } from '../../money';
-import { buildSignal, intentFor, pushWindow } from './signals';
+import { pushWindow } from './signals';
 import { commonParameters, type StrategyDefinition } from './types';
 
 export const momentumParameters = z
@@ -34,9 +34,9 @@ export const momentum: StrategyDefinition<MomentumParameters, MomentumState> = {
   description: 'BUY when price rose by thresholdBps over lookbackTicks ticks, SELL when it fell as much',
   parametersSchema: momentumParameters,
   initialState: () => ({ prices: [], condition: 'flat' }),
-  onTick(parameters, state, tick, context, strategyId) {
+  onTick(parameters, state, tick) {
     const prices = pushWindow(state.prices, tick.lastPrice, parameters.lookbackTicks + 1);
-    if (prices.length <= parameters.lookbackTicks) return { state: { ...state, prices }, signals: [] };
+    if (prices.length <= parameters.lookbackTicks) return { state: { ...state, prices }, view: null };
 
     const first = prices[0]!;
     const last = prices[prices.length - 1]!;
@@ -45,15 +45,16 @@ export const momentum: StrategyDefinition<MomentumParameters, MomentumState> = {
     const moved = (last - first) * 10_000;
     const condition: Condition = moved >= threshold ? 'up' : moved <= -threshold ? 'down' : 'flat';
     const next: MomentumState = { prices, condition };
-    if (condition === state.condition || condition === 'flat') return { state: next, signals: [] };
+    if (condition === state.condition || condition === 'flat') return { state: next, view: null };
 
-    const intent = intentFor(condition === 'up' ? 'BUY' : 'SELL', parameters, context);
-    if (!intent) return { state: next, signals: [] };
     const change = changeInBps(paise(first), paise(last));
-    const signal = buildSignal(parameters, tick, strategyId, intent, {
-      reason: `momentum: ${change.toFixed(1)} bps over ${parameters.lookbackTicks} ticks (threshold ${parameters.thresholdBps} bps)`,
-      confidence: Math.abs(change) / (2 * parameters.thresholdBps),
-    });
-    return { state: next, signals: [signal] };
+    return {
+      state: next,
+      view: {
+        direction: condition === 'up' ? 'BUY' : 'SELL',
+        reason: `momentum: ${change.toFixed(1)} bps over ${parameters.lookbackTicks} ticks (threshold ${parameters.thresholdBps} bps)`,
+        confidence: Math.abs(change) / (2 * parameters.thresholdBps),
+      },
+    };
   },
 };

@@ -15,7 +15,9 @@ import {
   type StrategyConfig,
   type StrategyContext,
   type StrategyDefinition,
+  type StrategyView,
 } from './types';
+import { buildSignal, intentFor } from './signals';
 
 // Each definition has its own parameter and state types; the registry erases them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -59,11 +61,15 @@ export interface LoadedStrategy {
   readonly riskLimits: RiskLimitsOverride;
   initialState(): StrategyState;
   /**
-   * One tick for one instrument. `state` is the instrument's previous state (undefined on the
-   * first tick). Ticks of instruments the strategy does not trade leave the state untouched;
-   * a non-tradable instrument (an index) or an inactive strategy updates the state but emits
-   * nothing.
+   * One tick for one instrument: the next state and the strategy's view. `state` is the
+   * instrument's previous state (undefined on the first tick). Ticks of instruments the strategy
+   * does not trade leave the state untouched; a non-tradable instrument (an index) or an inactive
+   * strategy updates the state but has no view.
    */
+  view(state: StrategyState | undefined, tick: Tick): { state: StrategyState; view: StrategyView | null };
+  /** The signal a view calls for, given the position and what is pending (intentFor); null for none. */
+  signalFor(view: StrategyView, tick: Tick, context: StrategyContext): SignalDraft | null;
+  /** view, then signalFor at once: a tick's signals when the context is already known. */
   onTick(state: StrategyState | undefined, tick: Tick, context: StrategyContext): { state: StrategyState; signals: SignalDraft[] };
 }
 
@@ -93,17 +99,28 @@ export function loadStrategy(input: unknown): LoadedStrategy {
 
   const bound = parameters.data as CommonParameters & Record<string, unknown>;
   const instruments = new Set(config.instruments);
+  const view: LoadedStrategy['view'] = (state, tick) => {
+    if (!instruments.has(tick.instrumentToken)) return { state: state ?? definition.initialState(bound), view: null };
+    const step = definition.onTick(bound, state ?? definition.initialState(bound), tick);
+    const acts = config.isActive && tick.tradable;
+    return { state: step.state, view: acts ? step.view : null };
+  };
+  const signalFor: LoadedStrategy['signalFor'] = (taken, tick, context) => {
+    const intent = intentFor(taken.direction, bound, context);
+    return intent ? buildSignal(bound, tick, config.id, intent, taken) : null;
+  };
   return {
     config,
     strategyType: config.strategyType,
     parameters: bound,
     riskLimits: riskLimits.data,
     initialState: () => definition.initialState(bound),
+    view,
+    signalFor,
     onTick(state, tick, context) {
-      if (!instruments.has(tick.instrumentToken)) return { state: state ?? definition.initialState(bound), signals: [] };
-      const step = definition.onTick(bound, state ?? definition.initialState(bound), tick, context, config.id);
-      const emit = config.isActive && tick.tradable;
-      return { state: step.state, signals: emit ? step.signals : [] };
+      const step = view(state, tick);
+      const signal = step.view ? signalFor(step.view, tick, context) : null;
+      return { state: step.state, signals: signal ? [signal] : [] };
     },
   };
 }

@@ -3,7 +3,6 @@
 // cross back, not on entering the zone, waits for the move to turn instead of catching a falling
 // price. A cross is an edge by nature: no repeats while RSI stays on one side.
 import { z } from 'zod';
-import { buildSignal, intentFor } from './signals';
 import { initialRsi, rsiValue, updateRsi, type RsiState } from './indicators';
 import { commonParameters, type StrategyDefinition } from './types';
 
@@ -29,24 +28,25 @@ export const rsiStrategy: StrategyDefinition<RsiParameters, RsiStrategyState> = 
   description: "BUY when Wilder's RSI crosses back above oversold, SELL when it crosses back below overbought",
   parametersSchema: rsiParameters,
   initialState: (p) => ({ rsi: initialRsi(p.period), previous: null }),
-  onTick(parameters, state, tick, context, strategyId) {
+  onTick(parameters, state, tick) {
     const rsi = updateRsi(state.rsi, tick.lastPrice);
     const current = rsiValue(rsi);
     const next: RsiStrategyState = { rsi, previous: current };
     const previous = state.previous;
-    if (previous === null || current === null) return { state: next, signals: [] };
+    if (previous === null || current === null) return { state: next, view: null };
 
     const { oversold, overbought } = parameters;
     const direction =
       previous < oversold && current >= oversold ? 'BUY' : previous > overbought && current <= overbought ? 'SELL' : null;
-    if (!direction) return { state: next, signals: [] };
-    const intent = intentFor(direction, parameters, context);
-    if (!intent) return { state: next, signals: [] };
+    if (!direction) return { state: next, view: null };
     const level = direction === 'BUY' ? oversold : overbought;
-    const signal = buildSignal(parameters, tick, strategyId, intent, {
-      reason: `rsi: RSI(${parameters.period}) crossed ${direction === 'BUY' ? 'above' : 'below'} ${level} (${previous.toFixed(1)} -> ${current.toFixed(1)})`,
-      confidence: Math.min(1, 0.5 + Math.abs(current - previous) / 20),
-    });
-    return { state: next, signals: [signal] };
+    return {
+      state: next,
+      view: {
+        direction,
+        reason: `rsi: RSI(${parameters.period}) crossed ${direction === 'BUY' ? 'above' : 'below'} ${level} (${previous.toFixed(1)} -> ${current.toFixed(1)})`,
+        confidence: Math.min(1, 0.5 + Math.abs(current - previous) / 20),
+      },
+    };
   },
 };

@@ -11,9 +11,9 @@
 import type { Tick } from '../../events';
 import { paise, type Paise } from '../../money';
 import { offsetByBps } from '../prices';
-import type { CommonParameters, SignalDraft, StrategyContext } from './types';
+import type { CommonParameters, Direction, SignalDraft, StrategyContext, StrategyView } from './types';
 
-export type Direction = 'BUY' | 'SELL';
+export type { Direction } from './types';
 
 export interface Intent {
   side: Direction;
@@ -37,18 +37,12 @@ export function intentFor(direction: Direction, parameters: CommonParameters, co
   return unsold > 0 ? { side: 'SELL', quantity: unsold, opening: false } : null;
 }
 
-export interface SignalText {
-  reason: string;
-  /** 0..1; clamped here. */
-  confidence: number;
-}
-
 export function buildSignal(
   parameters: CommonParameters,
   tick: Tick,
   strategyId: string,
   intent: Intent,
-  text: SignalText,
+  text: Pick<StrategyView, 'reason' | 'confidence'>,
 ): SignalDraft {
   const reference = paise(tick.lastPrice);
   const tickSize = paise(parameters.tickSize);

@@ -62,19 +62,35 @@ export const commonParameters = {
 
 export type CommonParameters = z.infer<z.ZodObject<typeof commonParameters>>;
 
+export type Direction = 'BUY' | 'SELL';
+
+/**
+ * A strategy's view on one tick: which way it wants to be, and why. What it becomes is the
+ * runner's business (signals.ts, intentFor): an entry, an exit, or nothing, from the position and
+ * what is pending. A view depends on the ticks alone, so a runner may take the view of a tick at
+ * once and turn it into a signal later, once an order in flight has its outcome.
+ */
+export interface StrategyView {
+  direction: Direction;
+  reason: string;
+  /** 0..1; clamped when the signal is built. */
+  confidence: number;
+}
+
 export interface StrategyStep<S> {
   state: S;
-  signals: SignalDraft[];
+  view: StrategyView | null;
 }
 
 /**
  * One strategy type. State is per (strategy, instrument) and plain JSON data, so runners can
- * keep it in Redis or Postgres; `onTick` is a pure function of its arguments.
+ * keep it in Redis or Postgres; `onTick` is a pure function of its arguments, and sees neither
+ * the position nor the orders: those shape the signal, not the view.
  */
 export interface StrategyDefinition<P extends CommonParameters, S> {
   readonly type: string;
   readonly description: string;
   readonly parametersSchema: z.ZodType<P, unknown>;
   initialState(parameters: P): S;
-  onTick(parameters: P, state: S, tick: Tick, context: StrategyContext, strategyId: string): StrategyStep<S>;
+  onTick(parameters: P, state: S, tick: Tick): StrategyStep<S>;
 }
