@@ -10,6 +10,7 @@ import type { LevelWithSilent } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, type Envelope, type OrderFilled, type PnlSnapshot, type Signal } from '../core/domain/events';
 import { derivedEventId } from '../core/domain/ids';
+import type { BrokerNamespace } from '../core/domain/namespace';
 import { dlqTopic, marketTicksTopic, namespaceTopics, stageInputs, topicSpecs, type NamespaceTopics } from '../core/domain/topics';
 import { NO_CHARGES } from '../core/domain/trading/charges';
 import { RISK_RULES } from '../core/domain/trading/risk';
@@ -76,14 +77,14 @@ const group = (label: string) => {
 };
 
 /** Topics for one pipeline, and a reader collecting the decision and dead-letter topics. */
-async function pipeline(label: string): Promise<Pipeline> {
+async function pipeline(label: string, ns: BrokerNamespace = NS): Promise<Pipeline> {
   const prefix = `${run}-${label}.`;
-  const topics = namespaceTopics(NS, prefix);
+  const topics = namespaceTopics(ns, prefix);
   const ticksTopic = marketTicksTopic(prefix);
   const inputs = stageInputs(topics, ticksTopic)['risk-manager'].map((input) => input.topic);
   const outputs = [topics.signalsValidated, topics.signalsRejected, ...inputs.map(dlqTopic)];
   const wanted = new Set([...inputs, ...outputs]);
-  const specs = topicSpecs([NS], prefix).filter((spec) => wanted.has(spec.name));
+  const specs = topicSpecs([ns], prefix).filter((spec) => wanted.has(spec.name));
   await bootstrapTopics(kafka, specs);
   topicsCreated.push(...specs.map((spec) => spec.name));
 
@@ -108,8 +109,8 @@ async function pipeline(label: string): Promise<Pipeline> {
   return { topics, ticksTopic, groupId: group(label), inputs, received };
 }
 
-function startRiskManager(p: Pipeline, now: Date): { service: StreamingService; stop(): Promise<void> } {
-  const service = createRiskManagerService({ config, namespace: NS, kafka, redis, postgres: pool, ...p, now: () => now, fromBeginning: true });
+function startRiskManager(p: Pipeline, now: Date, ns: BrokerNamespace = NS): { service: StreamingService; stop(): Promise<void> } {
+  const service = createRiskManagerService({ config, namespace: ns, kafka, redis, postgres: pool, ...p, now: () => now, fromBeginning: true });
   const controller = new AbortController();
   const done = service.start(controller.signal);
   const stop = async () => {
@@ -120,11 +121,11 @@ function startRiskManager(p: Pipeline, now: Date): { service: StreamingService; 
   return { service, stop };
 }
 
-async function addStrategy(id: string, riskLimits: object = LIMITS) {
+async function addStrategy(id: string, riskLimits: object = LIMITS, ns: BrokerNamespace = NS) {
   await pool.query(
     `insert into strategy_configurations (namespace, id, name, strategy_type, instruments, parameters, risk_limits)
      values ($1, $2, $2, 'low_frequency_demo', $3, '{"quantity": 1}', $4)`,
-    [NS, id, [RELIANCE], JSON.stringify(riskLimits)],
+    [ns, id, [RELIANCE], JSON.stringify(riskLimits)],
   );
 }
 
@@ -134,8 +135,8 @@ async function sendTick(p: Pipeline, price: number) {
 }
 
 /** A raw signal; its event time (`at`, default now) decides the IST trading day it counts towards. */
-const signalEvent = (data: Partial<Signal>, at?: Date) =>
-  createEvent({ type: 'signal_generated', source: 'test-runner', namespace: NS, data: makeSignal({ referencePrice: 250_000, ...data }), now: at });
+const signalEvent = (data: Partial<Signal>, at?: Date, ns: BrokerNamespace = NS) =>
+  createEvent({ type: 'signal_generated', source: 'test-runner', namespace: ns, data: makeSignal({ referencePrice: 250_000, ...data }), now: at });
 
 /** Sends a signal and waits for the decision it caused. */
 async function decide(p: Pipeline, signal: Envelope<'signal_generated'>): Promise<Received> {
@@ -210,7 +211,7 @@ describe('risk rules', () => {
     await redis.flushdb();
   });
 
-  it('validates a signal that passes every rule, at the last tick price', async () => {
+  it("validates a signal that passes every rule, at its own tick's price (paper judges in event time)", async () => {
     const signal = signalEvent({ strategyId: 'pass', quantity: 4 });
     const decision = await decide(p, signal);
     expect(decision.topic).toBe(p.topics.signalsValidated);
@@ -220,7 +221,8 @@ describe('risk rules', () => {
       source: 'risk-manager',
       id: derivedEventId(signal.id, 'risk-decision'),
       correlationId: signal.correlationId,
-      data: { signal: signal.data, approvedQuantity: 4, approvedPrice: 250_100 },
+      // The feed's last price is 250,100 by now; the signal's tick was at 250,000.
+      data: { signal: signal.data, approvedQuantity: 4, approvedPrice: 250_000 },
     });
     const checks = (decision.envelope.data as { checks: { rule: string; passed: boolean }[] }).checks;
     expect(checks.map((c) => [c.rule, c.passed])).toEqual(RISK_RULES.map((rule) => [rule, true]));
@@ -255,7 +257,7 @@ describe('risk rules', () => {
     expect(failedRules(decisions[2]!)).toEqual(['max_daily_trades_per_strategy']);
   });
 
-  it('price_band: a limit price 2% from the last tick is refused with a 1% band', async () => {
+  it("price_band: a limit price 2% from its signal's tick is refused with a 1% band", async () => {
     const decision = await decide(p, signalEvent({ strategyId: 'band', quantity: 1, orderType: 'LIMIT', limitPrice: 255_100 }));
     expect(failedRules(decision)).toEqual(['price_band']);
     const inBand = await decide(p, signalEvent({ strategyId: 'band', quantity: 1, orderType: 'LIMIT', limitPrice: 252_000 }));
@@ -289,6 +291,33 @@ describe('risk rules', () => {
 
     expect((await cli('off')).stdout).toContain("Kill switch of 'paper' is OFF");
     expect((await decide(p, signalEvent({ strategyId: 'halted', quantity: 1 }))).topic).toBe(p.topics.signalsValidated);
+  });
+});
+
+describe('a live namespace', () => {
+  it("judges each signal against the feed's last prices, not its own tick's", async () => {
+    await redis.flushdb();
+    const p = await pipeline('live', 'zerodha');
+    await addStrategy('live', LIMITS, 'zerodha');
+    const manager = startRiskManager(p, TODAY, 'zerodha');
+    await sendTick(p, 250_100);
+    const approved = await decide(p, signalEvent({ strategyId: 'live', quantity: 1 }, undefined, 'zerodha'));
+    expect(approved.envelope.data).toMatchObject({ approvedPrice: 250_100 });
+    // The market moved 4% since the signal's tick (250,000): outside the 1% band.
+    await sendTick(p, 260_000);
+    expect(failedRules(await decide(p, signalEvent({ strategyId: 'live', quantity: 1 }, undefined, 'zerodha')))).toEqual(['price_band']);
+    await manager.stop();
+  });
+
+  it('while paper, on the same move, approves at the price of the signal\'s tick', async () => {
+    await redis.flushdb();
+    const p = await pipeline('paper-moved');
+    const manager = startRiskManager(p, TODAY);
+    await sendTick(p, 260_000);
+    const approved = await decide(p, signalEvent({ strategyId: 'pass', quantity: 1 }));
+    expect(approved.topic).toBe(p.topics.signalsValidated);
+    expect(approved.envelope.data).toMatchObject({ approvedPrice: 250_000 });
+    await manager.stop();
   });
 });
 

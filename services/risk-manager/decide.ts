@@ -44,6 +44,11 @@ export interface DecisionContext {
   killSwitch: KillSwitchStatus;
   /** A fill event's place in its strategy-instrument's log (its offset), for snapshots to compare. */
   fillSequenceOf?: (eventId: string) => number | undefined;
+  /**
+   * Judge each signal at the price of the tick it came from (its reference price) instead of the
+   * last prices in the state: paper is a simulation in event time (see service.ts).
+   */
+  pricesAtSignal?: boolean;
 }
 
 export interface Decision {
@@ -83,7 +88,10 @@ export function decideBatch(committed: RiskState, inputs: readonly RiskInput[], 
     const cause = input as Envelope<'signal_generated'>;
     const signal = cause.data;
     const at = cause.ts;
-    const decision = evaluateSignal(signal, { state, now: at }, context.limitsOf(signal.strategyId));
+    const judgedAt = context.pricesAtSignal
+      ? { ...state, lastTicks: { ...state.lastTicks, [String(signal.instrumentToken)]: { price: signal.referencePrice, at } } }
+      : state;
+    const decision = evaluateSignal(signal, { state: judgedAt, now: at }, context.limitsOf(signal.strategyId));
     const key = strategyInstrumentKey(signal.strategyId, signal.instrumentToken);
     const id = riskDecisionId(cause.id);
     if (decision.approved) {

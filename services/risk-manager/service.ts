@@ -11,9 +11,12 @@
 // is written with each batch and loaded at start, so counts, positions and pending orders survive
 // a restart; daily figures roll over at the IST date of the events.
 //
-// Prices (price_band, and the approval price of market orders) are the last ones the market feed
-// published (core/redis/last-prices.ts), read with the kill switch for each batch of signals: the
-// stage does not consume market.ticks, whose every tick it would otherwise fetch and commit.
+// Prices (price_band, and the approval price of market orders): in a live namespace, the last
+// ones the market feed published (core/redis/last-prices.ts), read with the kill switch for each
+// batch of signals (the stage does not consume market.ticks, whose every tick it would otherwise
+// fetch and commit), so a signal that comes late is judged against the market as it is now. Paper
+// is a simulation in event time: each signal is judged at the price of the tick it came from, as
+// the paper engine fills it there, so a paper run decides the same however late its signals come.
 import { stageInputs } from '../../core/domain/topics';
 import type { Envelope } from '../../core/domain/events';
 import type { RiskState } from '../../core/domain/trading/risk';
@@ -48,6 +51,7 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
   const now = deps.now ?? (() => new Date());
   const health = new HealthTracker();
   const log = getLogger('trading').child({ service: RISK_MANAGER, namespace });
+  const pricesAtSignal = namespace === 'paper';
   const limits = new RiskLimitsCatalog(deps.postgres, namespace, configuredRiskLimits(deps.config), log);
   let state: RiskState | undefined;
   /** State changes one batch at a time, across every instance of the stage. */
@@ -66,7 +70,10 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
    */
   async function readMarket(events: readonly ConsumedEvent<Input>[]): Promise<SignalContext> {
     const tokens = events.flatMap(({ envelope }) => (envelope.type === 'signal_generated' ? [(envelope as Envelope<'signal_generated'>).data.instrumentToken] : []));
-    const [killSwitch, lastPrices] = await Promise.all([readKillSwitch(redis, namespace), readLastPrices(redis, deps.ticksTopic, tokens)]);
+    const [killSwitch, lastPrices] = await Promise.all([
+      readKillSwitch(redis, namespace),
+      pricesAtSignal ? {} : readLastPrices(redis, deps.ticksTopic, tokens),
+    ]);
     return { killSwitch, lastPrices };
   }
 
@@ -97,6 +104,7 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
             now: decidedAt,
             killSwitch: market?.killSwitch ?? recorded,
             fillSequenceOf: fillSequences(fresh),
+            pricesAtSignal,
           },
         );
         const next = decided.state;
