@@ -22,7 +22,7 @@ function runLines(run: PipelineRun): string[] {
       `orders ${count(e.ordersSubmitted ?? 0)}, fills ${count(e.ordersFilled ?? 0)}, rejected ${count(e.ordersRejected ?? 0)}, cancelled ${count(e.ordersCancelled ?? 0)}, ` +
       `P&L snapshots ${count(e.pnlSnapshots ?? 0)}, dead letters ${count(run.deadLetters)}`,
     `  tick-to-fill latency   ${latencyLine(run.latency)} of ${count(run.fillsSeen)} fills`,
-    '  per hop (Kafka timestamps of a trade\'s messages; engine-to-fill includes waiting for the next tick of the instrument)',
+    '  per hop (Kafka timestamps of a trade\'s messages; a paper market order fills as the engine takes it)',
     ...hopLines(run),
     `  peak RSS               pipeline process${run.processes > 1 ? `es (${run.processes}, summed)` : ''} ${formatBytes(run.pipelinePeakRssBytes)}`,
     loadLine(run),

@@ -12,19 +12,19 @@ import { waitFor } from './support/temporal';
 //   demo_a trades 10 shares; demo_b 1,000 shares but may not place an order over ₹10,000.
 // Ticks (paise): t1 250000, t2 250000 | t3 250500, t4 251000 | t5 251500, t6 251500
 //   t2: demo_a BUY 10 (validated, MARKET order), demo_b BUY 1000 (rejected: max_order_value)
-//   t3: demo_a's BUY fills at 250500 + 5 bps slippage = 250625.25 -> up to the 5-paise tick -> 250630
+//       demo_a's BUY fills at once, at its tick's 250000 + 5 bps slippage = 250125 (a 5-paise tick)
 //   t4: demo_a SELL 10 (validated: closes the long); demo_b holds nothing (its BUY was rejected)
-//       and may not short: no signal
-//   t5: demo_a's SELL fills at 251500 - 5 bps = 251374.25 -> down to the tick -> 251370
+//       and may not short: no signal. The SELL fills at 251000 - 5 bps = 250874.5 -> down to the
+//       tick -> 250870
 // Charges, MIS, per Zerodha's schedule:
-//   BUY 10 @ 2506.30 (turnover 2,506,300 paise): brokerage min(2000, 0.03% = 751.89) = 752;
-//     STT 0; NSE txn 0.00297% = 74.44 -> 74; SEBI 0.0001% = 2.51 -> 3; stamp 0.003% = 75.19 -> 75;
-//     GST 18% of (752 + 74 + 3 = 829) = 149.22 -> 149. Total 1,053.
-//   SELL 10 @ 2513.70 (turnover 2,513,700): brokerage 754.11 -> 754; STT 0.025% = 628.43 paise,
-//     rounded to the rupee -> 600; txn 74.66 -> 75; SEBI 2.51 -> 3; stamp 0;
-//     GST 18% of (754 + 75 + 3 = 832) = 149.76 -> 150. Total 1,582.
-// P&L: realized (251370 - 250630) x 10 = 7,400 gross; charges 2,635;
-//   cash 100,000,000 - 2,506,300 - 1,053 + 2,513,700 - 1,582 = 100,004,765.
+//   BUY 10 @ 2501.25 (turnover 2,501,250 paise): brokerage min(2000, 0.03% = 750.38) = 750;
+//     STT 0; NSE txn 0.00297% = 74.29 -> 74; SEBI 0.0001% = 2.50 -> 3; stamp 0.003% = 75.04 -> 75;
+//     GST 18% of (750 + 74 + 3 = 827) = 148.86 -> 149. Total 1,051.
+//   SELL 10 @ 2508.70 (turnover 2,508,700): brokerage 752.61 -> 753; STT 0.025% = 627.18 paise,
+//     rounded to the rupee -> 600; txn 74.51 -> 75; SEBI 2.51 -> 3; stamp 0;
+//     GST 18% of (753 + 75 + 3 = 831) = 149.58 -> 150. Total 1,581.
+// P&L: realized (250870 - 250125) x 10 = 7,450 gross; charges 2,632;
+//   cash 100,000,000 - 2,501,250 - 1,051 + 2,508,700 - 1,581 = 100,004,818.
 const START_CASH = 100_000_000;
 
 describe('paper pipeline end to end', () => {
@@ -55,7 +55,6 @@ describe('paper pipeline end to end', () => {
 
   it('turns scripted ticks into signals, risk decisions, fills and P&L that match the hand-computed scenario', async () => {
     const { topics } = pipeline;
-    // The tick's price is where the risk manager reads it (the feed's last prices) once it is sent.
     const [t1] = await pipeline.sendTicks([makeTick(250_000)]);
     const [t2] = await pipeline.sendTicks([makeTick(250_000)]);
     const [buyOrder] = await pipeline.waitForCount(topics.ordersSubmitted, 1);
@@ -101,16 +100,16 @@ describe('paper pipeline end to end', () => {
     expect(buyFill!.data).toMatchObject({
       side: 'BUY',
       quantity: 10,
-      price: 250_630,
+      price: 250_125,
       remainingQuantity: 0,
-      charges: { brokerage: 752, stt: 0, exchangeTransaction: 74, sebi: 3, stampDuty: 75, gst: 149, total: 1_053 },
+      charges: { brokerage: 750, stt: 0, exchangeTransaction: 74, sebi: 3, stampDuty: 75, gst: 149, total: 1_051 },
     });
     expect(sellFill!.data).toMatchObject({
       side: 'SELL',
       quantity: 10,
-      price: 251_370,
+      price: 250_870,
       remainingQuantity: 0,
-      charges: { brokerage: 754, stt: 600, exchangeTransaction: 75, sebi: 3, stampDuty: 0, gst: 150, total: 1_582 },
+      charges: { brokerage: 753, stt: 600, exchangeTransaction: 75, sebi: 3, stampDuty: 0, gst: 150, total: 1_581 },
     });
     // One trade followed end to end: the fill carries the correlation id of the tick that started it.
     expect(buyFill!.correlationId).toBe(t2!.correlationId);
@@ -120,21 +119,21 @@ describe('paper pipeline end to end', () => {
     const final = await waitFor(async () => {
       const snapshots = pipeline.read(topics.pnlSnapshots) as Envelope<'pnl_snapshot'>[];
       const latest = snapshots.filter((s) => s.data.strategyId === 'demo_a').at(-1);
-      return latest?.data.chargesPaid === 2_635 && latest.data.realizedPnl === 7_400 && latest;
+      return latest?.data.chargesPaid === 2_632 && latest.data.realizedPnl === 7_450 && latest;
     }, `the final P&L snapshot of demo_a; saw ${JSON.stringify(pipeline.read(topics.pnlSnapshots).map((s) => s.data))}`);
-    expect(final.data).toMatchObject({ cash: 100_004_765, realizedPnl: 7_400, unrealizedPnl: 0, chargesPaid: 2_635 });
+    expect(final.data).toMatchObject({ cash: 100_004_818, realizedPnl: 7_450, unrealizedPnl: 0, chargesPaid: 2_632 });
     expect(final.data.positions.filter((p) => p.quantity !== 0)).toEqual([]);
 
     const { rows } = await pipeline.pool.query(
       `select side, quantity, price_paise, charges_paise from fills where namespace = 'paper' order by filled_at, side`,
     );
     expect(rows).toEqual([
-      { side: 'BUY', quantity: 10, price_paise: 250_630, charges_paise: 1_053 },
-      { side: 'SELL', quantity: 10, price_paise: 251_370, charges_paise: 1_582 },
+      { side: 'BUY', quantity: 10, price_paise: 250_125, charges_paise: 1_051 },
+      { side: 'SELL', quantity: 10, price_paise: 250_870, charges_paise: 1_581 },
     ]);
     const snapshotRows = await pipeline.pool.query(
       `select cash_paise from portfolio_snapshots where namespace = 'paper' and strategy_id = 'demo_a' order by as_of desc limit 1`,
     );
-    expect(snapshotRows.rows[0]).toEqual({ cash_paise: 100_004_765 });
+    expect(snapshotRows.rows[0]).toEqual({ cash_paise: 100_004_818 });
   });
 });

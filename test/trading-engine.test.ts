@@ -27,6 +27,7 @@ import { migrateDatabase } from '../core/postgres/migrate';
 import { createPool, type Pool } from '../core/postgres/pool';
 import { turnKillSwitchOn } from '../core/redis/kill-switch';
 import type { StreamingService } from '../core/service';
+import { orderSeed } from '../services/trading-engine/paper-broker-adapter';
 import { brokerStateKey, createTradingEngineService, orderIdFor } from '../services/trading-engine/service';
 import { claimRedisDatabase, createTestDatabase, testConfig, type TestDatabase } from './support/stack';
 import { waitFor } from './support/temporal';
@@ -230,10 +231,12 @@ afterAll(async () => {
 // ---- scenarios -----------------------------------------------------------------------------
 
 describe('paper trading engine: orders', () => {
-  it('fills a market order at the next tick of its instrument, with slippage and Zerodha charges', async () => {
+  it('fills a market order at submission, at its signal\'s price with slippage and Zerodha charges, whatever ticks surround it', async () => {
     const sc = await scenario('market');
     const out = await outputsOf(sc);
     const engine = startEngine(sc, testConfig(plain));
+    // Ticks stamped after the signal but processed before it (a slow risk manager): they change nothing.
+    await sendTicks(sc, [tick(RELIANCE, 250_000, 100), tick(INFY, 160_000, 200)]);
     const signal = validated({ instrumentToken: INFY, tradingsymbol: 'INFY', side: 'BUY', quantity: 20, referencePrice: 150_000 });
     await sendSignals(sc, [signal]);
     const orderId = orderIdFor(signal.id);
@@ -247,12 +250,11 @@ describe('paper trading engine: orders', () => {
       },
     ]);
 
-    // Another instrument's tick fills nothing; the first INFY tick does; the next INFY tick finds no order.
-    const ticks = [tick(RELIANCE, 250_000, 100), tick(INFY, 150_000, 200), tick(INFY, 160_000, 300)];
-    await sendTicks(sc, ticks);
+    // Filled with the submission, caused by the signal; the INFY ticks after it find no order.
+    await sendTicks(sc, [tick(INFY, 170_000, 300), tick(INFY, 140_000, 400)]);
     const fills = await out.filled();
     expect(fills).toHaveLength(1);
-    expect(fills[0]).toMatchObject({ type: 'order_filled', causationId: ticks[1]!.id, correlationId: signal.correlationId });
+    expect(fills[0]).toMatchObject({ type: 'order_filled', causationId: signal.id, correlationId: signal.correlationId });
     // Price: 150000 x (1 + 5 bps) = 150075, a multiple of the 5-paise tick. Turnover 20 x 150075 = 3,001,500:
     // brokerage 0.03% = 900.45 -> 900 (under the ₹20 cap); STT on an intraday buy: 0;
     // exchange 0.00297% = 89.14455 -> 89; SEBI 0.0001% = 3.0015 -> 3; stamp duty 0.003% = 90.045 -> 90;
@@ -271,7 +273,7 @@ describe('paper trading engine: orders', () => {
       cumulativeQuantity: 20,
       remainingQuantity: 0,
       charges,
-      filledAt: ticks[1]!.ts,
+      filledAt: signal.ts,
     });
 
     expect(await fillRows()).toEqual([
@@ -284,7 +286,7 @@ describe('paper trading engine: orders', () => {
         price_paise: 150_075,
         charges_paise: 1_261,
         charges,
-        filled_at: new Date(ticks[1]!.ts),
+        filled_at: new Date(signal.ts),
       },
     ]);
     expect(await orderRow(orderId)).toMatchObject({
@@ -338,7 +340,8 @@ describe('paper trading engine: orders', () => {
   it('fills an order partly from one tick\'s depth and the rest on the next tick', async () => {
     const sc = await scenario('partial');
     const out = await outputsOf(sc);
-    const engine = startEngine(sc, testConfig(plain));
+    // Under a latency a MARKET order waits for the ticks (without, it fills at submission, with no book to cap it).
+    const engine = startEngine(sc, testConfig({ ...plain, PAPER__LATENCY_MS: '50' }));
     const signal = validated({ instrumentToken: TCS, tradingsymbol: 'TCS', side: 'BUY', quantity: 30, referencePrice: 350_000 });
     await sendSignals(sc, [signal]);
     await sendTicks(sc, [tick(TCS, 350_000, 100, 12)]);
@@ -429,7 +432,7 @@ describe('paper trading engine: trading safety', () => {
     const entry = validated({ side: 'BUY', quantity: 10, referencePrice: 250_000, stopLossPrice: 245_000 });
     const resting = validated({ instrumentToken: TCS, tradingsymbol: 'TCS', side: 'BUY', quantity: 5, orderType: 'LIMIT', limitPrice: 340_000, referencePrice: 350_000 }, 10);
     await sendSignals(sc, [entry, resting]);
-    await sendTicks(sc, [tick(RELIANCE, 250_000, 100)]); // the entry fills and places its stop-loss
+    await sendTicks(sc, [tick(RELIANCE, 250_000, 100)]); // the entry filled at submission and placed its stop-loss
     const stopLossId = `${orderIdFor(entry.id)}-sl`;
     expect((await out.submitted()).map((e) => e.data.orderId)).toContain(stopLossId);
 
@@ -462,12 +465,11 @@ describe('paper trading engine: trading safety', () => {
     // Monday 2026-11-23, 15:10 IST (T0 is 10:00 IST the day after).
     const day = -24 * 3_600_000 + (5 * 60 + 10) * 60_000;
     const entry = validated({ side: 'BUY', quantity: 10, referencePrice: 250_000, takeProfitPrice: 260_000, stopLossPrice: 240_000 }, day);
+    // A MARKET entry: it fills at submission and places its exits.
     await sendSignals(sc, [entry]);
-    await sendTicks(sc, [tick(RELIANCE, 250_000, day + 1_000)]);
-    // The strategy sells 4 itself: its exits are cut to the 6 left, and the rows show it.
+    // The strategy sells 4 itself (filled at submission too): its exits are cut to the 6 left, and the rows show it.
     const partial = validated({ side: 'SELL', quantity: 4, referencePrice: 250_000 }, day + 2_000);
     await sendSignals(sc, [partial]);
-    await sendTicks(sc, [tick(RELIANCE, 250_000, day + 3_000)]);
     const exits = [`${orderIdFor(entry.id)}-tp`, `${orderIdFor(entry.id)}-sl`];
     for (const id of exits) expect(await orderRow(id)).toMatchObject({ status: 'OPEN', quantity: 6, filled_quantity: 0 });
 
@@ -489,7 +491,8 @@ describe('paper trading engine: trading safety', () => {
     for (const id of exits) expect(await orderRow(id)).toMatchObject({ status: 'CANCELLED', quantity: 6 });
 
     await sendTicks(sc, [tick(RELIANCE, 251_000, day + 10 * 60_000 + 500)]);
-    // 250000 x (1 - 5 bps) = 249875 exactly; 251000 x (1 - 5 bps) = 250874.5 -> down to 250870
+    // At the signals' 250000: x (1 + 5 bps) = 250125, x (1 - 5 bps) = 249875 exactly; the square-off
+    // at the next tick's 251000 x (1 - 5 bps) = 250874.5 -> down to 250870
     expect((await out.filled()).map((e) => [e.data.orderId, e.data.side, e.data.quantity, e.data.price])).toEqual([
       [orderIdFor(entry.id), 'BUY', 10, 250_125],
       [orderIdFor(partial.id), 'SELL', 4, 249_875],
@@ -504,7 +507,8 @@ describe('paper trading engine: trading safety', () => {
 
 // A day with every kind of order: a market entry with take-profit and stop-loss exits (the
 // take-profit fills and cancels the stop-loss), a sell limit, a market order filled in two parts
-// by the depth, and a buy stop, under 500 ms latency and 0-20 bps of random slippage.
+// by the depth, and a buy stop, under 500 ms latency (so the market orders wait for ticks) and
+// 0-20 bps of random slippage.
 const dayConfig = () => testConfig({ ...plain, PAPER__SLIPPAGE_JITTER_BPS: '20', PAPER__LATENCY_MS: '500', PAPER__SEED: '11' });
 
 function tradingDay() {
@@ -598,5 +602,45 @@ describe('paper trading engine: determinism and recovery', () => {
     expect(JSON.parse((await redis.get(brokerStateKey('paper')))!)).toEqual(expected.state);
     expect(second.service.health().processed).toBeGreaterThan(0);
     await second.stop();
+  });
+
+  it('fills market orders at submission the same after a crash before the commit, their jitter drawn by order id', async () => {
+    const config = testConfig({ ...plain, PAPER__SLIPPAGE_JITTER_BPS: '20', PAPER__SEED: '11' });
+    const signals = [
+      validated({ side: 'BUY', quantity: 10, referencePrice: 250_000, stopLossPrice: 245_000 }),
+      validated({ instrumentToken: TCS, tradingsymbol: 'TCS', side: 'SELL', quantity: 6, referencePrice: 351_000 }, 10),
+    ];
+    const runOnce = async (name: string, fault?: { armed: boolean; crashes: number }) => {
+      const sc = await scenario(name);
+      const out = await outputsOf(sc);
+      const engine = startEngine(sc, config, fault ? crashingRedis(redis, fault) : redis);
+      await sendSignals(sc, signals);
+      const events = await readDay(out);
+      await engine.stop();
+      return { events, fills: await fillRows(), state: JSON.parse((await redis.get(brokerStateKey('paper')))!) };
+    };
+    const clean = await runOnce('submit-ref');
+    const fault = { armed: true, crashes: 0 };
+    const crashed = await runOnce('submit-crash', fault);
+    expect(fault.crashes).toBe(1);
+
+    // Each order's price is its reference price slipped by 5 bps plus a jitter its order id seeds.
+    const slipped = (signal: (typeof signals)[number]) => {
+      const { referencePrice, side } = signal.data.signal;
+      const jitter = { ...DEFAULT_PAPER_BROKER_CONFIG, slippageBps: 5, slippageJitterBps: 20 };
+      return slippedPrice(paise(referencePrice), side, jitter, mulberry32(orderSeed(11, orderIdFor(signal.id))));
+    };
+    const filledOf = (events: Envelope[]) => events.filter((e) => e.type === 'order_filled').map((e) => e.data as { orderId: string; price: number; filledAt: string });
+    const sorted = (rows: (string | number)[][]) => rows.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(sorted(filledOf(clean.events).map((f) => [f.orderId, f.price, f.filledAt]))).toEqual(sorted(signals.map((s) => [orderIdFor(s.id), slipped(s), s.ts])));
+    expect(clean.events.map((e) => e.type).sort()).toEqual(['order_filled', 'order_filled', 'order_submitted', 'order_submitted', 'order_submitted']);
+
+    // The crashed batch's events went out twice, the same; rows and state are as without the crash.
+    const unique = new Map(crashed.events.map((e) => [e.id, comparable(e)]));
+    expect(crashed.events.length).toBeGreaterThan(unique.size);
+    for (const event of crashed.events) expect(comparable(event)).toEqual(unique.get(event.id));
+    expect([...unique.values()].sort(byId)).toEqual(clean.events.map(comparable).sort(byId));
+    expect(crashed.fills).toEqual(clean.fills);
+    expect(crashed.state).toEqual(clean.state);
   });
 });

@@ -13,13 +13,21 @@
 // reserves, at its limit (or approved) price, the margin of the part that added exposure when it
 // was submitted, plus charges. A fill is checked again against the free cash actually left.
 //
-// Randomness: one seeded generator per instrument (seeded from PAPER__SEED and the token), its
-// state persisted with the orders. An instrument's ticks arrive in order on one partition, so
-// the draws do not depend on how partitions and the two input topics interleave.
+// Fills: without latency a MARKET entry fills at submission, at its signal's reference price
+// (core/domain/trading/paper-broker.ts): `submit` reports order_submitted, then order_filled (or
+// order_rejected for margin) and the entry's exits. `submit` and `onTick` book what the simulator
+// did through the same `settle`: cash, reports, reservations.
+//
+// Randomness: a tick's fills draw from one generator per instrument (seeded from PAPER__SEED and
+// the token), its state persisted with the orders. An instrument's ticks arrive in order on one
+// partition, so the draws do not depend on how partitions and the two input topics interleave.
+// A fill at submission draws from a generator of its own (PAPER__SEED and the order id, never
+// persisted): where signals fall among the ticks depends on timing, the instrument's would too.
 import type { SignalValidated, Tick } from '../../core/domain/events';
 import { orderCharges } from '../../core/domain/trading/charges';
 import {
   DEFAULT_PAPER_BROKER_CONFIG,
+  identity,
   isReduceOnly,
   nextSessionDeadline,
   onTick,
@@ -33,7 +41,7 @@ import {
 import { freeCash, marginFor, type PositionBook } from '../../core/domain/trading/paper-positions';
 import { mulberry32 } from '../../core/domain/trading/rng';
 import { paise } from '../../core/domain/money';
-import type { BrokerStep, ExecutionReport, OrderRecord, OrderRequest, OrderStatus, SyncBrokerAdapter } from './broker';
+import type { BrokerStep, ExecutionReport, OrderRecord, OrderRequest, OrderStatus, SyncBrokerAdapter, TradingContext } from './broker';
 
 /** 2: positions and margin reservations (version 1 had neither, and cannot be upgraded). */
 export const PAPER_STATE_VERSION = 2;
@@ -73,14 +81,9 @@ export interface PaperSettings {
 }
 
 /** The settings of the paper broker in the configuration (PAPER__*). */
-export function paperSettings(paper: {
-  startingCashPaise: number;
-  slippageBps: number;
-  slippageJitterBps: number;
-  latencyMs: number;
-  seed: number;
-  misLeverage: number;
-}): PaperSettings {
+export function paperSettings(
+  paper: Pick<PaperSettings, 'slippageBps' | 'slippageJitterBps' | 'latencyMs' | 'seed'> & { startingCashPaise: number; misLeverage: number },
+): PaperSettings {
   return { startingCash: paper.startingCashPaise, ...paper };
 }
 
@@ -97,17 +100,22 @@ function mix32(value: number): number {
 
 export const instrumentSeed = (seed: number, instrumentToken: number) => mix32(seed ^ mix32(instrumentToken));
 
+/** FNV-1a (32-bit) over a string's UTF-16 code units: a small stable hash (order ids are ASCII). */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/** The seed of a fill at submission: the same order always draws the same, whatever ticks came first. */
+export const orderSeed = (seed: number, orderId: string) => mix32(seed ^ mix32(fnv1a(orderId)));
+
 /** Exits share the id family of their entry. */
 const originOf = (order: PaperOrder) => order.parentOrderId ?? order.orderId;
 
 function record(order: PaperOrder, status: OrderStatus, failureReason: string | null = null): OrderRecord {
   return {
-    orderId: order.orderId,
-    strategyId: order.strategyId,
-    instrumentToken: order.instrumentToken,
-    tradingsymbol: order.tradingsymbol,
-    side: order.side,
-    product: order.product,
+    ...identity(order),
     orderType: order.orderType,
     quantity: order.quantity,
     limitPrice: order.limitPrice ?? null,
@@ -156,15 +164,11 @@ function isPaperAccountState(value: unknown): value is PaperAccountState {
   if (typeof value !== 'object' || value === null) return false;
   const state = value as Partial<PaperAccountState>;
   const isRecord = (x: unknown) => typeof x === 'object' && x !== null && !Array.isArray(x);
-  return (
-    state.version === PAPER_STATE_VERSION &&
-    Array.isArray(state.orders) &&
-    isRecord(state.positions) &&
-    isRecord(state.cash) &&
-    isRecord(state.reservations) &&
-    isRecord(state.rng)
-  );
+  const records = [state.positions, state.cash, state.reservations, state.rng];
+  return state.version === PAPER_STATE_VERSION && Array.isArray(state.orders) && records.every(isRecord);
 }
+
+const haltedBy = (context: TradingContext) => (context.halted !== null ? { halted: context.halted } : {});
 
 function statusOf(event: PaperEvent): OrderStatus {
   switch (event.type) {
@@ -207,6 +211,29 @@ export function createPaperBrokerAdapter(settings: PaperSettings): SyncBrokerAda
     return reserved;
   }
 
+  /**
+   * Books what the simulator did (`events`, leading to `next`) into the account: fills move the
+   * cash ledger, every event becomes a report, and only open orders keep their reservations.
+   */
+  function settle(state: PaperAccountState, next: PaperBrokerState, events: readonly PaperEvent[], reservations: Record<string, Reservation>, rng: Record<string, number>) {
+    const cash = { ...state.cash };
+    const reports: ExecutionReport[] = [];
+    for (const event of events) {
+      if (event.type === 'order_filled') {
+        const fill = event.data;
+        const value = fill.price * fill.quantity;
+        const held = cash[fill.strategyId] ?? settings.startingCash;
+        cash[fill.strategyId] = held + (fill.side === 'BUY' ? -value : value) - fill.charges.total;
+      }
+      const status = statusOf(event);
+      const reason = status === 'REJECTED' || status === 'CANCELLED' ? (event.data as { reason: string }).reason : null;
+      reports.push({ type: event.type, originId: originOf(event.order), data: event.data, order: record(event.order, status, reason) } as ExecutionReport);
+    }
+    const open = new Set(next.orders.map((o) => o.orderId));
+    const kept = Object.fromEntries(Object.entries(reservations).filter(([id]) => open.has(id)));
+    return { state: { ...state, orders: next.orders, positions: next.positions, cash, reservations: kept, rng }, reports };
+  }
+
   return {
     kind: 'paper',
 
@@ -229,27 +256,25 @@ export function createPaperBrokerAdapter(settings: PaperSettings): SyncBrokerAda
     submit(state, request, context): BrokerStep<PaperAccountState> {
       const { validated, orderId } = request;
       const strategyId = validated.signal.strategyId;
+      const free = freeOf(state, strategyId);
       const result = submit(simulator(state), {
         validated,
         now: request.submittedAt,
         orderId,
-        availableCash: freeOf(state, strategyId) - reservedBy(state, strategyId),
+        availableCash: free - reservedBy(state, strategyId),
+        // A fill at submission is checked as a tick's fills are: against free cash, not less reservations.
+        freeCash: free,
+        rng: mulberry32(orderSeed(settings.seed, orderId)),
         correlationId: request.correlationId,
-        ...(context.halted !== null ? { halted: context.halted } : {}),
+        ...haltedBy(context),
       });
       if (result.outcome === 'rejected') {
         const report: ExecutionReport = { type: 'order_rejected', originId: orderId, data: result.rejection, order: rejectedRecord(request, result.rejection) };
         return { state, reports: [report] };
       }
-      const order = result.state.orders.find((o) => o.orderId === orderId)!;
-      const reservations =
-        result.addedQuantity > 0
-          ? { ...state.reservations, [orderId]: { price: reservePriceOf(validated, order), quantity: result.addedQuantity } }
-          : state.reservations;
-      return {
-        state: { ...state, orders: result.state.orders, reservations },
-        reports: [{ type: 'order_submitted', originId: orderId, data: result.order, order: record(order, 'OPEN') }],
-      };
+      const reservation = { price: reservePriceOf(validated, result.events[0]!.order), quantity: result.addedQuantity };
+      const reservations = result.addedQuantity > 0 ? { ...state.reservations, [orderId]: reservation } : state.reservations;
+      return settle(state, result.state, result.events, reservations, state.rng);
     },
 
     onTick(state, tick: Tick, at, context) {
@@ -261,38 +286,14 @@ export function createPaperBrokerAdapter(settings: PaperSettings): SyncBrokerAda
       for (const order of state.orders) {
         if (order.instrumentToken === token) availableCash[order.strategyId] ??= freeOf(state, order.strategyId);
       }
-      const result = onTick(simulator(state), tick, at, rng, {
-        availableCash,
-        ...(context.halted !== null ? { halted: context.halted } : {}),
-      });
+      const result = onTick(simulator(state), tick, at, rng, { availableCash, ...haltedBy(context) });
 
       const reported = result.events.length > 0;
       // Without reports the order list keeps its shape; only a stop may have been triggered.
       const triggered = !reported && result.state.orders.some((o, i) => o.triggered !== state.orders[i]!.triggered);
       const drew = rng.state() !== rngBefore;
       if (!reported && !triggered && !drew) return { state, reports: [] };
-
-      const cash = { ...state.cash };
-      const reports: ExecutionReport[] = [];
-      for (const event of result.events) {
-        if (event.type === 'order_filled') {
-          const fill = event.data;
-          const value = fill.price * fill.quantity;
-          const held = cash[fill.strategyId] ?? settings.startingCash;
-          cash[fill.strategyId] = held + (fill.side === 'BUY' ? -value : value) - fill.charges.total;
-        }
-        const status = statusOf(event);
-        const reason = status === 'REJECTED' || status === 'CANCELLED' ? (event.data as { reason: string }).reason : null;
-        reports.push({ type: event.type, originId: originOf(event.order), data: event.data, order: record(event.order, status, reason) } as ExecutionReport);
-      }
-
-      const open = new Set(result.state.orders.map((o) => o.orderId));
-      const reservations = Object.fromEntries(Object.entries(state.reservations).filter(([id]) => open.has(id)));
-      const rngStates = drew ? { ...state.rng, [rngKey]: rng.state() } : state.rng;
-      return {
-        state: { ...state, orders: result.state.orders, positions: result.state.positions, cash, reservations, rng: rngStates },
-        reports,
-      };
+      return settle(state, result.state, result.events, state.reservations, drew ? { ...state.rng, [rngKey]: rng.state() } : state.rng);
     },
 
     watches: (state, instrumentToken, at) =>

@@ -4,8 +4,12 @@
 // order events move together and a replay changes nothing.
 //
 //   {ns}.signals.validated --submit--> order_submitted | order_rejected (e.g. insufficient cash)
+//                                      [paper MARKET entry: then order_filled | order_rejected, exits]
 //   market.ticks ----------onTick----> order_filled (charges included) | order_rejected | order_cancelled
 //                                      | order_submitted (exits, square-offs)
+//
+// Reports are reports whichever call made them: an order_filled from `submit` becomes a fills row
+// and an event exactly as one from `onTick` (its cause is then the signal).
 //
 // The kill switch (core/redis/kill-switch.ts) is read once per batch as processOnce's context:
 // while it is on, no order may add exposure (a validated signal that would is rejected, a resting
@@ -14,12 +18,17 @@
 //
 // Determinism: the order id is derived from the signal event's id, and every output's id from
 // that order's id plus what it is (`order_filled:<fill id>`, `order_cancelled:<order id>`...), so
-// a batch recomputed after a crash re-emits the same ids and the next stage drops duplicates,
-// even if the retry happened to fill on another tick. Times are event times: an order is
-// submitted at its validated signal's time and fills at its tick's time (the tick envelope's
-// timestamp: the same clock as the signal's, in milliseconds; Kite's exchange timestamps are whole
-// seconds and may be missing). Outputs carry the causing tick or signal as causationId and the
-// trade's correlationId.
+// a batch recomputed after a crash re-emits the same ids and the next stage drops duplicates.
+// Times are event times: an order is submitted at its validated signal's time and fills at its
+// tick's time (the tick envelope's timestamp: the same clock as the signal's, in milliseconds;
+// Kite's exchange timestamps are whole seconds and may be missing), or at its signal's time when
+// it fills at submission. The paper broker simulates in event time: without latency a MARKET
+// entry fills at submission, at its signal's reference price (the tick the strategy saw) with
+// slippage jitter seeded by its order id, so its fill depends on the feed and the configuration
+// alone, not on how soon a next tick was processed (a stall, a crash and its retry, load). Orders
+// that rest (LIMIT, stops, exits, square-offs, MARKET orders under a latency) fill on the first
+// tick of their instrument processed while they are live.
+// Outputs carry the causing tick or signal as causationId and the trade's correlationId.
 //
 // Its broker state covers every instrument and strategy: instances of the engine (INSTANCES__*)
 // take turns through the stage lock (core/pipeline/stage-lock.ts), each reloading the state another

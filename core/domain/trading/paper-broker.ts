@@ -3,13 +3,26 @@
 // (state, input), with randomness only from the seeded Rng the caller passes, so the same seed and
 // ticks give the same fills.
 //
-// - MARKET orders fill on the next tick of their instrument processed after submission, at its
-//   last price moved by slippage against the trader, rounded to the tick size away from the
-//   trader and at least one tick worse than the last price (see slippedPrice).
+// - Without latency (the default), a MARKET entry (an order from a validated signal) fills
+//   completely at submission, at its signal's reference price (the last price of the tick the
+//   strategy saw) moved by slippage against the trader, rounded to the tick size away from the
+//   trader and at least one tick worse than that price (see slippedPrice); `filledAt` is the
+//   submission time. This is simulation in event time: filling it on the next tick processed
+//   would make its price depend on how fast the pipeline went (a stall, a crash, load), while
+//   this fill is a function of the feed and the configuration alone. It runs through the same
+//   steps as a tick's fills (paper-tick.ts runOrder): charges, the margin check at the fill, the
+//   kill switch, positions, the exit cuts and its own exits. The signal carries no order book,
+//   so this fill has no depth cap. Its slippage jitter comes from a generator seeded for this
+//   order alone (SubmitInput.rng), not from the instrument's, whose draws interleave with ticks
+//   in an order that depends on timing. (A CNC one submitted after the close expires at
+//   submission instead, as a tick would expire it.)
+// - Other market executions (MARKET orders under a latency, triggered SL-M, square-offs) fill on
+//   the first tick of their instrument processed while they are live, at its last price slipped
+//   the same way. Resting orders still depend on which ticks were processed while they rested.
 // - LIMIT orders wait for a tick that crosses them; SL / SL-M wait for their trigger, then act as
 //   LIMIT / MARKET. A triggered stop stays triggered.
-// - With a latency configured, an order (exits included) ignores the ticks stamped before its
-//   submission time + latency: it has not reached the exchange yet.
+// - With a latency configured, an order (exits included, MARKET entries too) ignores the ticks
+//   stamped before its submission time + latency: it has not reached the exchange yet.
 // - A full-mode tick's depth on the opposite side caps each fill; the rest stays open for later
 //   ticks. Orders on the same tick share the depth in submission order.
 // - Positions per strategy, instrument and product come from the broker's own fills
@@ -18,8 +31,9 @@
 //   sell beyond the CNC holding is refused (no CNC short selling).
 // - When an entry carrying take-profit / stop-loss prices ends with something filled (completely,
 //   or rejected, cancelled or expired after a partial fill), its exits are placed at the end of
-//   that tick for the filled quantity, capped at the position left: a LIMIT at the take-profit
-//   and an SL-M at the stop-loss, one-cancels-other.
+//   that tick (or at submission, for a MARKET entry filled then) for the filled quantity, capped
+//   at the position left: a LIMIT at the take-profit and an SL-M at the stop-loss,
+//   one-cancels-other. Later ticks evaluate them.
 // - Exits (and square-off orders) are reduce-only and never checked against cash: closing a
 //   position must not be blocked. After every fill, each of them is cut down to what it can
 //   still close of its position, so it never opens or flips one:
@@ -36,7 +50,7 @@
 // - The trading day (paper-session.ts): entries are day orders, cancelled at the close
 //   ("expired at market close"); at the auto square-off time open MIS entries and exits are
 //   cancelled and each open MIS position gets a MARKET order closing it, with an id derived from
-//   strategy, instrument and date, filled from the next tick of its instrument like any order.
+//   strategy, instrument and date, filled from the next tick of its instrument like a resting order.
 //   Both happen on the first tick (of any instrument) at or after that time.
 // - Charges per fill come from charges.ts, as the fill's share of its order's charges.
 import type { SignalValidated } from '../events';
@@ -46,6 +60,7 @@ import { DEFAULT_PAPER_BROKER_CONFIG, type PaperBrokerConfig } from './paper-exe
 import {
   cancellation,
   exitsFor,
+  isReduceOnly,
   positionKeyOf,
   rejection,
   submittedData,
@@ -53,14 +68,17 @@ import {
   type OrderRejectedDraft,
   type OrderSubmittedDraft,
   type PaperBrokerState,
+  type PaperEvent,
   type PaperOrder,
 } from './paper-orders';
 import { addedQuantity, holdingsReason, marginFor, reducible, rupeesText } from './paper-positions';
 import { squareOffMs, squareOffText, tradingDate } from './paper-session';
+import { runOrder } from './paper-tick';
+import type { Rng } from './rng';
 
 export { DEFAULT_PAPER_BROKER_CONFIG, type PaperBrokerConfig } from './paper-execution';
 export * from './paper-orders';
-export { nextSessionDeadline, onTick, type TickOptions, type TickResult } from './paper-tick';
+export { nextSessionDeadline, onTick, runOrder, type Quote, type TickOptions, type TickResult } from './paper-tick';
 
 export function createPaperBroker(config: Partial<PaperBrokerConfig> = {}): PaperBrokerState {
   return { config: { ...DEFAULT_PAPER_BROKER_CONFIG, ...config }, orders: [], positions: {} };
@@ -73,6 +91,17 @@ export interface SubmitInput {
   orderId: string;
   /** Cash the strategy can put into new exposure (free cash less reservations); omit to skip the check. */
   availableCash?: number;
+  /**
+   * The strategy's free cash before reservations: what a fill at submission is checked against,
+   * as a tick's fills are (TickOptions.availableCash). Omit to skip that check.
+   */
+  freeCash?: number;
+  /**
+   * The generator of a fill at submission (its slippage jitter). Seed it for this order alone
+   * (e.g. from the seed and the order id), never share the one ticks draw from: the same order
+   * must draw the same whatever ticks came before it.
+   */
+  rng: Rng;
   correlationId?: string;
   /** Set while the kill switch is on, to the reason given: only orders that reduce a position pass. */
   halted?: string;
@@ -85,6 +114,11 @@ export type SubmitResult =
       order: OrderSubmittedDraft;
       /** The part of the order that adds exposure: what the account reserves margin for. */
       addedQuantity: number;
+      /**
+       * What happened, in order, with each order as it stood after it: the order_submitted, then
+       * for a MARKET entry filled at once its order_filled (or order_rejected) and its exits.
+       */
+      events: PaperEvent[];
     }
   | { state: PaperBrokerState; outcome: 'rejected'; rejection: OrderRejectedDraft };
 
@@ -103,10 +137,17 @@ function invalidReason(order: PaperOrder, tickSize: number): string | null {
   return null;
 }
 
-/** Accepts a validated signal as an open order, or rejects it with a reason. Idempotent per orderId. */
+/**
+ * Accepts a validated signal as an order, or rejects it with a reason. A MARKET entry without
+ * latency is filled at once (fillsAtSubmission); other orders stay open for the ticks.
+ * Idempotent per orderId while the order is open.
+ */
 export function submit(state: PaperBrokerState, input: SubmitInput): SubmitResult {
   const existing = state.orders.find((o) => o.orderId === input.orderId);
-  if (existing) return { state, outcome: 'submitted', order: submittedData(existing), addedQuantity: 0 };
+  if (existing) {
+    const events: PaperEvent[] = [{ type: 'order_submitted', data: submittedData(existing), order: { ...existing } }];
+    return { state, outcome: 'submitted', order: submittedData(existing), addedQuantity: 0, events };
+  }
   const { signal, approvedQuantity, approvedPrice } = input.validated;
   const order: PaperOrder = {
     orderId: input.orderId,
@@ -156,13 +197,25 @@ export function submit(state: PaperBrokerState, input: SubmitInput): SubmitResul
       return refuse(`insufficient ${kind}: order needs ${rupeesText(needed)}, available ${rupeesText(input.availableCash)}`);
     }
   }
-  return {
-    state: { ...state, orders: [...state.orders, order] },
-    outcome: 'submitted',
-    order: submittedData(order),
-    addedQuantity: added,
-  };
+  const accepted: PaperBrokerState = { ...state, orders: [...state.orders, order] };
+  const submitted: PaperEvent = { type: 'order_submitted', data: submittedData(order), order: { ...order } };
+  const result = { outcome: 'submitted', order: submittedData(order), addedQuantity: added } as const;
+  if (!fillsAtSubmission(state.config, order)) return { ...result, state: accepted, events: [submitted] };
+  // The signal's price, without a book: the fill is not capped by depth (see the header).
+  const quote = { instrumentToken: order.instrumentToken, lastPrice: signal.referencePrice };
+  const run = runOrder(accepted, order.orderId, quote, input.now, input.rng, {
+    ...(input.freeCash !== undefined ? { availableCash: { [order.strategyId]: input.freeCash } } : {}),
+    ...(input.halted !== undefined ? { halted: input.halted } : {}),
+  });
+  return { ...result, state: run.state, events: [submitted, ...run.events] };
 }
+
+/**
+ * Whether an accepted order fills at once, at its signal's price: a MARKET entry without
+ * latency. With a latency it waits for a tick at or after submission + latency, as other orders do.
+ */
+export const fillsAtSubmission = (config: PaperBrokerConfig, order: PaperOrder) =>
+  config.latencyMs <= 0 && order.orderType === 'MARKET' && !isReduceOnly(order);
 
 /**
  * Cancels an open order; the cancellation carries the unfilled quantity. A partially filled entry

@@ -1,5 +1,6 @@
-// How a simulated order meets a tick: stop triggers, whether the price is executable, the fill
-// price (with slippage for market executions) and how many shares the tick's depth can absorb.
+// How a simulated order meets a quote (a tick, or a MARKET entry's signal price at submission):
+// stop triggers, whether the price is executable, the fill price (with slippage for market
+// executions) and how many shares the quote's depth can absorb.
 import type { Tick } from '../events';
 import { paise, type Paise } from '../money';
 import { nextInt, type Rng } from './rng';
@@ -7,7 +8,11 @@ import { nextInt, type Rng } from './rng';
 export interface PaperBrokerConfig {
   /** Slippage of market executions (MARKET, triggered SL-M), in bps against the trader. */
   slippageBps: number;
-  /** Extra slippage drawn per fill, uniformly from [0, slippageJitterBps], with the seeded rng. */
+  /**
+   * Extra slippage drawn per market execution, uniformly from [0, slippageJitterBps], with the
+   * seeded rng the caller passes (the instrument's on a tick; the order's own for a MARKET entry
+   * filled at submission, see paper-broker.ts).
+   */
   slippageJitterBps: number;
   /** Tick size fill prices are rounded to, in paise. */
   tickSize: number;
@@ -28,7 +33,7 @@ export const DEFAULT_PAPER_BROKER_CONFIG: PaperBrokerConfig = Object.freeze({
 /**
  * Whether an order submitted at `submittedAt` has reached the exchange by a tick at `now`. Both
  * are event times (never the wall clock), so a replay decides the same. With no latency every
- * order is live for the next tick, whatever the two clocks say.
+ * order is live at once, whatever the two clocks say (a MARKET entry then fills at submission).
  */
 export function reachedExchange(submittedAt: string, now: string, latencyMs: number): boolean {
   return latencyMs <= 0 || Date.parse(now) >= Date.parse(submittedAt) + latencyMs;
@@ -80,12 +85,13 @@ const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / 
 const ceilDiv = (a: bigint, b: bigint) => -floorDiv(-a, b);
 
 /**
- * The price this tick executes the order at, or null if it does not execute now. `triggered`
- * must already account for this tick (see stopTriggered). A limit buys at the better of its limit
- * and the last price (the last price, since it is at or below the limit), and sells likewise.
+ * The price a quote whose last price is `lastPrice` executes the order at, or null if it does not
+ * execute now. `triggered` must already account for this quote (see stopTriggered). A limit buys
+ * at the better of its limit and the last price (the last price, since it is at or below the
+ * limit), and sells likewise.
  */
-export function executionPrice(order: ExecutableOrder, tick: Tick, config: PaperBrokerConfig, rng: Rng): Paise | null {
-  const last = paise(tick.lastPrice);
+export function executionPrice(order: ExecutableOrder, lastPrice: number, config: PaperBrokerConfig, rng: Rng): Paise | null {
+  const last = paise(lastPrice);
   const limitCrossed = (limit: number) => (order.side === 'BUY' ? last <= limit : last >= limit);
   const better = (limit: number) => paise(order.side === 'BUY' ? Math.min(limit, last) : Math.max(limit, last));
   switch (order.orderType) {
@@ -100,21 +106,24 @@ export function executionPrice(order: ExecutableOrder, tick: Tick, config: Paper
   }
 }
 
-/** Depth on each side still available to this tick's orders, in shares; null = unlimited. */
+/** Depth on each side still available to this quote's orders, in shares; null = unlimited. */
 export interface DepthLeft {
   buy: { price: number; quantity: number }[] | null;
   sell: { price: number; quantity: number }[] | null;
 }
 
+/** An order book's levels, as a full-mode tick carries them. */
+export type Book = Tick['depth'];
+
 /**
- * A tick without market depth (ltp/quote mode, or empty books) does not limit fill sizes; a full
- * tick limits each order to the quantity on the opposite side, within its limit price if any.
+ * A quote without a book (an ltp/quote-mode tick, a signal's price) or with empty books does not
+ * limit fill sizes; a book limits each order to the quantity on the opposite side, within its
+ * limit price if any. Returns a copy, which the quote's fills consume.
  */
-export function depthOf(tick: Tick): DepthLeft {
-  const hasDepth = tick.mode === 'full' && (tick.depth.buy.length > 0 || tick.depth.sell.length > 0);
-  if (!hasDepth) return { buy: null, sell: null };
-  const copy = (levels: Tick['depth']['buy']) => levels.map((l) => ({ price: l.price, quantity: l.quantity }));
-  return { buy: copy(tick.depth.buy), sell: copy(tick.depth.sell) };
+export function depthOf(book: Book | undefined): DepthLeft {
+  if (!book || (book.buy.length === 0 && book.sell.length === 0)) return { buy: null, sell: null };
+  const copy = (levels: Book['buy']) => levels.map((l) => ({ price: l.price, quantity: l.quantity }));
+  return { buy: copy(book.buy), sell: copy(book.sell) };
 }
 
 const levelsFor = (order: ExecutableOrder, depth: DepthLeft) => (order.side === 'BUY' ? depth.sell : depth.buy);

@@ -11,16 +11,18 @@ const HALTED = 'kill switch on: new exposure halted (manual halt)';
 const broker = () => createPaperBroker({ slippageBps: 10, slippageJitterBps: 0, tickSize: 5 });
 
 function submitted(state: PaperBrokerState, signal: Partial<Signal>, orderId: string): PaperBrokerState {
-  const result = submit(state, { validated: makeValidated(makeSignal(signal)), now: T0, orderId });
+  const result = submit(state, { validated: makeValidated(makeSignal(signal)), now: T0, orderId, rng: mulberry32(1) });
   if (result.outcome !== 'submitted') throw new Error(result.rejection.reason);
   return result.state;
 }
+const submitWhileHalted = (state: PaperBrokerState, signal: Partial<Signal>) =>
+  submit(state, { validated: makeValidated(makeSignal(signal)), now: T1, orderId: 'k1', halted: HALTED, rng: mulberry32(1) });
 const submitHalted = (state: PaperBrokerState, signal: Partial<Signal>) => {
-  const result = submit(state, { validated: makeValidated(makeSignal(signal)), now: T1, orderId: 'k1', halted: HALTED });
+  const result = submitWhileHalted(state, signal);
   return result.outcome === 'rejected' ? result.rejection.reason : 'submitted';
 };
-/** Long 10 RELIANCE (MIS) with a take-profit at 2550 and a stop-loss at 2450 resting. */
-const long = () => onTick(submitted(broker(), { side: 'BUY', quantity: 10, takeProfitPrice: 255_000, stopLossPrice: 245_000 }, 'o1'), makeTick(250_000), T1, mulberry32(1)).state;
+/** Long 10 RELIANCE (MIS), filled at submission, with a take-profit at 2550 and a stop-loss at 2450 resting. */
+const long = () => submitted(broker(), { side: 'BUY', quantity: 10, takeProfitPrice: 255_000, stopLossPrice: 245_000 }, 'o1');
 
 describe('paper broker: kill switch', () => {
   it('rejects a validated signal that would add exposure, and accepts one that only reduces it', () => {
@@ -29,6 +31,18 @@ describe('paper broker: kill switch', () => {
     expect(submitHalted(long(), { side: 'SELL', quantity: 10 })).toBe('submitted');
     expect(submitHalted(long(), { side: 'SELL', quantity: 11 })).toBe(HALTED); // would flip to short
     expect(submitHalted(long(), { side: 'BUY', quantity: 1 })).toBe(HALTED);
+  });
+
+  it('fills a MARKET order that only reduces at submission, and its exits are cut as on a tick', () => {
+    const result = submitWhileHalted(long(), { side: 'SELL', quantity: 10 });
+    if (result.outcome !== 'submitted') throw new Error(result.rejection.reason);
+    expect(result.events.map((e) => [e.type, e.data.orderId, e.data.quantity])).toEqual([
+      ['order_submitted', 'k1', 10],
+      ['order_filled', 'k1', 10],
+      ['order_cancelled', 'o1-tp', 10],
+      ['order_cancelled', 'o1-sl', 10],
+    ]);
+    expect([result.state.orders, result.state.positions]).toEqual([[], {}]);
   });
 
   it('cancels a resting entry instead of filling it, while the exits still fill', () => {
@@ -43,7 +57,7 @@ describe('paper broker: kill switch', () => {
   });
 
   it('cuts a resting entry that would flip the position to what it closes', () => {
-    const state = submitted(long(), { side: 'SELL', quantity: 15 }, 'o2');
+    const state = submitted(long(), { side: 'SELL', quantity: 15, orderType: 'LIMIT', limitPrice: 250_000 }, 'o2');
     const result = onTick(state, makeTick(250_000), T2, mulberry32(1), { halted: HALTED });
     expect(result.cancellations.map((c) => [c.orderId, c.quantity, c.reason])).toEqual([
       ['o2', 5, HALTED],

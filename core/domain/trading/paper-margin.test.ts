@@ -8,15 +8,15 @@ const T0 = '2026-11-24T10:00:00+05:30';
 const T1 = '2026-11-24T10:00:01+05:30';
 const broker = () => createPaperBroker({ slippageBps: 10, slippageJitterBps: 0, tickSize: 5, misLeverage: 5 });
 
-const submitOf = (state: PaperBrokerState, signal: Partial<Signal>, availableCash?: number, orderId = 'o1') =>
-  submit(state, { validated: makeValidated(makeSignal(signal)), now: T0, orderId, availableCash });
+const submitOf = (state: PaperBrokerState, signal: Partial<Signal>, availableCash?: number, orderId = 'o1', freeCash?: number) =>
+  submit(state, { validated: makeValidated(makeSignal(signal)), now: T0, orderId, availableCash, freeCash, rng: mulberry32(1) });
 const reasonOf = (result: ReturnType<typeof submit>) => (result.outcome === 'rejected' ? result.rejection.reason : 'submitted');
 
-/** A broker holding a position built by a filled entry. */
+/** A broker holding a position built by a MARKET entry (filled at submission). */
 function holding(signal: Partial<Signal>): PaperBrokerState {
   const result = submitOf(broker(), signal, undefined, 'held');
   if (result.outcome !== 'submitted') throw new Error(result.rejection.reason);
-  return onTick(result.state, makeTick(250_000), T1, mulberry32(1)).state;
+  return result.state;
 }
 
 describe('paper broker: MIS and CNC margin', () => {
@@ -52,10 +52,23 @@ describe('paper broker: MIS and CNC margin', () => {
     expect(reasonOf(submitOf(long, { side: 'SELL', quantity: 15 }, 0))).toMatch(/^insufficient margin/);
   });
 
+  it('checks the margin again at a MARKET entry\'s fill at submission, at the slipped price', () => {
+    // Accepted at the approved price (₹5,010.51 needed), the fill at 250250 needs 10 x 250250 / 5 = ₹5,005.00
+    // of margin plus ₹10.52 of charges on 2,502,500: refused after its order_submitted, nothing filled.
+    const result = submitOf(broker(), { side: 'BUY', quantity: 10 }, 501_051, 'o1', 501_051);
+    if (result.outcome !== 'submitted') throw new Error(result.rejection.reason);
+    expect(result.events.map((e) => e.type)).toEqual(['order_submitted', 'order_rejected']);
+    expect(result.events[1]!.data).toMatchObject({ orderId: 'o1', quantity: 10, reason: 'insufficient margin: fill needs ₹5015.52, available ₹5010.51' });
+    expect([result.state.orders, result.state.positions]).toEqual([[], {}]);
+    // With the paisa more that the fill needs, it fills.
+    const enough = submitOf(broker(), { side: 'BUY', quantity: 10 }, 501_552, 'o1', 501_552);
+    expect(enough.outcome === 'submitted' && enough.events.map((e) => e.type)).toEqual(['order_submitted', 'order_filled']);
+  });
+
   it('refuses a CNC SELL at the fill when the holding is gone by then', () => {
     let state = holding({ side: 'BUY', quantity: 10, product: 'CNC' });
     for (const id of ['s1', 's2']) {
-      const result = submitOf(state, { side: 'SELL', quantity: 10, product: 'CNC' }, 0, id);
+      const result = submitOf(state, { side: 'SELL', quantity: 10, product: 'CNC', orderType: 'LIMIT', limitPrice: 250_000 }, 0, id);
       if (result.outcome !== 'submitted') throw new Error(result.rejection.reason);
       state = result.state;
     }

@@ -11,7 +11,7 @@ const TCS = 2_953_217;
 const broker = () => createPaperBroker({ slippageBps: 10, slippageJitterBps: 0, tickSize: 5 });
 
 function submitted(state: PaperBrokerState, signal: Partial<Signal>, orderId: string, now = ist('10:00:00')): PaperBrokerState {
-  const result = submit(state, { validated: makeValidated(makeSignal(signal)), now, orderId });
+  const result = submit(state, { validated: makeValidated(makeSignal(signal)), now, orderId, rng: mulberry32(1) });
   if (result.outcome !== 'submitted') throw new Error(result.rejection.reason);
   return result.state;
 }
@@ -35,7 +35,7 @@ describe('paper broker: the trading day', () => {
     let state = submitted(broker(), { side: 'BUY', quantity: 10, takeProfitPrice: 255_000, stopLossPrice: 245_000 }, 'o1');
     state = submitted(state, { side: 'BUY', quantity: 5, orderType: 'LIMIT', limitPrice: 240_000 }, 'o2');
     state = submitted(state, { side: 'BUY', quantity: 3, product: 'CNC', orderType: 'LIMIT', limitPrice: 240_000 }, 'o3');
-    state = tickAt(state, 250_000, ist('10:00:01')).state;
+    expect(state.positions).toMatchObject({ 'momentum-1:738561:MIS': { quantity: 10 } }); // o1 filled at submission
     expect(tickAt(state, 250_000, ist('15:19:59')).events).toEqual([]);
 
     const due = tickAt(state, 350_000, ist('15:20:00'), TCS);
@@ -60,12 +60,22 @@ describe('paper broker: the trading day', () => {
   });
 
   it('refuses MIS orders after the square-off time', () => {
-    const result = submit(broker(), { validated: makeValidated(makeSignal({ side: 'BUY' })), now: ist('15:25:00'), orderId: 'late' });
+    const result = submit(broker(), { validated: makeValidated(makeSignal({ side: 'BUY' })), now: ist('15:25:00'), orderId: 'late', rng: mulberry32(1) });
     expect(result.outcome === 'rejected' && result.rejection.reason).toBe('auto square-off: MIS orders are not accepted after 15:20 IST');
   });
 
+  it('expires a CNC MARKET entry submitted after the close instead of filling it at its signal\'s price', () => {
+    const result = submit(broker(), { validated: makeValidated(makeSignal({ product: 'CNC' })), now: ist('15:35:00'), orderId: 'late', rng: mulberry32(1) });
+    expect(result.outcome === 'submitted' && result.events.map((e) => [e.type, e.data.orderId])).toEqual([
+      ['order_submitted', 'late'],
+      ['order_cancelled', 'late'],
+    ]);
+    expect(result.outcome === 'submitted' && result.events[1]!.data).toMatchObject({ quantity: 10, reason: 'expired at market close', cancelledAt: ist('15:35:00') });
+    expect(result.state.orders).toEqual([]);
+  });
+
   it('squares off an MIS position no tick reached before the close at the next tick, under the day it was opened', () => {
-    const state = tickAt(submitted(broker(), { side: 'SELL', quantity: 4 }, 'o1'), 250_000, ist('10:00:01')).state;
+    const state = submitted(broker(), { side: 'SELL', quantity: 4 }, 'o1');
     const morning = tickAt(state, 250_000, ist('09:15:00', '2026-11-24'));
     expect(morning.exits).toMatchObject([{ orderId: squareOffOrderId('momentum-1', RELIANCE, DAY), side: 'BUY', quantity: 4 }]);
   });

@@ -1,10 +1,12 @@
-// One tick through the paper broker (the rules are in paper-broker.ts's header): the trading
-// day's deadlines first, then the tick's instrument's orders in submission order, then the exits
-// of the entries that ended. Works on copies: the state it was given is never changed.
+// One quote through the paper broker (the rules are in paper-broker.ts's header). On a tick: the
+// trading day's deadlines first, then the tick's instrument's orders in submission order, then
+// the exits of the entries that ended. For one named order (a MARKET entry filled at submission,
+// at its signal's price): that order alone, by the very same steps, so a fill at submission and a
+// fill on a tick cannot drift apart. Works on copies: the state it was given is never changed.
 import type { Tick } from '../events';
 import { paise, times } from '../money';
 import { fillCharges } from './charges';
-import { availableQuantity, consumeDepth, depthOf, executionPrice, reachedExchange, stopTriggered } from './paper-execution';
+import { availableQuantity, consumeDepth, depthOf, executionPrice, reachedExchange, stopTriggered, type Book } from './paper-execution';
 import {
   cancellation,
   exitsFor,
@@ -39,6 +41,14 @@ export interface TickOptions {
   availableCash?: Record<string, number>;
   /** Set while the kill switch is on, to the reason given: entries may only reduce positions. */
   halted?: string;
+}
+
+/** What orders execute against: a tick, or the reference price of the signal of an order submitted now. */
+export interface Quote {
+  instrumentToken: number;
+  lastPrice: number;
+  /** The order book, which caps fill sizes (paper-execution.ts depthOf); absent: no cap. */
+  depth?: Book;
 }
 
 export interface TickResult {
@@ -88,9 +98,27 @@ const opposite = (side: 'BUY' | 'SELL') => (side === 'BUY' ? 'SELL' : 'BUY');
 
 /** Runs one tick: the day's deadlines for every order, then the open orders of its instrument. */
 export function onTick(state: PaperBrokerState, tick: Tick, now: string, rng: Rng, options: TickOptions = {}): TickResult {
+  // Only a full-mode tick's depth is a book that caps fills.
+  const depth = tick.mode === 'full' ? tick.depth : undefined;
+  return execute(state, { instrumentToken: tick.instrumentToken, lastPrice: tick.lastPrice, depth }, now, rng, options);
+}
+
+/**
+ * Runs one open order alone against a quote at `now`, as onTick would run it, and everything its
+ * fill sets off (the exits it cuts, the entry's own exits). The trading day is the ticks' business
+ * and is not applied, except to this order: an entry past its deadline is cancelled as a tick
+ * would cancel it (a CNC entry submitted after the close expires, it does not fill).
+ */
+export function runOrder(state: PaperBrokerState, orderId: string, quote: Quote, now: string, rng: Rng, options: TickOptions = {}): TickResult {
+  return execute(state, quote, now, rng, options, orderId);
+}
+
+/** onTick, or runOrder when `only` names an order. */
+function execute(state: PaperBrokerState, quote: Quote, now: string, rng: Rng, options: TickOptions, only?: string): TickResult {
   const { config } = state;
   const at = Date.parse(now);
-  const depth = depthOf(tick);
+  const depth = depthOf(quote.depth);
+  const inScope = (o: PaperOrder) => only === undefined || o.orderId === only;
   const cash = { ...(options.availableCash ?? {}) };
   const orders = state.orders.map((o) => ({ ...o })); // working copies
   const byId = new Map(orders.map((o) => [o.orderId, o]));
@@ -113,14 +141,14 @@ export function onTick(state: PaperBrokerState, tick: Tick, now: string, rng: Rn
     if (final && !isReduceOnly(order)) ended.push(order);
   };
 
-  // The trading day, for every instrument: expiries, then square-offs.
+  // The trading day, for every instrument: expiries, then square-offs (for a named order, its expiry only).
   if (at >= nextSessionDeadline(state)) {
     for (const order of orders) {
-      if (!isOpen(order) || isReduceOnly(order) || at < entryDeadline(order)) continue;
+      if (!inScope(order) || !isOpen(order) || isReduceOnly(order) || at < entryDeadline(order)) continue;
       const date = tradingDate(order.submittedAt);
       cut(order, 0, order.product === 'MIS' ? `auto square-off at ${squareOffText(date)}: open MIS orders cancelled` : 'expired at market close');
     }
-    for (const [key, position] of Object.entries(positions)) {
+    for (const [key, position] of only === undefined ? Object.entries(positions) : []) {
       const date = tradingDate(position.openedAt);
       if (position.product !== 'MIS' || at < squareOffMs(date)) continue;
       const orderId = squareOffIdOf(position);
@@ -163,7 +191,7 @@ export function onTick(state: PaperBrokerState, tick: Tick, now: string, rng: Rn
   };
 
   for (const order of orders) {
-    if (order.instrumentToken !== tick.instrumentToken || !isOpen(order)) continue;
+    if (order.instrumentToken !== quote.instrumentToken || !isOpen(order) || !inScope(order)) continue;
     const reduceOnly = isReduceOnly(order);
     const key = positionKeyOf(order);
     if (options.halted !== undefined && !reduceOnly) {
@@ -171,8 +199,8 @@ export function onTick(state: PaperBrokerState, tick: Tick, now: string, rng: Rn
       if (!isOpen(order)) continue;
     }
     if (!reachedExchange(order.submittedAt, now, config.latencyMs)) continue;
-    order.triggered = order.triggered || stopTriggered(order, tick.lastPrice);
-    const price = executionPrice(order, tick, config, rng);
+    order.triggered = order.triggered || stopTriggered(order, quote.lastPrice);
+    const price = executionPrice(order, quote.lastPrice, config, rng);
     if (price === null) continue;
     const before = positions[key];
     const remaining = order.quantity - order.filledQuantity;
