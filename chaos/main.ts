@@ -1,9 +1,9 @@
 // `npm run chaos`: the fault-injection suite. Starts its own stack (chaos/stack.ts), runs the
 // seeded paper pipeline uninterrupted once (the baseline), then once per fault (chaos/faults.ts),
 // and prints and writes (chaos-report.json) a table: fault, time to recover, events lost, events
-// duplicated, whether the input equals the baseline's, and how the outputs differ from the
-// baseline's (information: they depend on timing, see chaos/outcome.ts). Exits 1 when a case lost
-// or duplicated events, its input differs from the baseline's, or a fault's own check failed.
+// duplicated, whether the input and the outputs equal the baseline's (chaos/outcome.ts). Exits 1
+// when a case lost or duplicated events, its input or outputs differ from the baseline's, or a
+// fault's own check failed.
 // `npm run chaos -- <case>...` runs only the named cases (the baseline always runs).
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -93,7 +93,8 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`\n${formatTable(rows)}\n`);
   for (const r of rows) {
-    if (r.lost !== 0 || r.duplicated !== 0 || r.inputDiffers.length > 0 || r.notes.some((note) => note.startsWith('failed'))) failed = true;
+    const differs = r.inputDiffers.length > 0 || r.differs.length > 0;
+    if (r.lost !== 0 || r.duplicated !== 0 || differs || r.notes.some((note) => note.startsWith('failed'))) failed = true;
   }
   const report = { suite, elapsedMs: Date.now() - started, rows };
   writeFileSync(join(REPO_ROOT, 'chaos-report.json'), `${JSON.stringify(report, null, 2)}\n`);

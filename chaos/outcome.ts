@@ -7,9 +7,11 @@
 //   daily counters equal the approvals;
 // - the input, which must equal the baseline's: every tick by its step with every field the
 //   seeded feed determines (all but the wall-clock times);
-// - the outputs (signals, decisions, orders, fills, books, counters), compared with the baseline
-//   for information only: strategies count what is pending (intentFor), so when a fill comes
-//   back within a strategy's next view decides whether that view trades, and that is timing.
+// - the outputs (signals, decisions, orders, fills, books, counters), which must equal the
+//   baseline's too: paper is a simulation in event time (a view waits for the outcome of its
+//   strategy's market order in flight, risk judges and the engine fills a signal at the price of
+//   its own tick), so what a run trades is a function of its input, whatever the faults did to
+//   its timing.
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { Redis } from 'ioredis';
@@ -88,7 +90,7 @@ export interface Outcome {
   identity: Identity;
   /** Must equal the baseline's. */
   input: Figures;
-  /** Compared with the baseline for information (they depend on timing). */
+  /** Must equal the baseline's. */
   outputs: Figures;
 }
 
@@ -269,10 +271,11 @@ export async function readOutcome(run: LiveRun, readerGroup: string): Promise<Ou
 }
 
 /**
- * Orders with no terminal event. The engine fills a market order on the first tick of its
- * instrument it handles after the order, so one still open although a tick of its instrument was
- * appended after the order's order_submitted (the engine can only have read that tick later) is
- * lost. One with no tick after it is waiting for a tick that never came: counted, not lost.
+ * Orders with no terminal event. A paper market entry ends at submission (filled at its signal's
+ * price, or refused); one the engine placed itself (a square-off) fills on the first tick of its
+ * instrument the engine handles after it. So a market order still open although a tick of its
+ * instrument was appended after its order_submitted (the engine can only have read that tick
+ * later) is lost. One with no tick after it is waiting for a tick that never came: counted, not lost.
  */
 function openOrders(submittedMessages: RawMessage[], tickMessages: RawMessage[], terminal: ReadonlyMap<string, number>) {
   const lastTickAt = new Map<number, number>();

@@ -6,11 +6,6 @@ export interface FigureDifference {
   examples: string[];
 }
 
-/** Why outputs may differ from the baseline's without anything being wrong. */
-export const OUTPUTS_NOTE =
-  'outputs vs baseline is information, not a check: a strategy view finding its last order still pending (signalled, not filled) places nothing ' +
-  '(intentFor), so when each fill comes back decides which views trade; a stalled stage makes the runner run through its views with the order pending.';
-
 export interface CaseRow {
   fault: string;
   recoverMs: number | null;
@@ -20,7 +15,7 @@ export interface CaseRow {
   redelivered?: number;
   /** The input against the baseline's: must be empty. */
   inputDiffers: FigureDifference[];
-  /** The outputs against the baseline's: information (they depend on timing). */
+  /** The outputs against the baseline's: must be empty (paper is a function of its input). */
   differs: FigureDifference[];
   notes: string[];
   counts?: Record<string, number>;
@@ -31,7 +26,7 @@ const describe = (differences: readonly FigureDifference[]) => differences.map((
 const cell = (value: number | null, format: (n: number) => string = String) => (value === null ? '-' : format(value));
 
 export function formatTable(rows: readonly CaseRow[]): string {
-  const header = ['fault', 'time to recover', 'events lost', 'events duplicated', 'redelivered', 'input vs baseline', 'outputs vs baseline (information)'];
+  const header = ['fault', 'time to recover', 'events lost', 'events duplicated', 'redelivered', 'input vs baseline', 'outputs vs baseline'];
   const body = rows.map((row) => [
     row.fault,
     cell(row.recoverMs, (ms) => `${(ms / 1000).toFixed(1)} s`),
@@ -39,7 +34,7 @@ export function formatTable(rows: readonly CaseRow[]): string {
     cell(row.duplicated),
     cell(row.redelivered ?? null),
     row.lost === null ? '-' : row.inputDiffers.length === 0 ? 'equal' : `DIFFERS: ${describe(row.inputDiffers)}`,
-    row.lost === null ? '-' : row.differs.length === 0 ? 'equal' : describe(row.differs),
+    row.lost === null ? '-' : row.differs.length === 0 ? 'equal' : `DIFFERS: ${describe(row.differs)}`,
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => cells[i]!.length)));
   const line = (cells: string[]) => cells.map((text, i) => text.padEnd(widths[i]!)).join(' | ');
@@ -48,8 +43,9 @@ export function formatTable(rows: readonly CaseRow[]): string {
       ...row.notes,
       ...(row.counts ? [`counts: ${JSON.stringify(row.counts)}`] : []),
       ...row.inputDiffers.flatMap((d) => d.examples.map((example) => `input ${d.figure}: ${example}`)),
+      ...row.differs.flatMap((d) => d.examples.map((example) => `output ${d.figure}: ${example}`)),
     ];
     return lines.length === 0 ? [] : [`${row.fault}:`, ...lines.map((text) => `  ${text.slice(0, 200)}`)];
   });
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line), '', ...details, '', OUTPUTS_NOTE].join('\n');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line), '', ...details].join('\n');
 }
