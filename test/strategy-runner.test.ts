@@ -429,7 +429,7 @@ describe('strategy runner', () => {
     const first = startRunner(late);
     await sendTicks(late, ticks);
     expect(summarize(await signalsAfterCatchUp(late), ticks)).toEqual([{ tick: 0, strategy: 'demo', side: 'BUY', quantity: 3 }]);
-    const waiting = JSON.parse((await redis.hget(runnerDeferredKey(NS), field))!) as { tick: { id: string }; view: { direction: string } }[];
+    const waiting = (await redis.lrange(runnerDeferredKey(NS, field), 0, -1)).map((text) => JSON.parse(text) as { tick: { id: string }; view: { direction: string } });
     expect(waiting.map((w) => [w.tick.id, w.view.direction])).toEqual([
       [ticks[1]!.id, 'SELL'],
       [ticks[2]!.id, 'BUY'],
@@ -439,11 +439,11 @@ describe('strategy runner', () => {
     const second = startRunner(late);
     await fillOrder(late, await signalOf(late, ticks[0]!, 'demo'));
     await waitFor(async () => (await readAll(late, late.topics.signalsRaw)).length === 2, 'the SELL view to be decided');
-    expect(JSON.parse((await redis.hget(runnerDeferredKey(NS), field))!)).toHaveLength(1);
+    expect(await redis.llen(runnerDeferredKey(NS, field))).toBe(1);
     await fillOrder(late, await signalOf(late, ticks[1]!, 'demo'));
     await waitFor(async () => (await readAll(late, late.topics.signalsRaw)).length === 3, 'the BUY view to be decided');
     expect(comparable(await signalsAfterCatchUp(late))).toEqual(comparable(expected));
-    expect(await redis.hlen(runnerDeferredKey(NS))).toBe(0);
+    expect(await redis.exists(runnerDeferredKey(NS, field))).toBe(0);
     await second.stop();
   });
 

@@ -24,7 +24,7 @@
 //   tick order. So each view is decided knowing what became of the orders of earlier ticks, and
 //   the signals are a function of the ticks and those outcomes, not of how fast the outcomes
 //   came back: after a stall or a crash a paper run emits what an uninterrupted one emits. Waiting
-//   views are part of the committed state ({ns}:strategy-runner:deferred). A limit order may rest
+//   views are part of the committed state (deferred.ts). A limit order may rest
 //   for the day, so it holds nothing: views go on, seeing it pending. Past MAX_DEFERRED_VIEWS
 //   (a pipeline that stopped answering) the oldest view is decided without the outcome.
 import { createEvent, type Envelope } from '../../core/domain/events';
@@ -38,9 +38,8 @@ import { STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
 import { StageLock } from '../../core/pipeline/stage-lock';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
-import type { StrategyView } from '../../core/domain/trading/strategies';
 import { StrategyCatalog, type InvalidStrategy, type RunnableStrategy, type StrategyChanges, type StrategySet } from './catalog';
-import { RunnerState, STRATEGY_RUNNER, stateField, strategyOfField, type RunnerBatch } from './state';
+import { RunnerState, STRATEGY_RUNNER, stateField, strategyOfField, type DeferredView, type RunnerBatch } from './state';
 
 export { STRATEGY_RUNNER } from './state';
 
@@ -97,9 +96,9 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
 
 
   /** Turns a view into its signal (or none) with what the field holds and has pending now. */
-  function decide(entry: RunnableStrategy, field: string, tick: Envelope<'tick_received'>, view: StrategyView, batch: RunnerBatch, outputs: EventMessage[]): void {
+  function decide(entry: RunnableStrategy, field: string, { tick, view }: DeferredView, batch: RunnerBatch, outputs: EventMessage[]): void {
     const pending = batch.pendingOf(field);
-    const signal = entry.strategy.signalFor(view, tick.data, { position: batch.positionOf(field), pendingBuy: pending.buy, pendingSell: pending.sell });
+    const signal = entry.strategy.signalFor(view, tick, { position: batch.positionOf(field), pendingBuy: pending.buy, pendingSell: pending.sell });
     if (!signal) return;
     const envelope = createEvent({ type: 'signal_generated', source: STRATEGY_RUNNER, namespace, data: signal, cause: tick, id: derivedEventId(tick.id, entry.id), now: now() });
     batch.signalEmitted(orderOfSignal(envelope.id), { field, side: signal.side, quantity: signal.quantity, signalId: envelope.id, holdsViews: signal.orderType === 'MARKET' });
@@ -107,19 +106,17 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
   }
 
   /** A view is decided at once unless a market order of its field is in flight (see the header). */
-  function takeView(entry: RunnableStrategy, field: string, tick: Envelope<'tick_received'>, view: StrategyView, batch: RunnerBatch, outputs: EventMessage[]): void {
-    const waiting = batch.deferredOf(field);
-    if (waiting.length === 0 && batch.pendingOf(field).holding === 0) return decide(entry, field, tick, view, batch, outputs);
-    const queue = [...waiting, { tick, view }];
-    if (queue.length > MAX_DEFERRED_VIEWS) {
-      // The outcome is not coming (the engine stopped, say): the oldest view is decided without
-      // it, with its order still pending, rather than keeping views without bound.
-      if (!overflowing.has(field)) log.warn({ field, waiting: queue.length }, `views of ${field} waited for an order's outcome past ${MAX_DEFERRED_VIEWS}; deciding the oldest without it`);
-      overflowing.add(field);
-      const oldest = queue.shift()!;
-      decide(entry, field, oldest.tick, oldest.view, batch, outputs);
-    }
-    batch.setDeferred(field, queue);
+  function takeView(entry: RunnableStrategy, field: string, taken: DeferredView, batch: RunnerBatch, outputs: EventMessage[]): void {
+    if (batch.deferredOf(field).length === 0 && batch.pendingOf(field).holding === 0) return decide(entry, field, taken, batch, outputs);
+    batch.defer(field, taken);
+    const queue = batch.deferredOf(field);
+    if (queue.length <= MAX_DEFERRED_VIEWS) return;
+    // The outcome is not coming (the engine stopped, say): the oldest view is decided without it,
+    // with its order still pending, rather than keeping views without bound.
+    if (!overflowing.has(field)) log.warn({ field, waiting: queue.length }, `views of ${field} waited for an order's outcome past ${MAX_DEFERRED_VIEWS}; deciding the oldest without it`);
+    overflowing.add(field);
+    batch.consumeDeferred(field, 1);
+    decide(entry, field, queue[0]!, batch, outputs);
   }
 
   /** The field's order has its outcome: its waiting views are decided in order, until one places a market order again. */
@@ -130,15 +127,13 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
     overflowing.delete(field);
     const strategyId = strategyOfField(field);
     const entry = set.strategies.find((running) => running.id === strategyId);
-    let decided = 0;
     // A strategy switched off meanwhile takes its views with it.
-    if (entry) {
-      while (decided < queue.length && batch.pendingOf(field).holding === 0) {
-        decide(entry, field, queue[decided]!.tick, queue[decided]!.view, batch, outputs);
-        decided += 1;
-      }
+    let decided = entry ? 0 : queue.length;
+    while (entry && decided < queue.length && batch.pendingOf(field).holding === 0) {
+      decide(entry, field, queue[decided]!, batch, outputs);
+      decided += 1;
     }
-    batch.setDeferred(field, entry ? queue.slice(decided) : []);
+    batch.consumeDeferred(field, decided);
   }
 
   function runTick(tick: Envelope<'tick_received'>, set: StrategySet, batch: RunnerBatch, outputs: EventMessage[]): void {
@@ -157,7 +152,9 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
         continue;
       }
       batch.setState(field, fingerprint, step.state);
-      if (step.view) takeView(entry, field, tick, step.view, batch, outputs);
+      if (!step.view) continue;
+      const { instrumentToken, tradingsymbol, lastPrice } = tick.data;
+      takeView(entry, field, { tick: { id: tick.id, correlationId: tick.correlationId, instrumentToken, tradingsymbol, lastPrice }, view: step.view }, batch, outputs);
     }
   }
 

@@ -1,8 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { makeTick } from '../../core/domain/trading/testing';
-import { createEvent } from '../../core/domain/events';
-import { RunnerState, runnerDeferredKey, runnerPendingKey, runnerPositionsKey, type DeferredView, type PendingOrder, type RunnerBatch } from './state';
+import { RunnerState, runnerPendingKey, runnerPositionsKey, type DeferredView, type PendingOrder, type RunnerBatch } from './state';
 
 const FIELD = 'mom:738561';
 const OTHER = 'mom:341249';
@@ -27,6 +25,10 @@ function recordingMulti() {
       for (const field of fields) hash(key).delete(field);
       return multi;
     },
+    // The deferred views' lists (deferred.test.ts checks what is written to them).
+    del: () => multi,
+    ltrim: () => multi,
+    rpush: () => multi,
   };
   return { multi: multi as unknown as ChainableCommander, hash };
 }
@@ -40,13 +42,12 @@ function commit(batch: RunnerBatch, pendingBefore: Map<string, string> = new Map
   return {
     pending: recorder.hash(runnerPendingKey('paper')),
     positions: recorder.hash(runnerPositionsKey('paper')),
-    deferred: recorder.hash(runnerDeferredKey('paper')),
   };
 }
 
-const deferredView = (price: number, direction: 'BUY' | 'SELL' = 'SELL'): DeferredView => ({
-  tick: createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: makeTick(price) }),
-  view: { direction, reason: `view at ${price}`, confidence: 0.5 },
+const deferredView = (price: number): DeferredView => ({
+  tick: { id: `tick-at-${price}`, correlationId: 'c', instrumentToken: 738_561, tradingsymbol: 'RELIANCE', lastPrice: price },
+  view: { direction: 'SELL', reason: `view at ${price}`, confidence: 0.5 },
 });
 
 describe('the runner state: pending orders', () => {
@@ -139,21 +140,22 @@ describe('the runner state: views waiting for a market order', () => {
     expect(batch.pendingOf(FIELD)).toEqual({ buy: 0, sell: 0, holding: 0 });
   });
 
-  it('persists deferred views with the batch, and removes them once released', () => {
+  it('keeps deferred views in the batch until it commits (deferred.test.ts has the Redis side)', () => {
     const state = new RunnerState('paper');
     const first = state.begin(new Set());
-    const views = [deferredView(100_000), deferredView(100_500, 'BUY')];
-    first.setDeferred(FIELD, views);
-    // Nothing before commit: a retried batch starts without them.
+    first.defer(FIELD, deferredView(100_000));
+    first.defer(FIELD, deferredView(100_500));
+    expect(first.deferredOf(FIELD)).toEqual([deferredView(100_000), deferredView(100_500)]);
+    // Not committed: a retried batch starts without them.
     expect(state.begin(new Set()).deferredOf(FIELD)).toEqual([]);
-    const stored = commit(first);
-    expect(JSON.parse(stored.deferred.get(FIELD)!)).toEqual(JSON.parse(JSON.stringify(views)));
-    expect(state.begin(new Set()).deferredOf(FIELD)).toHaveLength(2);
-
+    first.persist(recordingMulti().multi);
+    first.commit();
     const second = state.begin(new Set());
-    second.setDeferred(FIELD, []);
-    const recorder = commit(second);
-    expect(recorder.deferred.has(FIELD)).toBe(false);
+    second.consumeDeferred(FIELD, 1);
+    expect(second.deferredOf(FIELD)).toEqual([deferredView(100_500)]);
+    second.consumeDeferred(FIELD, 1);
+    second.persist(recordingMulti().multi);
+    second.commit();
     expect(state.size.deferred).toBe(0);
   });
 

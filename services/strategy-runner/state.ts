@@ -9,9 +9,8 @@
 //                                                           "signalId", "holdsViews" }: the
 //                                                 unfilled rest of each order a signal of the
 //                                                 runner asked for
-//   {ns}:strategy-runner:deferred   HASH field -> JSON [{ "tick": <tick envelope>, "view" }]:
-//                                                 views taken while a market order of the field
-//                                                 was in flight, oldest first (see service.ts)
+//   {ns}:strategy-runner:deferred:<field>  the views waiting for the field's market order
+//                                                 (deferred.ts)
 //   (plus the dedup marks {ns}:dedup:strategy-runner:<event id> written by processOnce)
 //
 // A pending order is keyed by the id the trading engine will give it, derived from the signal's
@@ -24,8 +23,9 @@
 // (persist) and reach the committed state only once that MULTI succeeded (commit), so a batch
 // that is retried starts again from exactly what Redis holds.
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Envelope } from '../../core/domain/events';
-import type { StrategyView } from '../../core/domain/trading/strategies';
+import { DeferredChanges, loadDeferred, type DeferredView } from './deferred';
+
+export { runnerDeferredKey, type DeferredView } from './deferred';
 import type { BrokerNamespace } from '../../core/domain/namespace';
 import { strategyInstrumentKey } from '../../core/domain/topics';
 import { namespacedKey } from '../../core/redis/keys';
@@ -35,7 +35,6 @@ export const STRATEGY_RUNNER = 'strategy-runner';
 export const runnerStateKey = (ns: BrokerNamespace) => namespacedKey(ns, STRATEGY_RUNNER, 'state');
 export const runnerPositionsKey = (ns: BrokerNamespace) => namespacedKey(ns, STRATEGY_RUNNER, 'positions');
 export const runnerPendingKey = (ns: BrokerNamespace) => namespacedKey(ns, STRATEGY_RUNNER, 'pending');
-export const runnerDeferredKey = (ns: BrokerNamespace) => namespacedKey(ns, STRATEGY_RUNNER, 'deferred');
 
 /** `strategyId:instrumentToken`, the same text as the signal's message key. */
 export const stateField = strategyInstrumentKey;
@@ -71,12 +70,6 @@ export interface PendingQuantity {
 
 const NOTHING_PENDING: PendingQuantity = Object.freeze({ buy: 0, sell: 0, holding: 0 });
 
-/** A view taken while the field's market order was in flight, waiting for that order's outcome. */
-export interface DeferredView {
-  tick: Envelope<'tick_received'>;
-  view: StrategyView;
-}
-
 function parsePending(text: string): PendingOrder {
   const parsed = JSON.parse(text) as Partial<PendingOrder>;
   const { field, side, quantity, signalId, holdsViews } = parsed;
@@ -85,16 +78,6 @@ function parsePending(text: string): PendingOrder {
   }
   // Written before views were held: such an order holds nothing.
   return { field, side, quantity: quantity!, signalId, holdsViews: holdsViews === true };
-}
-
-function parseDeferred(text: string): DeferredView[] {
-  const parsed = JSON.parse(text) as unknown;
-  const valid = (entry: Partial<DeferredView>) =>
-    entry.tick?.type === 'tick_received' && typeof entry.tick.id === 'string' && (entry.view?.direction === 'BUY' || entry.view?.direction === 'SELL');
-  if (!Array.isArray(parsed) || !parsed.every((entry) => valid(entry as Partial<DeferredView>))) {
-    throw new Error('not a list of deferred views [{ tick, view }]');
-  }
-  return parsed as DeferredView[];
 }
 
 function totalsOf(orders: ReadonlyMap<string, PendingOrder>): Map<string, PendingQuantity> {
@@ -137,11 +120,10 @@ export class RunnerState {
 
   /** What the last committed batch left in Redis; unreadable entries restart from scratch. */
   static async load(redis: Redis, namespace: BrokerNamespace, onCorrupt: (field: string, error: Error) => void): Promise<RunnerState> {
-    const [storedStates, storedPositions, storedPending, storedDeferred] = await Promise.all([
+    const [storedStates, storedPositions, storedPending] = await Promise.all([
       redis.hgetall(runnerStateKey(namespace)),
       redis.hgetall(runnerPositionsKey(namespace)),
       redis.hgetall(runnerPendingKey(namespace)),
-      redis.hgetall(runnerDeferredKey(namespace)),
     ]);
     const states = new Map<string, StoredStrategyState>();
     for (const [field, text] of Object.entries(storedStates)) {
@@ -167,14 +149,8 @@ export class RunnerState {
         onCorrupt(orderId, error as Error);
       }
     }
-    const deferred = new Map<string, readonly DeferredView[]>();
-    for (const [field, text] of Object.entries(storedDeferred)) {
-      try {
-        deferred.set(field, parseDeferred(text));
-      } catch (error) {
-        onCorrupt(field, error as Error);
-      }
-    }
+    const holding = [...totalsOf(pending)].filter(([, total]) => total.holding > 0).map(([field]) => field);
+    const deferred = await loadDeferred(redis, namespace, holding, onCorrupt);
     return new RunnerState(namespace, { states, positions, pending, deferred });
   }
 
@@ -203,17 +179,19 @@ export class RunnerBatch {
   /** order id -> its new rest, or null once it is no longer pending. */
   private readonly pendingChanges = new Map<string, PendingOrder | null>();
   private readonly pendingTotalChanges = new Map<string, PendingQuantity>();
-  /** field -> its deferred views from now on (empty: none). */
-  private readonly deferredChanges = new Map<string, readonly DeferredView[]>();
+  private readonly deferredChanges: DeferredChanges;
 
   constructor(
     private readonly namespace: BrokerNamespace,
     private readonly states: Map<string, StoredStrategyState>,
     private readonly positions: Map<string, number>,
     private readonly pending: PendingBook,
-    private readonly deferred: Map<string, readonly DeferredView[]>,
+    deferred: Map<string, readonly DeferredView[]>,
     private readonly resetStrategies: ReadonlySet<string>,
-  ) {}
+  ) {
+    // A strategy starting afresh drops the views its previous run left waiting.
+    this.deferredChanges = new DeferredChanges(namespace, deferred, (field) => resetStrategies.has(strategyOfField(field)));
+  }
 
   /** The state to resume for a field, or undefined to start from the strategy's initial state. */
   stateOf(field: string, strategyId: string, fingerprint: string): unknown {
@@ -282,20 +260,17 @@ export class RunnerBatch {
 
   /** The field's views waiting for its market order's outcome, oldest first. */
   deferredOf(field: string): readonly DeferredView[] {
-    const changed = this.deferredChanges.get(field);
-    if (changed) return changed;
-    // A strategy starting afresh drops the views its previous run left waiting.
-    return this.resetStrategies.has(strategyOfField(field)) ? [] : (this.deferred.get(field) ?? []);
+    return this.deferredChanges.of(field);
   }
 
-  private resetDeferred(): string[] {
-    if (this.resetStrategies.size === 0) return [];
-    return [...this.deferred.keys()].filter((field) => this.resetStrategies.has(strategyOfField(field)) && !this.deferredChanges.has(field));
+  /** A view that waits, after those already waiting. */
+  defer(field: string, view: DeferredView): void {
+    this.deferredChanges.append(field, view);
   }
 
-  setDeferred(field: string, views: readonly DeferredView[]): void {
-    if (views.length === 0 && this.deferredOf(field).length === 0) return;
-    this.deferredChanges.set(field, views);
+  /** The field's oldest `count` waiting views were decided, or dropped. */
+  consumeDeferred(field: string, count: number): void {
+    this.deferredChanges.consume(field, count);
   }
 
   private resetFields(): string[] {
@@ -320,18 +295,12 @@ export class RunnerBatch {
     if (open.length > 0) {
       multi.hset(runnerPendingKey(this.namespace), Object.fromEntries(open.map(([orderId, order]) => [orderId, JSON.stringify(order)])));
     }
-    const released = [...this.resetDeferred(), ...[...this.deferredChanges].filter(([, views]) => views.length === 0).map(([field]) => field)];
-    const waiting = [...this.deferredChanges].filter(([, views]) => views.length > 0);
-    if (released.length > 0) multi.hdel(runnerDeferredKey(this.namespace), ...released);
-    if (waiting.length > 0) {
-      multi.hset(runnerDeferredKey(this.namespace), Object.fromEntries(waiting.map(([field, views]) => [field, JSON.stringify(views)])));
-    }
+    this.deferredChanges.persist(multi);
   }
 
   /** Call once the batch's MULTI succeeded. */
   commit(): void {
     for (const field of this.resetFields()) this.states.delete(field);
-    for (const field of this.resetDeferred()) this.deferred.delete(field);
     for (const [field, stored] of this.stateChanges) this.states.set(field, stored);
     for (const [field, quantity] of this.positionChanges) this.positions.set(field, quantity);
     for (const [orderId, order] of this.pendingChanges) {
@@ -342,9 +311,6 @@ export class RunnerBatch {
       if (total.buy === 0 && total.sell === 0) this.pending.totals.delete(field);
       else this.pending.totals.set(field, total);
     }
-    for (const [field, views] of this.deferredChanges) {
-      if (views.length === 0) this.deferred.delete(field);
-      else this.deferred.set(field, views);
-    }
+    this.deferredChanges.commit();
   }
 }

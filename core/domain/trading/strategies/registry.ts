@@ -17,7 +17,7 @@ import {
   type StrategyDefinition,
   type StrategyView,
 } from './types';
-import { buildSignal, intentFor } from './signals';
+import { buildSignal, intentFor, type SignalTick } from './signals';
 
 // Each definition has its own parameter and state types; the registry erases them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -68,7 +68,7 @@ export interface LoadedStrategy {
    */
   view(state: StrategyState | undefined, tick: Tick): { state: StrategyState; view: StrategyView | null };
   /** The signal a view calls for, given the position and what is pending (intentFor); null for none. */
-  signalFor(view: StrategyView, tick: Tick, context: StrategyContext): SignalDraft | null;
+  signalFor(view: StrategyView, tick: SignalTick, context: StrategyContext): SignalDraft | null;
   /** view, then signalFor at once: a tick's signals when the context is already known. */
   onTick(state: StrategyState | undefined, tick: Tick, context: StrategyContext): { state: StrategyState; signals: SignalDraft[] };
 }

@@ -9,6 +9,9 @@
 // open a position the other way.
 // Only opening signals carry stop-loss / take-profit prices: an exit needs no exits of its own.
 import type { Tick } from '../../events';
+
+/** What of a tick a signal is built from. */
+export type SignalTick = Pick<Tick, 'instrumentToken' | 'tradingsymbol' | 'lastPrice'>;
 import { paise, type Paise } from '../../money';
 import { offsetByBps } from '../prices';
 import type { CommonParameters, Direction, SignalDraft, StrategyContext, StrategyView } from './types';
@@ -39,7 +42,7 @@ export function intentFor(direction: Direction, parameters: CommonParameters, co
 
 export function buildSignal(
   parameters: CommonParameters,
-  tick: Tick,
+  tick: SignalTick,
   strategyId: string,
   intent: Intent,
   text: Pick<StrategyView, 'reason' | 'confidence'>,
