@@ -18,7 +18,7 @@ import type { SimulatedInstrument } from '../services/market-feed/simulator';
 import { claimRedisDatabase, createTestDatabase, inSession } from '../test/support/stack';
 
 export const BENCH_STRATEGY_ID = 'bench_low_frequency';
-/** The benchmark strategy signals on every this-many ticks of each instrument. */
+/** By default the benchmark strategy takes a view on every this-many ticks of each instrument (--signal-every). */
 export const SIGNAL_EVERY_TICKS = 20;
 /** The pipeline stages the benchmark runs, in data-flow order: every namespace service but the monitor. */
 export const BENCH_STAGES = ['strategy-runner', 'risk-manager', 'trading-engine', 'portfolio-manager'] as const;
@@ -62,7 +62,7 @@ const INSERT_BENCH_STRATEGY = `
   INSERT INTO strategy_configurations (namespace, id, name, strategy_type, instruments, parameters, risk_limits, is_active)
   VALUES ('paper', $1, 'Benchmark: a signal every N ticks', 'low_frequency_demo', $2::integer[], $3::jsonb, $4::jsonb, true)`;
 
-export async function prepareEnvironment(options: { instruments: number }): Promise<BenchEnvironment> {
+export async function prepareEnvironment(options: { instruments: number; signalEveryTicks: number }): Promise<BenchEnvironment> {
   if (options.instruments > SEED_INSTRUMENTS.length) {
     throw new Error(`--instruments can be at most ${SEED_INSTRUMENTS.length}, the number of seeded instruments`);
   }
@@ -91,7 +91,7 @@ export async function prepareEnvironment(options: { instruments: number }): Prom
       await pool.query(INSERT_BENCH_STRATEGY, [
         BENCH_STRATEGY_ID,
         chosen.map((instrument) => instrument.instrumentToken),
-        JSON.stringify({ everyTicks: SIGNAL_EVERY_TICKS, quantity: 1 }),
+        JSON.stringify({ everyTicks: options.signalEveryTicks, quantity: 1 }),
         // Every signal of the run may trade: the daily trade count is not what is measured.
         JSON.stringify({ maxDailyTradesPerStrategy: 1_000_000 }),
       ]);

@@ -18,6 +18,8 @@ export interface BenchmarkOptions {
   /** Ticks per second of the throughput run; undefined for as fast as possible. */
   rate?: number;
   instruments: number;
+  /** The strategy's view every this many ticks of an instrument (default SIGNAL_EVERY_TICKS). */
+  signalEveryTicks?: number;
   /** The rates of the latency runs (ticks per second); none to skip them. */
   latencyRates: readonly number[];
   /** How long each latency run feeds ticks. */
@@ -77,7 +79,7 @@ async function pipelineRun(
   rate: number | undefined,
   label: string,
 ): Promise<PipelineRun> {
-  const env = await prepareEnvironment({ instruments: options.instruments });
+  const env = await prepareEnvironment({ instruments: options.instruments, signalEveryTicks: signalEveryOf(options) });
   try {
     const bar = progressBar(label, ticks, 'ticks');
     let figures: PipelineFigures;
@@ -106,8 +108,10 @@ async function pipelineRun(
   }
 }
 
+const signalEveryOf = (options: BenchmarkOptions) => options.signalEveryTicks ?? SIGNAL_EVERY_TICKS;
+
 export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkResult> {
-  const env = await prepareEnvironment({ instruments: options.instruments });
+  const env = await prepareEnvironment({ instruments: options.instruments, signalEveryTicks: signalEveryOf(options) });
   let baseline: BaselineFigures;
   let hopSamples: number[];
   try {
@@ -158,7 +162,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   return {
     options: settings,
     brokers: [...env.config.redpanda.bootstrapServers],
-    signalEveryTicks: SIGNAL_EVERY_TICKS,
+    signalEveryTicks: signalEveryOf(options),
     pipeline,
     latencyRuns,
     scaling,

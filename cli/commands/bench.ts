@@ -8,6 +8,7 @@ import { loadConfigOrExit } from '../../core/config/load';
 import { configureLogging } from '../../core/logging';
 import { SEED_INSTRUMENTS } from '../../core/postgres/seed-data';
 import { formatBenchmark, formatComparison } from '../../bench/report';
+import { SIGNAL_EVERY_TICKS } from '../../bench/environment';
 import { runBenchmark, type BenchmarkResult } from '../../bench/run';
 
 function wholeNumber(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -37,6 +38,7 @@ interface BenchCommandOptions {
   ticks: number;
   rate?: number;
   instruments: number;
+  signalEvery: number;
   latencyRates: number[];
   latencySeconds: number;
   processes: (1 | 2)[];
@@ -52,6 +54,7 @@ export function registerBenchCommands(program: Command): void {
     .option('--ticks <n>', 'ticks to push through the pipeline in the throughput run', wholeNumber('--ticks', 1), 20_000)
     .option('--rate <r>', 'ticks per second of the throughput run (default: as fast as the pipeline takes them)', wholeNumber('--rate', 1))
     .option('--instruments <k>', 'instruments the ticks cycle through', wholeNumber('--instruments', 1, SEED_INSTRUMENTS.length), 10)
+    .option('--signal-every <n>', "the strategy's BUY or SELL view every n ticks of an instrument", wholeNumber('--signal-every', 1), SIGNAL_EVERY_TICKS)
     .option('--latency-rates <list>', "paced latency runs, ticks per second, comma-separated ('none' to skip)", rateList, [200, 2000])
     .option('--latency-seconds <s>', 'how long each latency run feeds ticks', wholeNumber('--latency-seconds', 1), 10)
     .option('--processes <list>', "pipeline processes to measure: 1 (every stage in one), 2 (split as `run` splits its workers) or '1,2'", processList, [1, 2])
@@ -71,6 +74,7 @@ export function registerBenchCommands(program: Command): void {
           ticks: options.ticks,
           rate: options.rate,
           instruments: options.instruments,
+          signalEveryTicks: options.signalEvery,
           latencyRates: options.latencyRates,
           latencySeconds: options.latencySeconds,
           processes: options.processes,
