@@ -11,7 +11,8 @@ import type { BenchEnvironment } from './environment';
 export const HOPS = ['feed-to-strategy', 'strategy-to-risk', 'risk-to-engine', 'engine-to-fill'] as const;
 export type Hop = (typeof HOPS)[number];
 
-type Stop = 'raw' | 'validated' | 'submitted' | 'filled';
+export const STOPS = ['raw', 'validated', 'submitted', 'filled'] as const;
+export type Stop = (typeof STOPS)[number];
 
 export interface TradeObserver {
   counts: { fills: number };
@@ -19,6 +20,11 @@ export interface TradeObserver {
   fillLatenciesMs: number[];
   /** Each hop's latencies (ms), one per trade that made it across. */
   hopLatencies(): Record<Hop, number[]>;
+  /**
+   * Per topic, how long after it was sent a trade's first message there reached this observer (ms):
+   * the delivery a consumer in a process of its own gets, to set against the stages' fetch ages.
+   */
+  deliveries: Record<Stop, number[]>;
   stop(): Promise<void>;
 }
 
@@ -33,6 +39,7 @@ export async function startTradeObserver(env: BenchEnvironment, tickTimes: Reado
   const consumer: Consumer = env.kafka.consumer({ groupId: env.groupFor('fill-observer'), maxWaitTimeInMs: 100, retry: BROKER_RETRY });
   const counts = { fills: 0 };
   const fillLatenciesMs: number[] = [];
+  const deliveries: Record<Stop, number[]> = { raw: [], validated: [], submitted: [], filled: [] };
   /** correlation id -> the CreateTime of the trade's first message at each stop. */
   const trades = new Map<string, Partial<Record<Stop, number>>>();
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
@@ -50,7 +57,10 @@ export async function startTradeObserver(env: BenchEnvironment, tickTimes: Reado
       for (const message of batch.messages) {
         const { correlationId } = JSON.parse(message.value!.toString('utf8')) as { correlationId: string };
         const trade = trades.get(correlationId) ?? {};
-        trade[stop] ??= Number(message.timestamp);
+        if (trade[stop] === undefined) {
+          trade[stop] = Number(message.timestamp);
+          deliveries[stop].push(arrivedAt - trade[stop]);
+        }
         trades.set(correlationId, trade);
         if (stop !== 'filled') continue;
         counts.fills++;
@@ -63,6 +73,7 @@ export async function startTradeObserver(env: BenchEnvironment, tickTimes: Reado
   return {
     counts,
     fillLatenciesMs,
+    deliveries,
     hopLatencies: () => {
       const hops: Record<Hop, number[]> = { 'feed-to-strategy': [], 'strategy-to-risk': [], 'risk-to-engine': [], 'engine-to-fill': [] };
       for (const [correlationId, trade] of trades) {

@@ -23,7 +23,7 @@ import { MarketSimulator } from '../services/market-feed/simulator';
 import { readOffsets, groupLag, endOffset, retainedMessages, type OffsetsReading } from '../services/pipeline-monitor/probe';
 import { pipelineLayout } from '../services/pipeline-monitor/stages';
 import { BENCH_STAGES, type BenchEnvironment, type BenchStage } from './environment';
-import { startTradeObserver, type Hop, type TradeObserver } from './observer';
+import { startTradeObserver, type Hop, type Stop, type TradeObserver } from './observer';
 import type { TimingSummary } from '../core/metrics/stage-timings';
 import type { FromPipeline, PipelineProcessArgs, ProcessLoad, StageHealth } from './protocol';
 
@@ -64,6 +64,8 @@ export interface PipelineFigures {
   fillLatenciesMs: number[];
   /** Each hop's latencies in ms (see observer.ts). */
   hopLatenciesMs: Record<Hop, number[]>;
+  /** Send to arrival at the observer, a consumer in the benchmark's process, per topic (see observer.ts). */
+  deliveriesMs: Record<Stop, number[]>;
   fillsSeen: number;
   /** Messages written to each of the namespace's topics during the run, by topic role. */
   events: Record<string, number>;
@@ -256,6 +258,7 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
       produceMs: producedAt - startedAt,
       fillLatenciesMs: observer.fillLatenciesMs,
       hopLatenciesMs: observer.hopLatencies(),
+      deliveriesMs: observer.deliveries,
       fillsSeen: observer.counts.fills,
       events,
       deadLetters,

@@ -24,11 +24,23 @@ function runLines(run: PipelineRun): string[] {
     `  tick-to-fill latency   ${latencyLine(run.latency)} of ${count(run.fillsSeen)} fills`,
     '  per hop (Kafka timestamps of a trade\'s messages; a paper market order fills as the engine takes it)',
     ...hopLines(run),
+    ...deliveryLine(run),
     `  peak RSS               pipeline process${run.processes > 1 ? `es (${run.processes}, summed)` : ''} ${formatBytes(run.pipelinePeakRssBytes)}`,
     loadLine(run),
     `  event-loop delay       ${run.load.pipeline.map((each) => `p50 ${ms(each.eventLoopDelayMs.p50)}, p99 ${ms(each.eventLoopDelayMs.p99)}, max ${ms(each.eventLoopDelayMs.max)} ms`).join(' | ')} (how late timers ran)`,
     `  peak backlog           ${run.stages.map((s) => `${s.name} ${count(s.peakLag)}`).join(', ')} (messages behind)`,
     ...timingLines(run),
+  ];
+}
+
+/** What a hop would cost with nothing but the broker in it: a consumer of its own gets each message this soon. */
+function deliveryLine(run: PipelineRun): string[] {
+  if (!run.deliveries) return [];
+  const d = run.deliveries;
+  const topic = (name: string, l: LatencySummary) => `${name} p50 ${ms(l.p50)}, p99 ${ms(l.p99)}`;
+  return [
+    `  to an idle consumer    ${topic('signals', d.raw)} | ${topic('validated', d.validated)} | ${topic('orders', d.submitted)} | ${topic('fills', d.filled)} ms ` +
+      "(send to arrival at the benchmark's observer; set against the stages' event-fetched below)",
   ];
 }
 

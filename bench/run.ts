@@ -8,7 +8,7 @@ import { toMessage } from '../core/kafka/producer';
 import { MarketSimulator } from '../services/market-feed/simulator';
 import { runBaseline, runHopBaseline, type BaselineFigures } from './baseline';
 import { prepareEnvironment, SIGNAL_EVERY_TICKS, type BenchEnvironment } from './environment';
-import { HOPS, type Hop } from './observer';
+import { HOPS, STOPS, type Hop, type Stop } from './observer';
 import { runPipeline, type PipelineFigures } from './pipeline';
 import { progressBar } from './progress';
 import { ratePerSecond, summarize, type LatencySummary } from './stats';
@@ -37,12 +37,14 @@ export interface ScalingRun {
 }
 
 /** One pipeline run's figures, with the latency samples summarized (and left out). */
-export type PipelineRun = Omit<PipelineFigures, 'fillLatenciesMs' | 'hopLatenciesMs'> & {
+export type PipelineRun = Omit<PipelineFigures, 'fillLatenciesMs' | 'hopLatenciesMs' | 'deliveriesMs'> & {
   rate?: number;
   ticksPerSecond: number;
   produceRate: number;
   latency: LatencySummary;
   hops: Record<Hop, LatencySummary>;
+  /** Written by runs since deliveries were measured. */
+  deliveries?: Record<Stop, LatencySummary>;
 };
 
 export interface BenchmarkResult {
@@ -94,7 +96,7 @@ async function pipelineRun(
     } finally {
       bar.stop();
     }
-    const { fillLatenciesMs, hopLatenciesMs, ...rest } = figures;
+    const { fillLatenciesMs, hopLatenciesMs, deliveriesMs, ...rest } = figures;
     return {
       ...rest,
       ...(rate === undefined ? {} : { rate }),
@@ -102,6 +104,7 @@ async function pipelineRun(
       produceRate: ratePerSecond(figures.ticks, figures.produceMs),
       latency: summarize(fillLatenciesMs),
       hops: Object.fromEntries(HOPS.map((hop) => [hop, summarize(hopLatenciesMs[hop])])) as Record<Hop, LatencySummary>,
+      deliveries: Object.fromEntries(STOPS.map((stop) => [stop, summarize(deliveriesMs[stop])])) as Record<Stop, LatencySummary>,
     };
   } finally {
     await env.cleanup();

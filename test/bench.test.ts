@@ -22,6 +22,11 @@ describe('npm run bench', () => {
     expect(events.ordersFilled).toBe(events.ordersSubmitted);
     expect(latency.count).toBe(fillsSeen);
     expect(fillsSeen).toBe(events.ordersFilled);
+    // The delivery floor beside each hop: one per trade at each topic, as it left the stage.
+    const deliveries = result.pipeline.deliveries!;
+    expect(deliveries.raw.count).toBe(events.signalsRaw);
+    expect(deliveries.filled.count).toBe(fillsSeen);
+    expect(deliveries.raw.min).toBeGreaterThanOrEqual(0);
     // And it says where each stage's time went: every stage fetched events, committed and (but the last) produced.
     const timed = (what: string) => new Set(result.pipeline.stageTimings.filter((t) => t.what === what && t.count > 0).map((t) => t.stage));
     expect(timed('commit')).toEqual(new Set(BENCH_STAGES));
