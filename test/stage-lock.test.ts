@@ -80,7 +80,7 @@ describe('stage lock', () => {
     expect(await redis.get('paper:fence:counter')).toBe('2');
   });
 
-  it('keeps the lock from batch to batch while alone, and lets go when idle or when another instance waits', async () => {
+  it('keeps the lock from batch to batch and through quiet spells while alone, and lets go when another instance waits', async () => {
     const [a, b] = [instance('lease'), instance('lease')];
     const holder = () => redis.get(stageLockKey('paper', 'lease'));
     await increment(a, 'lease');
@@ -89,7 +89,16 @@ describe('stage lock', () => {
     await increment(a, 'lease');
     expect(await holder()).toBe(token); // no new acquisition per batch
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await holder()).toBeNull(); // idle: released
+    expect(await holder()).toBe(token); // idle and alone: kept, so the next batch does not take it again
+    await increment(a, 'lease');
+    expect(await holder()).toBe(token);
+    // An idle holder lets go when another instance asks (b would wait forever otherwise: the
+    // holder renews its lease), and the other instance starts from what the holder committed.
+    await increment(b, 'lease');
+    expect(await holder()).not.toBe(token);
+    expect(b.memory).toBe(4);
+    await increment(a, 'lease'); // and hands it back, idle in turn, when asked
+    expect(a.memory).toBe(5);
     // A busy holder hands over after the batch in which it sees the other instance waiting, and
     // the waiter goes first: not only once the holder has run out of work.
     const finished: string[] = [];
@@ -97,8 +106,8 @@ describe('stage lock', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     const waiting = increment(b, 'lease').then(() => finished.push('b'));
     await Promise.all([...busy, waiting]);
-    expect(Number(await redis.get('paper:lease:counter'))).toBe(33);
-    expect(b.reloads).toBe(1);
+    expect(Number(await redis.get('paper:lease:counter'))).toBe(36);
+    expect(b.reloads).toBe(2);
     expect(finished.indexOf('b')).toBeLessThan(finished.length - 5);
   });
 

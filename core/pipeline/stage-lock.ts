@@ -8,11 +8,13 @@
 // batches read. Each instance keeps the committed state in memory. So that two instances never
 // compute from a state the other has moved on from:
 //   - one batch at a time across instances: a Redis lock (SET NX PX, renewed while held, released
-//     by its holder only). An instance keeps it from batch to batch while it has work and no other
-//     instance asks for it, so a stage running alone pays nothing for it per batch: it lets go
-//     once it has been idle for IDLE_RELEASE_MS, or after the batch during which another instance
-//     said it is waiting (a `wanted` key the waiter sets, read with the batch's other reads), and
-//     the waiter goes next: no one else takes the lock while another instance's request stands;
+//     by its holder only). An instance keeps it from batch to batch, idle or not, while no other
+//     instance asks for it, so a stage running alone pays nothing for it per batch (taking it
+//     again after every quiet spell put a round trip in front of the first event after it, which
+//     for the risk manager is most signals). Another instance asks through a `wanted` key: the
+//     holder reads it with every batch's other reads, and every WAITER_POLL_MS while idle, and lets
+//     go after the batch during which it saw it, or at once when idle; the waiter goes next: no
+//     one else takes the lock while another instance's request stands;
 //   - a version counter bumped in every commit: an instance that finds another version than the
 //     one it last committed reloads the state from Redis before it computes;
 //   - the fence: the version is WATCHed (on a connection of the lock's own) from the moment it is
@@ -34,8 +36,8 @@ import { Serial, type CriticalSection } from './serial';
 export const STAGE_LOCK_LEASE_MS = 10_000;
 const RENEW_EVERY_MS = STAGE_LOCK_LEASE_MS / 4;
 const MAX_WAIT_STEP_MS = 20;
-/** A holder with no batch for this long lets the lock go. */
-const IDLE_RELEASE_MS = 50;
+/** How often an idle holder looks whether another instance asks for the lock. */
+const WAITER_POLL_MS = 50;
 /** How long a waiter's request stands without being repeated. */
 const WANTED_FOR_MS = 1_000;
 /**
@@ -99,6 +101,8 @@ export class StageLock implements CriticalSection {
   /** The lock while this instance holds it, between runs too. */
   private held?: { token: string; renewal: NodeJS.Timeout };
   private idle?: NodeJS.Timeout;
+  /** Bumped whenever the idle watch is stopped, so that a look already under way ends with it. */
+  private idleWatch = 0;
   /** When the run in progress started; undefined between runs. */
   private turnStartedAt?: number;
 
@@ -115,7 +119,7 @@ export class StageLock implements CriticalSection {
    */
   run<T, R = undefined>(work: (prefetched: R) => Promise<T>, prefetch?: () => Promise<R>): Promise<T> {
     return this.local.run(async () => {
-      clearTimeout(this.idle);
+      this.stopIdleWatch();
       this.turnStartedAt = Date.now();
       const connection = this.connection();
       let held = this.held ?? (await this.acquire());
@@ -166,7 +170,7 @@ export class StageLock implements CriticalSection {
         if (!executed) await connection.unwatch().catch(() => undefined);
         const holding = held;
         if (letGo || this.held !== holding) void this.release(holding);
-        else this.idle = setTimeout(() => void this.local.run(() => this.release(holding)), IDLE_RELEASE_MS);
+        else this.watchForWaiters(holding, this.idleWatch);
       }
     });
   }
@@ -191,7 +195,7 @@ export class StageLock implements CriticalSection {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.idle);
+    this.stopIdleWatch();
     await this.local.run(async () => {
       if (this.held) await this.release(this.held);
     });
@@ -229,6 +233,23 @@ export class StageLock implements CriticalSection {
     held.renewal.unref();
     this.held = held;
     return held;
+  }
+
+  /** Between runs: lets the lock go as soon as another instance asks for it. */
+  private watchForWaiters(holding: NonNullable<StageLock['held']>, watch: number): void {
+    const current = () => watch === this.idleWatch && this.held === holding;
+    this.idle = setTimeout(async () => {
+      const wanted = await this.options.redis.exists(this.wantedKey).catch(() => 0);
+      if (!current()) return;
+      if (wanted > 0) void this.local.run(async () => (this.held === holding ? this.release(holding) : undefined));
+      else this.watchForWaiters(holding, watch);
+    }, WAITER_POLL_MS);
+    this.idle.unref();
+  }
+
+  private stopIdleWatch(): void {
+    clearTimeout(this.idle);
+    this.idleWatch++;
   }
 
   private forget(held: NonNullable<StageLock['held']>): void {
