@@ -62,7 +62,7 @@ const INSERT_BENCH_STRATEGY = `
   INSERT INTO strategy_configurations (namespace, id, name, strategy_type, instruments, parameters, risk_limits, is_active)
   VALUES ('paper', $1, 'Benchmark: a signal every N ticks', 'low_frequency_demo', $2::integer[], $3::jsonb, $4::jsonb, true)`;
 
-export async function prepareEnvironment(options: { instruments: number; signalEveryTicks: number }): Promise<BenchEnvironment> {
+export async function prepareEnvironment(options: { instruments: number; signalEveryTicks: number; spreadViews: boolean }): Promise<BenchEnvironment> {
   if (options.instruments > SEED_INSTRUMENTS.length) {
     throw new Error(`--instruments can be at most ${SEED_INSTRUMENTS.length}, the number of seeded instruments`);
   }
@@ -91,7 +91,7 @@ export async function prepareEnvironment(options: { instruments: number; signalE
       await pool.query(INSERT_BENCH_STRATEGY, [
         BENCH_STRATEGY_ID,
         chosen.map((instrument) => instrument.instrumentToken),
-        JSON.stringify({ everyTicks: options.signalEveryTicks, quantity: 1 }),
+        JSON.stringify({ everyTicks: options.signalEveryTicks, spreadByInstrument: options.spreadViews, quantity: 1 }),
         // Every signal of the run may trade: the daily trade count is not what is measured.
         JSON.stringify({ maxDailyTradesPerStrategy: 1_000_000 }),
       ]);

@@ -76,7 +76,8 @@ export function formatBenchmark(result: BenchmarkResult): string {
   const { baseline, options } = result;
   const lines = [
     `Alpha Panda benchmark: paper pipeline on ${result.brokers.join(',')}`,
-    `  ${options.instruments} instruments, a signal every ${result.signalEveryTicks} ticks per instrument; ` +
+    `  ${options.instruments} instruments, a signal every ${result.signalEveryTicks} ticks per instrument` +
+      `${options.spreadViews ? ', spread over the ticks (--spread-views)' : ', on the same tick for every instrument'}; ` +
       'strategy-runner -> risk-manager -> trading-engine -> portfolio-manager',
     ...scalingOf(result).flatMap(({ processes, pipeline: run, latencyRuns }) => [
       '',

@@ -20,6 +20,11 @@ export interface BenchmarkOptions {
   instruments: number;
   /** The strategy's view every this many ticks of an instrument (default SIGNAL_EVERY_TICKS). */
   signalEveryTicks?: number;
+  /**
+   * Shift each instrument's schedule by its token, so that views come on different ticks: a
+   * steady stream of trades rather than one burst of every instrument's view (the default).
+   */
+  spreadViews?: boolean;
   /** The rates of the latency runs (ticks per second); none to skip them. */
   latencyRates: readonly number[];
   /** How long each latency run feeds ticks. */
@@ -81,7 +86,7 @@ async function pipelineRun(
   rate: number | undefined,
   label: string,
 ): Promise<PipelineRun> {
-  const env = await prepareEnvironment({ instruments: options.instruments, signalEveryTicks: signalEveryOf(options) });
+  const env = await prepareEnvironment(workloadOf(options));
   try {
     const bar = progressBar(label, ticks, 'ticks');
     let figures: PipelineFigures;
@@ -112,9 +117,14 @@ async function pipelineRun(
 }
 
 const signalEveryOf = (options: BenchmarkOptions) => options.signalEveryTicks ?? SIGNAL_EVERY_TICKS;
+const workloadOf = (options: BenchmarkOptions) => ({
+  instruments: options.instruments,
+  signalEveryTicks: signalEveryOf(options),
+  spreadViews: options.spreadViews ?? false,
+});
 
 export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkResult> {
-  const env = await prepareEnvironment({ instruments: options.instruments, signalEveryTicks: signalEveryOf(options) });
+  const env = await prepareEnvironment(workloadOf(options));
   let baseline: BaselineFigures;
   let hopSamples: number[];
   try {

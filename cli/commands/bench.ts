@@ -39,6 +39,7 @@ interface BenchCommandOptions {
   rate?: number;
   instruments: number;
   signalEvery: number;
+  spreadViews?: boolean;
   latencyRates: number[];
   latencySeconds: number;
   processes: (1 | 2)[];
@@ -55,6 +56,7 @@ export function registerBenchCommands(program: Command): void {
     .option('--rate <r>', 'ticks per second of the throughput run (default: as fast as the pipeline takes them)', wholeNumber('--rate', 1))
     .option('--instruments <k>', 'instruments the ticks cycle through', wholeNumber('--instruments', 1, SEED_INSTRUMENTS.length), 10)
     .option('--signal-every <n>', "the strategy's BUY or SELL view every n ticks of an instrument", wholeNumber('--signal-every', 1), SIGNAL_EVERY_TICKS)
+    .option('--spread-views', "shift each instrument's views by its token, so that they come on different ticks, not all at once")
     .option('--latency-rates <list>', "paced latency runs, ticks per second, comma-separated ('none' to skip)", rateList, [200, 2000])
     .option('--latency-seconds <s>', 'how long each latency run feeds ticks', wholeNumber('--latency-seconds', 1), 10)
     .option('--processes <list>', "pipeline processes to measure: 1 (every stage in one), 2 (split as `run` splits its workers) or '1,2'", processList, [1, 2])
@@ -75,6 +77,7 @@ export function registerBenchCommands(program: Command): void {
           rate: options.rate,
           instruments: options.instruments,
           signalEveryTicks: options.signalEvery,
+          spreadViews: options.spreadViews,
           latencyRates: options.latencyRates,
           latencySeconds: options.latencySeconds,
           processes: options.processes,

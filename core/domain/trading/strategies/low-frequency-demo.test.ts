@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { held, runPrices } from '../testing';
+import { held, makeTick, runPrices } from '../testing';
+import { lowFrequencyDemo, lowFrequencyDemoParameters } from './low-frequency-demo';
 import { loadStrategy } from './registry';
 
 const load = (parameters: Record<string, unknown> = {}) =>
@@ -23,6 +24,25 @@ describe('low frequency demo strategy', () => {
       [5, 'SELL', 1],
       [8, 'BUY', 1],
     ]);
+  });
+
+  it('shifts each instrument\'s schedule by its token when spreading by instrument', () => {
+    const viewsAt = (instrumentToken: number, spreadByInstrument: boolean) => {
+      const parameters = lowFrequencyDemoParameters.parse({ quantity: 1, everyTicks: 3, spreadByInstrument });
+      let state = lowFrequencyDemo.initialState(parameters);
+      const at: [number, string][] = [];
+      for (let index = 0; index < 9; index++) {
+        const step = lowFrequencyDemo.onTick(parameters, state, makeTick(100_000, { instrumentToken }));
+        state = step.state;
+        if (step.view) at.push([index, step.view.direction]);
+      }
+      return at;
+    };
+    // 738,562 mod 3 = 1: its views come on its 2nd, 5th and 8th ticks instead of the 3rd, 6th and 9th.
+    expect(viewsAt(738_562, false)).toEqual([[2, 'BUY'], [5, 'SELL'], [8, 'BUY']]);
+    expect(viewsAt(738_562, true)).toEqual([[1, 'BUY'], [4, 'SELL'], [7, 'BUY']]);
+    // 738,561 mod 3 = 0: unchanged.
+    expect(viewsAt(738_561, true)).toEqual([[2, 'BUY'], [5, 'SELL'], [8, 'BUY']]);
   });
 
   it('does not sell what it does not hold when shorting is not allowed', () => {
