@@ -23,12 +23,12 @@
 // (persist) and reach the committed state only once that MULTI succeeded (commit), so a batch
 // that is retried starts again from exactly what Redis holds.
 import type { ChainableCommander, Redis } from 'ioredis';
-import { DeferredChanges, loadDeferred, type DeferredView } from './deferred';
-
-export { runnerDeferredKey, type DeferredView } from './deferred';
 import type { BrokerNamespace } from '../../core/domain/namespace';
 import { strategyInstrumentKey } from '../../core/domain/topics';
 import { namespacedKey } from '../../core/redis/keys';
+import { DeferredChanges, loadDeferred, type DeferredView } from './deferred';
+
+export { runnerDeferredKey, type DeferredView } from './deferred';
 
 export const STRATEGY_RUNNER = 'strategy-runner';
 

@@ -9,14 +9,14 @@
 // open a position the other way.
 // Only opening signals carry stop-loss / take-profit prices: an exit needs no exits of its own.
 import type { Tick } from '../../events';
-
-/** What of a tick a signal is built from. */
-export type SignalTick = Pick<Tick, 'instrumentToken' | 'tradingsymbol' | 'lastPrice'>;
 import { paise, type Paise } from '../../money';
 import { offsetByBps } from '../prices';
 import type { CommonParameters, Direction, SignalDraft, StrategyContext, StrategyView } from './types';
 
 export type { Direction } from './types';
+
+/** What of a tick a signal is built from. */
+export type SignalTick = Pick<Tick, 'instrumentToken' | 'tradingsymbol' | 'lastPrice'>;
 
 export interface Intent {
   side: Direction;
