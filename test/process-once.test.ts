@@ -5,7 +5,9 @@ import { createEvent, type EventType } from '../core/domain/events';
 import { derivedEventId } from '../core/domain/ids';
 import type { ConsumedEvent } from '../core/kafka/consumer';
 import type { EventMessage } from '../core/kafka/producer';
+import { getValue, hmgetValues, type BatchContext } from '../core/pipeline/batch-claim';
 import { processOnce } from '../core/pipeline/process-once';
+import type { CriticalSection } from '../core/pipeline/serial';
 import { makeSignal, makeTick } from '../core/domain/trading/testing';
 import { claimRedisDatabase } from './support/stack';
 
@@ -94,7 +96,6 @@ describe('processOnce', () => {
   it('replays a batch a crash interrupted after producing with the context it was first computed with', async () => {
     const ticks = [1, 2, 3].map(() => createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: makeTick(250_000) }));
     const batch = ticks.map((tick, index) => consumed(tick, 'market.ticks', 20 + index));
-    let switchOn = false;
     const seen: boolean[] = [];
     const attempt = (events: ConsumedEvent[], crashAfterProducing: boolean) =>
       processOnce({
@@ -108,7 +109,7 @@ describe('processOnce', () => {
           },
         },
         events,
-        context: async () => ({ killSwitch: switchOn }),
+        context: { reads: [{ get: 'paper:test:context:switch' }], parse: ([value]) => ({ killSwitch: getValue(value) === 'on' }) },
         apply: (fresh, context) => {
           seen.push(context.killSwitch);
           const output = { topic: 'paper.out', key: null, envelope: fresh[0]!.envelope } as unknown as EventMessage;
@@ -118,7 +119,7 @@ describe('processOnce', () => {
     await expect(attempt(batch, true)).rejects.toThrow('crashed after producing');
     // The switch changes while the stage is down: the replay of the interrupted batch must not see
     // it (what it produced is already on the log), even when it is replayed in two smaller parts.
-    switchOn = true;
+    await redis.set('paper:test:context:switch', 'on');
     await attempt(batch.slice(0, 2), false);
     await attempt(batch.slice(2), false);
     // The next new batch reads the context afresh.
@@ -163,6 +164,120 @@ describe('processOnce', () => {
     ]);
     expect(await redis.hlen('paper:in-flight:group')).toBe(0);
     expect(await redis.mget('paper:watermark:group:market.ticks:0', 'paper:watermark:group:market.ticks:1')).toEqual(['3', '2']);
+  });
+
+  /** A stage that crashes after producing when told to, and records what each attempt applied and read. */
+  const crashable = <C>(stage: string, context: (events: readonly ConsumedEvent[]) => BatchContext<C>) => {
+    const seen: { offsets: string[]; context: C }[] = [];
+    const attempt = (events: ConsumedEvent[], crashAfterProducing: boolean) =>
+      processOnce({
+        redis,
+        namespace: 'paper',
+        stage,
+        producer: {
+          sendBatch: async () => {
+            if (crashAfterProducing) throw new Error('crashed after producing');
+            return [];
+          },
+        },
+        events,
+        context: context(events),
+        apply: (fresh, read) => {
+          seen.push({ offsets: fresh.map((event) => `${event.partition}:${event.offset}`), context: read });
+          return { outputs: [{ topic: 'paper.out', key: 'k', envelope: fresh[0]!.envelope } as EventMessage] };
+        },
+      });
+    return { attempt, seen };
+  };
+  const ticksAt = (first: number, count: number, partition = 0): ConsumedEvent[] =>
+    Array.from({ length: count }, (_, index) => ({
+      ...consumed(createEvent({ type: 'tick_received', source: 'market-feed', namespace: 'shared', data: makeTick(250_000 + index) }), 'market.ticks', first + index),
+      partition,
+    }));
+
+  it('leaves no record in flight after a batch without outputs, nor after a delivery of duplicates', async () => {
+    const batch = ticksAt(40, 3);
+    await run('quiet', batch);
+    await run('quiet', batch);
+    expect(await redis.hlen('paper:in-flight:quiet')).toBe(0);
+    expect(await redis.get('paper:test:quiet:count')).toBe('3');
+  });
+
+  it('removes a record with nothing left to replay (left by a crash after a delivery of duplicates) with the next commit', async () => {
+    await run('orphan', ticksAt(1, 5));
+    await redis.hset('paper:in-flight:orphan', '000000000000001-left', JSON.stringify({ members: { 'market.ticks:0': '5' }, reads: [] }));
+    const next = await run('orphan', ticksAt(6, 1));
+    expect(next.fresh).toBe(1);
+    expect(await redis.hlen('paper:in-flight:orphan')).toBe(0);
+  });
+
+  it("writes its record ahead by itself while another instance's is in flight, and replays with what it read", async () => {
+    const other = JSON.stringify({ members: { 'market.ticks:9': '100' }, reads: [null] });
+    await redis.hset('paper:in-flight:beside', '000000000000001-other', other);
+    const { attempt, seen } = crashable('beside', () => ({ reads: [{ get: 'paper:test:beside:switch' }], parse: ([value]) => getValue(value) }));
+    await redis.set('paper:test:beside:switch', 'first');
+    const batch = ticksAt(1, 2);
+    await expect(attempt(batch, true)).rejects.toThrow('crashed after producing');
+    expect(await redis.hlen('paper:in-flight:beside')).toBe(2);
+    await redis.set('paper:test:beside:switch', 'second');
+    await attempt([...batch, ...ticksAt(3, 1)], false);
+    expect(seen).toEqual([
+      { offsets: ['0:1', '0:2'], context: 'first' },
+      { offsets: ['0:1', '0:2'], context: 'first' },
+      { offsets: ['0:3'], context: 'second' },
+    ]);
+    // The other instance's record is its own to finish.
+    expect(await redis.hgetall('paper:in-flight:beside')).toEqual({ '000000000000001-other': other });
+  });
+
+  it('replays with the hash fields it first read, whichever fields the delivery that replays it would read', async () => {
+    const prices = 'paper:test:prices';
+    await redis.hset(prices, { '0:1': 'p1', '0:2': 'p2', '0:3': 'p3' });
+    // Like the risk manager's last prices: one field per event of the delivery.
+    const { attempt, seen } = crashable('fields', (events) => ({
+      reads: [{ hmget: prices, fields: events.map((event) => `${event.partition}:${event.offset}`) }],
+      parse: ([values]) => hmgetValues(values),
+    }));
+    await expect(attempt(ticksAt(1, 2), true)).rejects.toThrow('crashed after producing');
+    await redis.hset(prices, { '0:1': 'changed', '0:2': 'changed', '0:3': 'p3 later' });
+    await attempt(ticksAt(1, 3), false);
+    expect(seen.map(({ context }) => context)).toEqual([
+      { '0:1': 'p1', '0:2': 'p2' },
+      { '0:1': 'p1', '0:2': 'p2' },
+      // The rest is a batch of its own, read afresh.
+      { '0:1': 'changed', '0:2': 'changed', '0:3': 'p3 later' },
+    ]);
+    expect(await redis.hlen('paper:in-flight:fields')).toBe(0);
+  });
+
+  it('computes from the last read when the critical section reads again before the step (the lock taken again), and drops the first claim', async () => {
+    const key = 'paper:test:reread:switch';
+    await redis.set(key, 'before');
+    const seen: (string | null)[] = [];
+    // What StageLock does when its lease ran out between two batches: the first read went out
+    // with the lock's own, then the lock is taken again and everything read afresh.
+    const readTwice: CriticalSection = {
+      run: async (work, prefetch) => {
+        await prefetch!();
+        await redis.set(key, 'after');
+        return work(await prefetch!());
+      },
+    };
+    await processOnce({
+      redis,
+      namespace: 'paper',
+      stage: 'reread',
+      producer,
+      events: ticksAt(1, 2),
+      serial: readTwice,
+      context: { reads: [{ get: key }], parse: ([value]) => getValue(value) },
+      apply: (fresh, read) => {
+        seen.push(read);
+        return { outputs: [{ topic: 'paper.out', key: 'k', envelope: fresh[0]!.envelope } as EventMessage] };
+      },
+    });
+    expect(seen).toEqual(['after']);
+    expect(await redis.hlen('paper:in-flight:reread')).toBe(0);
   });
 });
 

@@ -15,8 +15,10 @@
 // A replay recomputes from the same state and events, so it repeats the outputs exactly as long as
 // it is made of the same events and the stage decides from those alone. So before a batch
 // produces anything, what it covers is written ahead to Redis: the last offset of each of its
-// partitions, and its context, what it read from elsewhere (the kill switch). A later delivery that
-// holds events of an interrupted batch replays exactly those first, with the context the batch was
+// partitions, and its context, what it read from elsewhere (the kill switch). That record is
+// written by the script that reads the context, in the batch's first round trip (batch-claim.ts),
+// and by a write of its own only when other records are in flight. A later delivery that holds
+// events of an interrupted batch replays exactly those first, with the context the batch was
 // first computed with, and goes on with the rest afterwards; the commit of the batch removes the
 // record. (A replay that finds only some of the batch's partitions, after a rebalance moved the
 // others to another instance, replays the part it has; the record stays for the rest.)
@@ -43,6 +45,7 @@ import type { EventMessage, EventProducer } from '../kafka/producer';
 import { recordStageStep, type StageStep } from '../metrics/stage-timings';
 import { filterUnprocessed, markProcessed } from '../redis/dedup';
 import { namespacedKey, type KeyNamespace } from '../redis/keys';
+import { claimBatch, contextValues, type BatchContext, type Claim, type ContextValue, type InFlightRecord } from './batch-claim';
 import { byPartition, interleaveByTime, type PartitionEvents } from './event-order';
 import type { CriticalSection } from './serial';
 
@@ -63,14 +66,8 @@ interface WatermarkEvent {
   ts: string;
 }
 
-/** A hash: batch id -> InFlight, for the batches computed and written ahead but not committed yet. */
+/** A hash: batch id -> InFlightRecord, for the batches written ahead but not committed yet. */
 export const inFlightKey = (namespace: KeyNamespace, stage: string) => namespacedKey(namespace, 'in-flight', stage);
-
-interface InFlight<C> {
-  /** `<topic>:<partition>` -> the last offset of that partition in the batch. */
-  members: Record<string, string>;
-  context: C;
-}
 
 export interface BatchOutcome {
   /** Events to produce; their envelope ids must be derived from their causes. */
@@ -89,11 +86,11 @@ export interface ProcessOnceOptions<T extends EventType, C = undefined> {
   producer: Pick<EventProducer, 'sendBatch'>;
   events: readonly ConsumedEvent<T>[];
   /**
-   * Reads what the batch depends on besides the committed state and the events (JSON data). Read
-   * with the watermarks for every batch, and not used when an interrupted batch is being
-   * replayed: that one gets the context it was first computed with.
+   * What the batch depends on besides the committed state and the events. Read with the
+   * watermarks for every batch and recorded with it; an interrupted batch being replayed gets
+   * the context it was first computed with.
    */
-  context?: () => Promise<C>;
+  context?: BatchContext<C>;
   /**
    * Pure with respect to the stage's committed state and the context: called only with unseen
    * events, in the order of event-order.ts. Called twice for a delivery that holds an interrupted
@@ -118,11 +115,21 @@ export function processOnce<T extends EventType, C = undefined>(
   options: ProcessOnceOptions<T, C>,
 ): Promise<{ fresh: number; skipped: number }> {
   const partitions = byPartition(options.events);
-  const read = () => readStored(options, partitions);
+  // The claims this call's reads wrote. The stage lock may read again before the step runs (after
+  // taking the lock again, or reloading the state), and the step uses its last read: an earlier
+  // read's claim was computed from by no one, so the step removes it instead of replaying it.
+  let claims: string[] = [];
+  const read = async () => {
+    const stored = await readStored(options, partitions);
+    if (stored.claim.claimed) claims.push(stored.claim.id);
+    return stored;
+  };
   let turnStartedAt = 0;
-  const step = (stored: Stored<C>) => {
+  const step = (stored: Stored) => {
     recordStageStep(options.namespace, options.stage, 'lock-and-reads', Date.now() - turnStartedAt);
-    return processOnceNow(options, partitions, stored);
+    const abandoned = claims.filter((id) => id !== stored.claim.id);
+    claims = [];
+    return processOnceNow(options, partitions, stored, abandoned);
   };
   const once = () => {
     turnStartedAt = Date.now();
@@ -141,25 +148,43 @@ export function processOnce<T extends EventType, C = undefined>(
 }
 
 /** What the step reads before computing: one round trip (sent with the stage lock's own reads). */
-interface Stored<C> {
+interface Stored {
   /** Per partition, its watermark and the event recorded at it. */
   watermarks: (string | null)[];
   unseenIds: string[];
-  inFlight: Record<string, string>;
-  context: C;
+  /** The records in flight before this batch's claim; the claim's id when it was written. */
+  claim: Claim & { id: string };
 }
 
-async function readStored<T extends EventType, C>(options: ProcessOnceOptions<T, C>, partitions: readonly PartitionEvents[]): Promise<Stored<C>> {
+async function readStored<T extends EventType, C>(options: ProcessOnceOptions<T, C>, partitions: readonly PartitionEvents[]): Promise<Stored> {
   const { redis, namespace, stage } = options;
-  const [watermarks, unseenIds, inFlight, context] = await Promise.all([
+  const id = batchIdNow();
+  if (partitions.length === 0) return { watermarks: [], unseenIds: [], claim: { pending: {}, values: [], claimed: false, id } };
+  const members = Object.fromEntries(partitions.map((p) => [p.key, p.events.at(-1)!.offset]));
+  const [watermarks, unseenIds, claim] = await Promise.all([
     redis.mget(partitions.flatMap((p) => [watermarkKey(namespace, stage, p.topic, p.partition), watermarkEventKey(namespace, stage, p.topic, p.partition)])),
     filterUnprocessed(redis, namespace, stage, idsNeedingMarks(options.events)),
-    redis.hgetall(inFlightKey(namespace, stage)),
-    // Read whether or not a replay will use it: it costs no extra round trip.
-    options.context ? options.context() : (undefined as C),
+    claimBatch(redis, inFlightKey(namespace, stage), id, members, options.context?.reads ?? []),
   ]);
-  return { watermarks, unseenIds, inFlight, context };
+  return { watermarks, unseenIds, claim: { ...claim, id } };
 }
+
+/** How a step's batch stands to its write-ahead record. */
+type Batch<C> = { context: C; settled: string[] } & (
+  /** An interrupted batch, replayed: `finished` when this replay completes it. */
+  | { record: 'replayed'; id: string; finished: boolean }
+  /** Its record was written with the reads. */
+  | { record: 'claimed'; id: string }
+  /** It is written ahead once the batch has outputs. */
+  | { record: 'unwritten'; reads: ContextValue[] }
+);
+
+/** A record written before contexts were recorded as their reads' values holds the context itself. */
+const contextOf = <C>(options: Pick<ProcessOnceOptions<EventType, C>, 'context'>, record: InFlightRecord | { context: C }): C =>
+  'reads' in record ? parseContext(options, contextValues(record.reads)) : record.context;
+
+const parseContext = <C>(options: Pick<ProcessOnceOptions<EventType, C>, 'context'>, values: readonly ContextValue[]): C =>
+  options.context ? options.context.parse(values) : (undefined as C);
 
 /** One partition's part of a step: the events it applies, and the event its watermark moves to. */
 interface StepPart<T extends EventType> {
@@ -171,16 +196,26 @@ interface StepPart<T extends EventType> {
 async function processOnceNow<T extends EventType, C = undefined>(
   options: ProcessOnceOptions<T, C>,
   partitions: readonly PartitionEvents<ConsumedEvent<T>>[],
-  { watermarks: stored, unseenIds, inFlight, context }: Stored<C>,
+  { watermarks: stored, unseenIds, claim }: Stored,
+  abandoned: readonly string[],
 ): Promise<{ fresh: number; more: boolean }> {
   if (partitions.length === 0) return { fresh: 0, more: false };
   const unseen = new Set(unseenIds);
   let remaining = partitions.map((p, index) => ({ partition: p, fresh: freshOf(options, p, stored[2 * index] ?? null, stored[2 * index + 1] ?? null, unseen) }));
-  if (remaining.every((part) => part.fresh.length === 0)) return { fresh: 0, more: false };
+  const watermarkOf = new Map(partitions.map((p, index) => [p.key, stored[2 * index] == null ? -1n : BigInt(stored[2 * index]!)]));
+  // Records with nothing left to replay (one claimed for a delivery of duplicates, before a crash
+  // kept its removal from running), and abandoned claims: removed with this step's commit.
+  const settled = [...abandoned];
+  if (remaining.every((part) => part.fresh.length === 0)) {
+    const unused = claim.claimed ? [claim.id, ...settled] : settled;
+    if (unused.length > 0) await options.redis.hdel(inFlightKey(options.namespace, options.stage), ...unused);
+    return { fresh: 0, more: false };
+  }
 
   // Interrupted batches first, each exactly as it was (see the header), the oldest record first.
-  for (const [id, raw] of Object.entries(inFlight).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const interrupted = JSON.parse(raw) as InFlight<C>;
+  const interruptedBatches = Object.entries(claim.pending).filter(([id]) => !abandoned.includes(id));
+  for (const [id, raw] of interruptedBatches.sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const interrupted = JSON.parse(raw) as InFlightRecord | { members: InFlightRecord['members']; context: C };
     const replay: StepPart<T>[] = [];
     remaining = remaining.map(({ partition, fresh: unapplied }) => {
       const lastOffset = interrupted.members[partition.key];
@@ -190,15 +225,20 @@ async function processOnceNow<T extends EventType, C = undefined>(
       if (taken.length > 0) replay.push({ partition, fresh: taken, through: partition.events.filter(within).at(-1)! });
       return { partition, fresh: unapplied.filter((event) => !within(event)) };
     });
-    if (replay.length === 0) continue;
+    if (replay.length === 0) {
+      const members = Object.entries(interrupted.members);
+      if (members.every(([key, lastOffset]) => (watermarkOf.get(key) ?? -1n) >= BigInt(lastOffset))) settled.push(id);
+      continue;
+    }
     const finished = await finishesBatch(options, interrupted, replay);
-    await applyAndCommit(options, replay, interrupted.context, { replayOf: id, finished });
+    await applyAndCommit(options, replay, { record: 'replayed', id, finished, context: contextOf(options, interrupted), settled });
     // The rest in a turn of its own, read afresh.
     const replayed = replay.reduce((sum, part) => sum + part.fresh.length, 0);
     return { fresh: replayed, more: remaining.some((part) => part.fresh.length > 0) };
   }
   const rest = remaining.filter((part) => part.fresh.length > 0).map((part) => ({ ...part, through: part.partition.events.at(-1)! }));
-  await applyAndCommit(options, rest, context, undefined);
+  const context = parseContext(options, claim.values);
+  await applyAndCommit(options, rest, claim.claimed ? { record: 'claimed', id: claim.id, context, settled } : { record: 'unwritten', reads: claim.values, context, settled });
   return { fresh: rest.reduce((sum, part) => sum + part.fresh.length, 0), more: false };
 }
 
@@ -245,7 +285,7 @@ function freshOf<T extends EventType>(
 /** Whether committing `replay` completes the interrupted batch: every partition of it through its last offset. */
 async function finishesBatch<T extends EventType, C>(
   options: ProcessOnceOptions<T, C>,
-  interrupted: InFlight<C>,
+  interrupted: Pick<InFlightRecord, 'members'>,
   replay: readonly StepPart<T>[],
 ): Promise<boolean> {
   const reached = new Map(replay.map((part) => [part.partition.key, BigInt(part.through.offset)]));
@@ -262,12 +302,7 @@ function watermarkOfKey(options: Pick<ProcessOnceOptions<EventType, unknown>, 'n
 }
 
 /** Steps 2-4 of the header for one step's parts, and the stage's in-memory commit. */
-async function applyAndCommit<T extends EventType, C>(
-  options: ProcessOnceOptions<T, C>,
-  parts: readonly StepPart<T>[],
-  context: C,
-  replaying: { replayOf: string; finished: boolean } | undefined,
-): Promise<void> {
+async function applyAndCommit<T extends EventType, C>(options: ProcessOnceOptions<T, C>, parts: readonly StepPart<T>[], batch: Batch<C>): Promise<void> {
   const { redis, namespace, stage } = options;
   const fresh = interleaveByTime(parts.map((part) => ({ ...part.partition, events: part.fresh })));
   let stepStartedAt = Date.now();
@@ -276,14 +311,14 @@ async function applyAndCommit<T extends EventType, C>(
     recordStageStep(namespace, stage, name, now - stepStartedAt);
     stepStartedAt = now;
   };
-  const outcome = await options.apply(fresh, context);
+  const outcome = await options.apply(fresh, batch.context);
   stepDone('apply');
   const inFlight = inFlightKey(namespace, stage);
   // Written ahead only when something leaves the stage: a batch that crashes before its commit
   // with no outputs left no trace to repeat.
-  const batchId = replaying ? replaying.replayOf : outcome.outputs.length > 0 ? batchIdNow() : undefined;
-  const record: InFlight<C> = { members: Object.fromEntries(parts.map((part) => [part.partition.key, part.through.offset])), context };
-  const writeAhead = !replaying && batchId ? redis.hset(inFlight, batchId, JSON.stringify(record)) : undefined;
+  const writtenAhead = batch.record === 'unwritten' && outcome.outputs.length > 0 ? batchIdNow() : undefined;
+  const record = (reads: ContextValue[]): InFlightRecord => ({ members: Object.fromEntries(parts.map((part) => [part.partition.key, part.through.offset])), reads });
+  const writeAhead = writtenAhead && batch.record === 'unwritten' ? redis.hset(inFlight, writtenAhead, JSON.stringify(record(batch.reads))) : undefined;
   await Promise.all([writeAhead, outcome.durable?.()]);
   if (writeAhead || outcome.durable) stepDone('durable');
   if (outcome.outputs.length > 0) {
@@ -300,7 +335,10 @@ async function applyAndCommit<T extends EventType, C>(
     );
   }
   // A replay shorter than the batch it repeats leaves the record for the rest of that batch.
-  if (batchId && (!replaying || replaying.finished)) multi.hdel(inFlight, batchId);
+  const done = [...batch.settled];
+  if (batch.record === 'claimed' || (batch.record === 'replayed' && batch.finished)) done.push(batch.id);
+  if (writtenAhead) done.push(writtenAhead);
+  if (done.length > 0) multi.hdel(inFlight, ...done);
   markProcessed(multi, namespace, stage, idsNeedingMarks(fresh));
   const results = await multi.exec();
   stepDone('commit');

@@ -34,6 +34,9 @@ export function parseKillSwitch(value: string | null): KillSwitchStatus {
   return { active: true, reason: value === '' ? null : value, setAt: null };
 }
 
+/** The GET that readKillSwitch makes, for a stage that makes it with its other reads. */
+export const killSwitchRead = (ns: BrokerNamespace) => ({ get: killSwitchKey(ns) });
+
 export async function readKillSwitch(redis: Pick<Redis, 'get'>, ns: BrokerNamespace): Promise<KillSwitchStatus> {
   return parseKillSwitch(await redis.get(killSwitchKey(ns)));
 }

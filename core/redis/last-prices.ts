@@ -31,13 +31,18 @@ export async function recordLastPrices(redis: Pick<Redis, 'hset'>, ticksTopic: s
 
 /** The last prices of `tokens` that the feed has published; an instrument never published is absent. */
 export async function readLastPrices(redis: Pick<Redis, 'hmget'>, ticksTopic: string, tokens: readonly number[]): Promise<Record<string, LastPrice>> {
-  const unique = [...new Set(tokens.map(String))];
-  if (unique.length === 0) return {};
-  const values = await redis.hmget(lastPricesKey(ticksTopic), ...unique);
+  const { hmget, fields } = lastPricesRead(ticksTopic, tokens);
+  if (fields.length === 0) return {};
+  const values = await redis.hmget(hmget, ...fields);
+  return parseLastPrices(Object.fromEntries(fields.map((token, index) => [token, values[index] ?? null])));
+}
+
+/** The HMGET that readLastPrices makes, for a stage that makes it with its other reads. */
+export const lastPricesRead = (ticksTopic: string, tokens: readonly number[]) => ({ hmget: lastPricesKey(ticksTopic), fields: [...new Set(tokens.map(String))] });
+
+/** The prices in `values` (token -> the hash's value, null where absent). */
+export function parseLastPrices(values: Readonly<Record<string, string | null>>): Record<string, LastPrice> {
   const prices: Record<string, LastPrice> = {};
-  unique.forEach((token, index) => {
-    const text = values[index];
-    if (text !== null && text !== undefined) prices[token] = JSON.parse(text) as LastPrice;
-  });
+  for (const [token, text] of Object.entries(values)) if (text !== null) prices[token] = JSON.parse(text) as LastPrice;
   return prices;
 }

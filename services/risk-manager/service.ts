@@ -23,6 +23,7 @@ import type { RiskState } from '../../core/domain/trading/risk';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
+import { getValue, hmgetValues, type BatchContext } from '../../core/pipeline/batch-claim';
 import { fillSequences } from '../../core/pipeline/fill-sequence';
 import { processOnce } from '../../core/pipeline/process-once';
 import { STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
@@ -30,9 +31,9 @@ import { StageLock } from '../../core/pipeline/stage-lock';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { decideBatch, RISK_MANAGER, type DecidedBatch, type RiskInput } from './decide';
-import { readKillSwitch, type KillSwitchStatus } from '../../core/redis/kill-switch';
+import { killSwitchRead, parseKillSwitch, type KillSwitchStatus } from '../../core/redis/kill-switch';
 import { configuredRiskLimits, RiskLimitsCatalog } from './limits';
-import { readLastPrices, type LastPrice } from '../../core/redis/last-prices';
+import { lastPricesRead, parseLastPrices, type LastPrice } from '../../core/redis/last-prices';
 import { loadRiskState, persistRiskState } from './store';
 
 export { RISK_MANAGER } from './decide';
@@ -68,13 +69,13 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
    * prices the feed published for the signals' instruments. Both are recorded with the batch, so
    * that its replay repeats its decisions.
    */
-  async function readMarket(events: readonly ConsumedEvent<Input>[]): Promise<SignalContext> {
+  function market(events: readonly ConsumedEvent<Input>[]): BatchContext<SignalContext> {
     const tokens = events.flatMap(({ envelope }) => (envelope.type === 'signal_generated' ? [(envelope as Envelope<'signal_generated'>).data.instrumentToken] : []));
-    const [killSwitch, lastPrices] = await Promise.all([
-      readKillSwitch(redis, namespace),
-      pricesAtSignal ? {} : readLastPrices(redis, deps.ticksTopic, tokens),
-    ]);
-    return { killSwitch, lastPrices };
+    return {
+      reads: [killSwitchRead(namespace), lastPricesRead(deps.ticksTopic, pricesAtSignal ? [] : tokens)],
+      // From the values alone: a replay parses what its first attempt read, for its own signals.
+      parse: ([killSwitch, lastPrices]) => ({ killSwitch: parseKillSwitch(getValue(killSwitch)), lastPrices: parseLastPrices(hmgetValues(lastPrices)) }),
+    };
   }
 
   async function decide(events: ConsumedEvent<Input>[], producer: EventProducer): Promise<void> {
@@ -88,7 +89,7 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
       stage: RISK_MANAGER,
       producer,
       events,
-      ...(judging ? { context: () => readMarket(events) } : {}),
+      ...(judging ? { context: market(events) } : {}),
       serial,
       apply: (fresh, market: SignalContext | undefined) => {
         // Inside the critical section: the state as the batches before this one left it.

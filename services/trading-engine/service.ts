@@ -52,12 +52,13 @@ import { strategyInstrumentKey, stageInputs } from '../../core/domain/topics';
 import type { ConsumedEvent } from '../../core/kafka/consumer';
 import type { EventMessage, EventProducer } from '../../core/kafka/producer';
 import { getLogger } from '../../core/logging';
+import { getValue } from '../../core/pipeline/batch-claim';
 import { processOnce } from '../../core/pipeline/process-once';
 import { Serial, STAGE_PARTITIONS_CONCURRENTLY } from '../../core/pipeline/serial';
 import { StageLock } from '../../core/pipeline/stage-lock';
 import { runStageLoop, type StageDeps } from '../../core/pipeline/stage';
 import { namespacedKey } from '../../core/redis/keys';
-import { readKillSwitch, type KillSwitchStatus } from '../../core/redis/kill-switch';
+import { killSwitchRead, parseKillSwitch, type KillSwitchStatus } from '../../core/redis/kill-switch';
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { createEventProducer } from '../../core/kafka/producer';
 import type { ServiceHealth } from '../../core/service';
@@ -221,7 +222,7 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       events,
       // The kill switch, read once per batch and written ahead: a replay decides with what the
       // first attempt read.
-      context: () => readKillSwitch(redis, namespace),
+      context: { reads: [killSwitchRead(namespace)], parse: ([killSwitch]) => parseKillSwitch(getValue(killSwitch)) },
       serial,
       apply: async (fresh, killSwitch) => {
         // Always from the committed state: a retried batch must not see its own failed attempt.
