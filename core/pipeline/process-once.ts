@@ -314,11 +314,14 @@ async function applyAndCommit<T extends EventType, C>(options: ProcessOnceOption
   const outcome = await options.apply(fresh, batch.context);
   stepDone('apply');
   const inFlight = inFlightKey(namespace, stage);
-  // Written ahead only when something leaves the stage: a batch that crashes before its commit
-  // with no outputs left no trace to repeat.
+  // A batch whose record the reads could not write (others were in flight) writes it now, and
+  // only when something leaves the stage: one that crashes before its commit with no outputs
+  // left no trace to repeat.
   const writtenAhead = batch.record === 'unwritten' && outcome.outputs.length > 0 ? batchIdNow() : undefined;
-  const record = (reads: ContextValue[]): InFlightRecord => ({ members: Object.fromEntries(parts.map((part) => [part.partition.key, part.through.offset])), reads });
-  const writeAhead = writtenAhead && batch.record === 'unwritten' ? redis.hset(inFlight, writtenAhead, JSON.stringify(record(batch.reads))) : undefined;
+  const writeAhead =
+    writtenAhead && batch.record === 'unwritten'
+      ? redis.hset(inFlight, writtenAhead, JSON.stringify({ members: Object.fromEntries(parts.map((part) => [part.partition.key, part.through.offset])), reads: batch.reads } satisfies InFlightRecord))
+      : undefined;
   await Promise.all([writeAhead, outcome.durable?.()]);
   if (writeAhead || outcome.durable) stepDone('durable');
   if (outcome.outputs.length > 0) {

@@ -62,9 +62,9 @@ import { killSwitchRead, parseKillSwitch, type KillSwitchStatus } from '../../co
 import { HealthTracker, type StreamingService } from '../../core/service';
 import { createEventProducer } from '../../core/kafka/producer';
 import type { ServiceHealth } from '../../core/service';
-import type { BrokerAdapter, BrokerStatus, BrokerStep, ExecutionReport, OrderRecord, TradingContext } from './broker';
+import type { BrokerAdapter, BrokerStatus, BrokerStep, ExecutionReport, TradingContext } from './broker';
 import { createPaperBrokerAdapter, paperSettings, type PaperAccountState } from './paper-broker-adapter';
-import { insertFills, upsertOrders, type FillRow } from './store';
+import { recordReports } from './store';
 
 export const TRADING_ENGINE = 'trading-engine';
 
@@ -230,18 +230,10 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
         next = result.state;
         const at = now();
         messages = result.reports.map((caused) => toMessage(caused, at));
-        const orders = new Map<string, OrderRecord>();
-        const fills: FillRow[] = [];
-        result.reports.forEach(({ report }, index) => {
-          orders.set(report.order.orderId, report.order);
-          if (report.type === 'order_filled') fills.push({ eventId: messages[index]!.envelope.id, fill: report.data });
-        });
+        const reports = result.reports.map(({ report }) => report);
         return {
           outputs: messages,
-          durable: async () => {
-            await upsertOrders(deps.postgres, namespace, orders.values());
-            await insertFills(deps.postgres, namespace, fills);
-          },
+          durable: () => recordReports(deps.postgres, namespace, reports, messages.map((message) => message.envelope.id)),
           persist: next === committed ? undefined : (multi) => multi.set(stateKey, JSON.stringify(next)),
         };
       },
@@ -263,14 +255,7 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
         const cause = { id: report.originId, correlationId: report.order.correlationId } as Envelope;
         return toMessage({ report, cause }, at);
       });
-      const orders = new Map<string, OrderRecord>();
-      const fills: FillRow[] = [];
-      result.reports.forEach((report, index) => {
-        orders.set(report.order.orderId, report.order);
-        if (report.type === 'order_filled') fills.push({ eventId: messages[index]!.envelope.id, fill: report.data });
-      });
-      await upsertOrders(deps.postgres, namespace, orders.values());
-      await insertFills(deps.postgres, namespace, fills);
+      await recordReports(deps.postgres, namespace, result.reports, messages.map((message) => message.envelope.id));
       await producer.sendBatch(messages);
       logReports(messages);
       log.debug({ why, reports: messages.length }, 'venue reports committed');

@@ -6,7 +6,7 @@
 import type { BrokerNamespace } from '../../core/domain/namespace';
 import type { OrderFilled } from '../../core/domain/events';
 import type { Queryable } from '../../core/postgres/pool';
-import type { OrderRecord } from './broker';
+import type { ExecutionReport, OrderRecord } from './broker';
 
 export interface FillRow {
   eventId: string;
@@ -89,4 +89,19 @@ export async function insertFills(db: Queryable, namespace: BrokerNamespace, fil
     broker_order_id: fill.brokerOrderId ?? null,
   }));
   if (rows.length > 0) await db.query(INSERT_FILLS, [namespace, JSON.stringify(rows)]);
+}
+
+/**
+ * The rows of reports about to be produced (`eventIds[i]` is the id of report i's event): each
+ * order's latest record and every fill. The two statements run side by side: there is no key
+ * between the tables (a fill is recorded even before its order's row), and a replay repeats both.
+ */
+export async function recordReports(db: Queryable, namespace: BrokerNamespace, reports: readonly ExecutionReport[], eventIds: readonly string[]): Promise<void> {
+  const orders = new Map<string, OrderRecord>();
+  const fills: FillRow[] = [];
+  reports.forEach((report, index) => {
+    orders.set(report.order.orderId, report.order);
+    if (report.type === 'order_filled') fills.push({ eventId: eventIds[index]!, fill: report.data });
+  });
+  await Promise.all([upsertOrders(db, namespace, orders.values()), insertFills(db, namespace, fills)]);
 }
