@@ -37,6 +37,37 @@ describe('OffsetCommits', () => {
   });
 });
 
+describe('OffsetCommits under load', () => {
+  it('sends a commit after a quiet spell at once, and at most one request per interval while batches keep finishing', async () => {
+    const sentAt: number[] = [];
+    const requests: TopicOffsets[][] = [];
+    const commits = new OffsetCommits(
+      async (topics) => {
+        sentAt.push(Date.now());
+        requests.push(topics);
+      },
+      () => undefined,
+      (error) => {
+        throw error;
+      },
+      1_000,
+      100,
+    );
+    const addedAt = Date.now();
+    commits.add({ topic: 'ticks', partition: 0, lastOffset: '1' });
+    // Batches finishing every 10 ms, for 50 ms: all within the interval after the first request.
+    for (let offset = 2; offset <= 6; offset++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      commits.add({ topic: 'ticks', partition: 0, lastOffset: String(offset) });
+    }
+    await commits.settled();
+    expect(requests).toEqual([[{ topic: 'ticks', partitions: [{ partition: 0, offset: '2' }] }], [{ topic: 'ticks', partitions: [{ partition: 0, offset: '7' }] }]]);
+    expect(sentAt[0]! - addedAt).toBeLessThan(50);
+    // A timer may fire a millisecond early.
+    expect(sentAt[1]! - sentAt[0]!).toBeGreaterThanOrEqual(99);
+  });
+});
+
 describe('OffsetCommits after a failed request', () => {
   const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,7 +1,11 @@
 // A consumer's offset commits. The partitions of one delivery finish together, and a commit
 // request each would be one write each to the group coordinator's log: those finished in the same
 // turn of the event loop go in one request instead. One request is in flight at a time, so a
-// partition's commits reach the coordinator in order.
+// partition's commits reach the coordinator in order, and one leaves at most every
+// COMMIT_INTERVAL_MS: a stage handles a batch every few milliseconds under load, and a commit per
+// batch was as many requests again as its fetches, for an offset that only bounds a redelivery
+// (the Redis watermark, committed with each batch, is what a stage goes by). The committed offset
+// so trails the handled one by at most that interval, well below what the group's lag is read at.
 //
 // A commit that fails (the broker restarting, the coordinator moving) is sent again until it
 // succeeds, a later commit of the partition replaces it, or the partition is no longer this
@@ -11,6 +15,9 @@ import type { TopicOffsets } from 'kafkajs';
 
 /** How long after a failed commit it is sent again. */
 export const COMMIT_RETRY_MS = 1_000;
+
+/** The least time between two commit requests; a commit after a quiet spell leaves at once. */
+export const COMMIT_INTERVAL_MS = 50;
 
 export interface CommittedOffset {
   topic: string;
@@ -25,6 +32,7 @@ export class OffsetCommits {
   private scheduled = false;
   private retry?: NodeJS.Timeout;
   private closed = false;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     /** Sends one commit request; offsets name the next offset to read, grouped by topic. */
@@ -33,6 +41,7 @@ export class OffsetCommits {
     /** A request failed; its offsets are sent again after `retryMs` unless replaced or dropped. */
     private readonly onFailed: (error: unknown, offsets: CommittedOffset[]) => void,
     private readonly retryMs = COMMIT_RETRY_MS,
+    private readonly intervalMs = COMMIT_INTERVAL_MS,
   ) {}
 
   /** Queues a commit; a later one for the same partition before the request leaves replaces it. */
@@ -57,7 +66,13 @@ export class OffsetCommits {
     clearTimeout(this.retry);
     this.retry = undefined;
     this.scheduled = true;
-    this.chain = this.chain.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.flush());
+    // After the request in flight, if any, and the interval since it left.
+    this.chain = this.chain
+      .then(() => {
+        const wait = this.lastSentAt + this.intervalMs - Date.now();
+        return new Promise<void>((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+      })
+      .then(() => this.flush());
   }
 
   /** Resolves once every commit queued so far was answered (or failed). */
@@ -77,6 +92,7 @@ export class OffsetCommits {
         if (!entry) byTopic.set(topic, (entry = { topic, partitions: [] }));
         entry.partitions.push({ partition, offset: (BigInt(lastOffset) + 1n).toString() });
       }
+      this.lastSentAt = Date.now();
       await this.send([...byTopic.values()]);
       this.onCommitted(offsets);
     } catch (error) {
