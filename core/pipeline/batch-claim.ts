@@ -55,9 +55,11 @@ for i = 2, #KEYS do
     local fields = {}
     for f = 1, tonumber(ARGV[at]) do fields[f] = ARGV[at + f] end
     at = at + 1 + #fields
-    local got = redis.call('hmget', KEYS[i], unpack(fields))
     local byField = {}
-    for f = 1, #fields do byField[fields[f]] = got[f] end
+    if #fields > 0 then
+      local got = redis.call('hmget', KEYS[i], unpack(fields))
+      for f = 1, #fields do byField[fields[f]] = got[f] end
+    end
     values[i - 1] = byField
   end
 end
@@ -77,17 +79,14 @@ export async function claimBatch(
   members: Record<string, string>,
   reads: readonly ContextRead[],
 ): Promise<Claim> {
-  // HMGET needs a field: a read of none is answered here.
-  const asked = reads.filter((read) => !('hmget' in read) || read.fields.length > 0);
-  const args = asked.flatMap((read) => ('get' in read ? ['get'] : ['hmget', String(read.fields.length), ...read.fields]));
-  const keys = asked.map((read) => ('get' in read ? read.get : read.hmget));
+  const args = reads.flatMap((read) => ('get' in read ? ['get'] : ['hmget', String(read.fields.length), ...read.fields]));
+  const keys = reads.map((read) => ('get' in read ? read.get : read.hmget));
   const [flat, encoded, claimed] = (await redis.eval(CLAIM, 1 + keys.length, inFlightKey, ...keys, batchId, JSON.stringify(members), ...args)) as [
     string[],
     string,
     number,
   ];
-  const answers = contextValues(JSON.parse(encoded));
-  const values = reads.map((read) => (asked.includes(read) ? answers.shift()! : {}));
+  const values = contextValues(JSON.parse(encoded));
   const pending: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) pending[flat[i]!] = flat[i + 1]!;
   return { pending, values, claimed: claimed === 1 };

@@ -202,7 +202,6 @@ async function processOnceNow<T extends EventType, C = undefined>(
   if (partitions.length === 0) return { fresh: 0, more: false };
   const unseen = new Set(unseenIds);
   let remaining = partitions.map((p, index) => ({ partition: p, fresh: freshOf(options, p, stored[2 * index] ?? null, stored[2 * index + 1] ?? null, unseen) }));
-  const watermarkOf = new Map(partitions.map((p, index) => [p.key, stored[2 * index] == null ? -1n : BigInt(stored[2 * index]!)]));
   // Records with nothing left to replay (one claimed for a delivery of duplicates, before a crash
   // kept its removal from running), and abandoned claims: removed with this step's commit.
   const settled = [...abandoned];
@@ -226,8 +225,12 @@ async function processOnceNow<T extends EventType, C = undefined>(
       return { partition, fresh: unapplied.filter((event) => !within(event)) };
     });
     if (replay.length === 0) {
-      const members = Object.entries(interrupted.members);
-      if (members.every(([key, lastOffset]) => (watermarkOf.get(key) ?? -1n) >= BigInt(lastOffset))) settled.push(id);
+      // Settled when every partition of it is in this delivery, at or below its watermark.
+      const watermarkOf = (key: string) => {
+        const index = partitions.findIndex((p) => p.key === key);
+        return index < 0 || stored[2 * index] == null ? -1n : BigInt(stored[2 * index]!);
+      };
+      if (Object.entries(interrupted.members).every(([key, lastOffset]) => watermarkOf(key) >= BigInt(lastOffset))) settled.push(id);
       continue;
     }
     const finished = await finishesBatch(options, interrupted, replay);
@@ -318,10 +321,8 @@ async function applyAndCommit<T extends EventType, C>(options: ProcessOnceOption
   // only when something leaves the stage: one that crashes before its commit with no outputs
   // left no trace to repeat.
   const writtenAhead = batch.record === 'unwritten' && outcome.outputs.length > 0 ? batchIdNow() : undefined;
-  const writeAhead =
-    writtenAhead && batch.record === 'unwritten'
-      ? redis.hset(inFlight, writtenAhead, JSON.stringify({ members: Object.fromEntries(parts.map((part) => [part.partition.key, part.through.offset])), reads: batch.reads } satisfies InFlightRecord))
-      : undefined;
+  const record = (reads: ContextValue[]): InFlightRecord => ({ members: Object.fromEntries(parts.map((part) => [part.partition.key, part.through.offset])), reads });
+  const writeAhead = writtenAhead && batch.record === 'unwritten' ? redis.hset(inFlight, writtenAhead, JSON.stringify(record(batch.reads))) : undefined;
   await Promise.all([writeAhead, outcome.durable?.()]);
   if (writeAhead || outcome.durable) stepDone('durable');
   if (outcome.outputs.length > 0) {
