@@ -266,6 +266,38 @@ describe('producer and consumer', () => {
     expect((await consumerLag(kafka, groupId, [topic]))[0]!.lag).toBe(0);
   });
 
+  it('handles nothing past a chunk whose handler failed until that chunk is handled', async () => {
+    const topic = await makeTopic('in-order');
+    const sent = Array.from({ length: 12 }, (_, i) => signal(i + 1));
+    await producer.sendBatch(sent.map((envelope) => ({ topic, key: 'k', envelope })));
+    const failing = sent[4]!.id;
+
+    let failuresLeft = fastRetry.attempts * 2; // through one redelivery: read again, not just retried
+    const handled: string[] = [];
+    const groupId = group('in-order');
+    const consumer = startConsumer({
+      groupId,
+      subscriptions: [{ topic, types: ['signal_generated'] }],
+      fromBeginning: true,
+      maxChunkSize: 2,
+      retry: fastRetry,
+      handleBatch: async (events) => {
+        if (ids(events).includes(failing) && failuresLeft > 0) {
+          failuresLeft--;
+          throw new Error('store unavailable');
+        }
+        for (const id of ids(events)) if (!handled.includes(id)) handled.push(id);
+      },
+    });
+    await waitFor(() => handled.length === sent.length, 'every event handled');
+    await consumer.stop();
+
+    expect(failuresLeft).toBe(0);
+    // In log order: nothing after the failed chunk was handled before it.
+    expect(handled).toEqual(sent.map((e) => e.id));
+    expect((await consumerLag(kafka, groupId, [topic]))[0]!.lag).toBe(0);
+  });
+
   it('after a stop, a restart gets exactly the events not yet handled', async () => {
     const topic = await makeTopic('restart');
     const sent = Array.from({ length: 10 }, (_, i) => signal(i + 1));
