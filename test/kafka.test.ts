@@ -2,6 +2,7 @@
 // validating consumer (DLQ, commit-after-handle, poison events, outages, stop and restart).
 // Topic and group names carry a run id, and everything created is deleted afterwards.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IHeaders, KafkaMessage, RecordMetadata } from 'kafkajs';
 import { Redis } from 'ioredis';
 import type { LevelWithSilent } from 'pino';
@@ -296,6 +297,30 @@ describe('producer and consumer', () => {
     // In log order: nothing after the failed chunk was handled before it.
     expect(handled).toEqual(sent.map((e) => e.id));
     expect((await consumerLag(kafka, groupId, [topic]))[0]!.lag).toBe(0);
+  });
+
+  it('with gather, lets the broker hold a fetch so that events sent apart come in one batch', async () => {
+    const topic = await makeTopic('gather');
+    const groupId = group('gather');
+    const batches: string[][] = [];
+    const consumer = startConsumer({
+      groupId,
+      subscriptions: [{ topic, types: ['signal_generated'] }],
+      fromBeginning: true,
+      gather: { minBytes: 10 * 1024 * 1024, maxWaitMs: 1_500 },
+      handleBatch: async (events) => void batches.push(ids(events)),
+    });
+    // A first event handled: the consumer is fetching.
+    await producer.send(topic, 'k', signal(9));
+    await waitFor(() => batches.length === 1, 'the first event');
+    const sent = [signal(1), signal(2), signal(3)];
+    for (const envelope of sent) {
+      await producer.send(topic, 'k', envelope);
+      await sleep(50);
+    }
+    await waitFor(() => batches.flat().length === 1 + sent.length, 'every event handled');
+    await consumer.stop();
+    expect(batches.slice(1)).toEqual([sent.map((e) => e.id)]);
   });
 
   it('after a stop, a restart gets exactly the events not yet handled', async () => {

@@ -104,6 +104,12 @@ export interface EventConsumerOptions<T extends EventType> {
    * one at a time. Default 1.
    */
   partitionsConcurrently?: number;
+  /**
+   * Let the broker hold a fetch until this much has arrived or `maxWaitMs` has passed, for a stage
+   * whose inputs may wait a little (kafkajs's minBytes and maxWaitTimeInMs); by default a fetch
+   * returns with the first message.
+   */
+  gather?: { minBytes: number; maxWaitMs: number };
   retry?: Partial<RetryPolicy>;
 }
 
@@ -113,8 +119,8 @@ export class ConsumerOutageError extends Error {
 
 /**
  * How long a fetch may wait on the broker for data. A fetch returns as soon as one byte is there
- * (kafkajs's minBytes is 1), so this only bounds an idle poll; short, so that a partition whose
- * batch was just handled is fetched again promptly.
+ * (kafkajs's minBytes is 1, unless the stage gathers), so this only bounds an idle poll; short,
+ * so that a partition whose batch was just handled is fetched again promptly.
  */
 export const FETCH_MAX_WAIT_MS = 100;
 
@@ -322,7 +328,8 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   const consumer = kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,
-    maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+    maxWaitTimeInMs: options.gather?.maxWaitMs ?? FETCH_MAX_WAIT_MS,
+    minBytes: options.gather?.minBytes ?? 1,
     retry: BROKER_RETRY,
     // A member whose process died holds its partitions until its session expires: kafkajs'
     // default of 30 s would keep a stage's partitions from the instance that takes over, well past

@@ -38,6 +38,8 @@ export interface StageLoopOptions<T extends EventType> {
   maxChunkSize?: number;
   /** Partitions handled at once (see serial.ts); default 1. */
   partitionsConcurrently?: number;
+  /** See EventConsumerOptions. */
+  gather?: EventConsumerOptions<T>['gather'];
   signal: AbortSignal;
   health: HealthTracker;
   log: Logger;
@@ -68,6 +70,7 @@ export async function runStageLoop<T extends EventType>(options: StageLoopOption
       fromBeginning: options.fromBeginning ?? false,
       maxChunkSize: options.maxChunkSize,
       partitionsConcurrently: options.partitionsConcurrently,
+      gather: options.gather,
       dlqProducer: producer,
       signal: options.signal,
       handleBatch: (events) => options.handleBatch(events, producer),
