@@ -21,8 +21,10 @@
 //   the same way. Resting orders still depend on which ticks were processed while they rested.
 // - LIMIT orders wait for a tick that crosses them; SL / SL-M wait for their trigger, then act as
 //   LIMIT / MARKET. A triggered stop stays triggered.
-// - With a latency configured, an order (exits included, MARKET entries too) ignores the ticks
-//   stamped before its submission time + latency: it has not reached the exchange yet.
+// - An order (exits included) ignores the ticks stamped before its submission time, so one that
+//   reaches the engine late (a backlog, ticks taken in batches) does not fill it at a price from
+//   before it existed; with a latency configured, before submission time + latency (MARKET
+//   entries too): it has not reached the exchange yet.
 // - A full-mode tick's depth on the opposite side caps each fill; the rest stays open for later
 //   ticks. Orders on the same tick share the depth in submission order.
 // - Positions per strategy, instrument and product come from the broker's own fills

@@ -32,11 +32,13 @@ export const DEFAULT_PAPER_BROKER_CONFIG: PaperBrokerConfig = Object.freeze({
 
 /**
  * Whether an order submitted at `submittedAt` has reached the exchange by a tick at `now`. Both
- * are event times (never the wall clock), so a replay decides the same. With no latency every
- * order is live at once, whatever the two clocks say (a MARKET entry then fills at submission).
+ * are event times (never the wall clock), so a replay decides the same. With no latency an order
+ * is live from its submission time (a MARKET entry then fills at submission): a tick stamped
+ * before it, reaching the engine late (a backlog, a restart, ticks taken in batches), is a price
+ * the order never saw.
  */
 export function reachedExchange(submittedAt: string, now: string, latencyMs: number): boolean {
-  return latencyMs <= 0 || Date.parse(now) >= Date.parse(submittedAt) + latencyMs;
+  return Date.parse(now) >= Date.parse(submittedAt) + Math.max(0, latencyMs);
 }
 
 export interface ExecutableOrder {
