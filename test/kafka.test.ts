@@ -323,6 +323,36 @@ describe('producer and consumer', () => {
     expect(batches.slice(1)).toEqual([sent.map((e) => e.id)]);
   });
 
+  it('with pace, holds back a paced topic after a delivery of it, so that its events sent apart come in one batch, and not the other topics', async () => {
+    const paced = await makeTopic('paced');
+    const prompt = await makeTopic('prompt');
+    const groupId = group('pace');
+    const batches: string[][] = [];
+    const consumer = startConsumer({
+      groupId,
+      subscriptions: [
+        { topic: paced, types: ['signal_generated'] },
+        { topic: prompt, types: ['signal_generated'] },
+      ],
+      fromBeginning: true,
+      pace: { topics: [paced], everyMs: 1_500 },
+      handleBatch: async (events) => void batches.push(ids(events)),
+    });
+    // A first delivery of the paced topic: it is held back from now on.
+    await producer.send(paced, 'k', signal(9));
+    await waitFor(() => batches.length === 1, 'the first event');
+    const held = [signal(1), signal(2), signal(3)];
+    for (const envelope of held) {
+      await producer.send(paced, 'k', envelope);
+      await sleep(50);
+    }
+    const other = signal(4);
+    await producer.send(prompt, 'k', other);
+    await waitFor(() => batches.flat().length === 2 + held.length, 'every event handled');
+    await consumer.stop();
+    expect(batches.slice(1)).toEqual([[other.id], held.map((e) => e.id)]);
+  });
+
   it('after a stop, a restart gets exactly the events not yet handled', async () => {
     const topic = await makeTopic('restart');
     const sent = Array.from({ length: 10 }, (_, i) => signal(i + 1));

@@ -110,6 +110,12 @@ export interface EventConsumerOptions<T extends EventType> {
    * returns with the first message.
    */
   gather?: { minBytes: number; maxWaitMs: number };
+  /**
+   * Topics whose events may wait a little: after a delivery of one, the topic is left out of the
+   * fetches for `everyMs`, so what arrives of it meanwhile comes in one delivery instead of one per
+   * fetch, while the other topics are fetched as usual (unlike `gather`, which holds every fetch).
+   */
+  pace?: { topics: readonly string[]; everyMs: number };
   retry?: Partial<RetryPolicy>;
 }
 
@@ -314,7 +320,24 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     // A partition that was re-assigned or seeked meanwhile must not get our commit.
     if (isStale() || halted) return;
     await flush();
+    if (pacedTopics.has(topic)) holdBack(topic);
   }
+
+  // A paced topic is paused after a delivery of it and resumed `everyMs` later. kafkajs leaves a
+  // paused partition out of its fetch requests and drops what an in-flight fetch brings of it
+  // without moving its position, so nothing is skipped: the next fetch after the resume gets all
+  // that arrived meanwhile.
+  const pacedTopics = new Set(options.pace?.topics ?? []);
+  const resumeTimers = new Map<string, NodeJS.Timeout>();
+  const holdBack = (topic: string) => {
+    if (resumeTimers.has(topic) || signal.aborted) return;
+    consumer.pause([{ topic }]);
+    const resume = () => {
+      resumeTimers.delete(topic);
+      if (!signal.aborted) consumer.resume([{ topic }]);
+    };
+    resumeTimers.set(topic, setTimeout(resume, options.pace!.everyMs));
+  };
 
   // Listened for from the start, so a stop requested while connecting is not missed.
   const stopped = new Promise<void>((resolve) => {
@@ -385,6 +408,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     await Promise.race([stopped, crashed]);
   } finally {
     clearInterval(silence);
+    for (const timer of resumeTimers.values()) clearTimeout(timer);
     // Waits for the batch in progress, which commits what it finished before returning.
     await consumer.disconnect();
     await offsetCommits.settled();

@@ -40,6 +40,8 @@ export interface StageLoopOptions<T extends EventType> {
   partitionsConcurrently?: number;
   /** See EventConsumerOptions. */
   gather?: EventConsumerOptions<T>['gather'];
+  /** See EventConsumerOptions. */
+  pace?: EventConsumerOptions<T>['pace'];
   signal: AbortSignal;
   health: HealthTracker;
   log: Logger;
@@ -71,6 +73,7 @@ export async function runStageLoop<T extends EventType>(options: StageLoopOption
       maxChunkSize: options.maxChunkSize,
       partitionsConcurrently: options.partitionsConcurrently,
       gather: options.gather,
+      pace: options.pace,
       dlqProducer: producer,
       signal: options.signal,
       handleBatch: (events) => options.handleBatch(events, producer),
