@@ -147,7 +147,7 @@ const malformed: Fault = {
   workers: 2,
   async inject(run) {
     await midStream(run);
-    const inputs = stageInputs(run.topics, run.ticksTopic);
+    const inputs = stageInputs('paper', run.topics, run.ticksTopic);
     const topics = [...new Set(STAGES.flatMap((stage) => inputs[stage].map(({ topic }) => topic)))];
     const producer = run.kafka.producer();
     await producer.connect();

@@ -161,7 +161,7 @@ async function prepareDatabase(config: Config): Promise<void> {
  * offset 0 for every stage's group on its inputs first, so that every run reads its input whole.
  */
 async function startGroupsAtZero(kafka: Kafka, prefix: string, topics: NamespaceTopics, ticksTopic: string): Promise<void> {
-  const inputs = stageInputs(topics, ticksTopic);
+  const inputs = stageInputs('paper', topics, ticksTopic);
   const admin = kafka.admin();
   await admin.connect();
   const partitionsOf = new Map<string, number[]>();
@@ -290,7 +290,7 @@ export async function startRun(options: { index: number; suite: string; workers:
       return offsets.reduce((sum, { high }) => sum + Number(high), 0);
     },
     async committedProgress() {
-      const inputs = stageInputs(topics, ticksTopic);
+      const inputs = stageInputs('paper', topics, ticksTopic);
       let total = 0;
       for (const stage of STAGES) {
         const group = `${prefix}${consumerGroup('paper', stage)}`;
@@ -330,7 +330,7 @@ export async function startRun(options: { index: number; suite: string; workers:
 /** Messages the stages have not committed yet, over all their inputs. */
 export async function stagesLag(run: LiveRun): Promise<number> {
   const prefix = run.config.redpanda.topicPrefix;
-  const inputs = stageInputs(run.topics, run.ticksTopic);
+  const inputs = stageInputs('paper', run.topics, run.ticksTopic);
   const lags = await Promise.all(STAGES.map((stage) => consumerLag(run.kafka, `${prefix}${consumerGroup('paper', stage)}`, inputs[stage].map(({ topic }) => topic))));
   return lags.flat().reduce((sum, partition) => sum + partition.lag, 0);
 }

@@ -81,7 +81,7 @@ async function pipeline(label: string, ns: BrokerNamespace = NS): Promise<Pipeli
   const prefix = `${run}-${label}.`;
   const topics = namespaceTopics(ns, prefix);
   const ticksTopic = marketTicksTopic(prefix);
-  const inputs = stageInputs(topics, ticksTopic)['risk-manager'].map((input) => input.topic);
+  const inputs = stageInputs(ns, topics, ticksTopic)['risk-manager'].map((input) => input.topic);
   const outputs = [topics.signalsValidated, topics.signalsRejected, ...inputs.map(dlqTopic)];
   const wanted = new Set([...inputs, ...outputs]);
   const specs = topicSpecs([ns], prefix).filter((spec) => wanted.has(spec.name));

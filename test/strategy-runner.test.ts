@@ -95,7 +95,7 @@ async function pipeline(label: string): Promise<Pipeline> {
   const prefix = `${run}-${label}.`;
   const topics = namespaceTopics(NS, prefix);
   const ticksTopic = marketTicksTopic(prefix);
-  const inputs = stageInputs(topics, ticksTopic)['strategy-runner'].map((input) => input.topic);
+  const inputs = stageInputs(NS, topics, ticksTopic)['strategy-runner'].map((input) => input.topic);
   const wanted = new Set([...inputs, topics.signalsRaw].flatMap((t) => [t, dlqTopic(t)]));
   const specs = topicSpecs([NS], prefix).filter((spec) => wanted.has(spec.name));
   await bootstrapTopics(kafka, specs);

@@ -100,6 +100,6 @@ function consumingStandIn(
     name: `${service} (${namespace})`,
     kafka: deps.kafka,
     groupId: deps.groupId,
-    subscriptions: stageInputs(deps.topics, deps.ticksTopic)[service],
+    subscriptions: stageInputs(namespace, deps.topics, deps.ticksTopic)[service],
   });
 }

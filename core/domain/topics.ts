@@ -88,10 +88,10 @@ export interface StageInput {
 }
 
 /**
- * What each stage consumes: the one table the services subscribe from and the pipeline monitor
- * measures lag against (DESIGN: Data flow).
+ * What each stage of a namespace consumes: the one table the services subscribe from and the
+ * pipeline monitor measures lag against (DESIGN: Data flow).
  */
-export function stageInputs(topics: NamespaceTopics, ticksTopic: string) {
+export function stageInputs(namespace: BrokerNamespace, topics: NamespaceTopics, ticksTopic: string) {
   return {
     'strategy-runner': [
       { topic: ticksTopic, types: ['tick_received'] },
@@ -111,10 +111,15 @@ export function stageInputs(topics: NamespaceTopics, ticksTopic: string) {
       { topic: topics.ordersCancelled, types: ['order_cancelled'] },
       { topic: topics.pnlSnapshots, types: ['pnl_snapshot'] },
     ],
-    'trading-engine': [
-      { topic: topics.signalsValidated, types: ['signal_validated'] },
-      { topic: ticksTopic, types: ['tick_received'] },
-    ],
+    // The paper engine fills resting orders on ticks; at Zerodha the venue fills them and the
+    // engine follows its order updates, so the zerodha engine has no use for the ticks.
+    'trading-engine':
+      namespace === 'paper'
+        ? [
+            { topic: topics.signalsValidated, types: ['signal_validated'] },
+            { topic: ticksTopic, types: ['tick_received'] },
+          ]
+        : [{ topic: topics.signalsValidated, types: ['signal_validated'] }],
     'portfolio-manager': [
       { topic: topics.ordersFilled, types: ['order_filled'] },
       { topic: ticksTopic, types: ['tick_received'] },

@@ -35,7 +35,7 @@ export function pipelineLayout(
   ticksTopic: string,
   groupFor: GroupResolver = (service) => consumerGroup(namespace, service),
 ): PipelineLayout {
-  const inputs = stageInputs(topics, ticksTopic);
+  const inputs = stageInputs(namespace, topics, ticksTopic);
   const consuming = (Object.keys(inputs) as (keyof typeof inputs)[]).map((stage): StageSpec => {
     const topicsIn = inputs[stage].map((input) => input.topic);
     // The risk manager's inputs come only when strategies signal: their age says nothing.

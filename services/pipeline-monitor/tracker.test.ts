@@ -37,6 +37,14 @@ describe('pipelineLayout', () => {
       'portfolio-manager',
     ]);
   });
+
+  // Zerodha fills the live orders: its engine reads validated signals alone.
+  it('gives the paper trading engine the ticks and the zerodha one none', () => {
+    const engineInputs = (ns: 'paper' | 'zerodha') =>
+      pipelineLayout(ns, namespaceTopics(ns), 'market.ticks').stages.find((stage) => stage.stage === 'trading-engine')!.inputs;
+    expect(engineInputs('paper')).toEqual(['paper.signals.validated', 'market.ticks']);
+    expect(engineInputs('zerodha')).toEqual(['zerodha.signals.validated']);
+  });
 });
 
 describe('PipelineTracker', () => {

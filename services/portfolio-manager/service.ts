@@ -86,7 +86,7 @@ export function createPortfolioManagerService(deps: PortfolioManagerDeps): Strea
       await runStageLoop<Input>({
         kafka: deps.kafka,
         groupId: deps.groupId,
-        subscriptions: stageInputs(topics, deps.ticksTopic)['portfolio-manager'],
+        subscriptions: stageInputs(namespace, topics, deps.ticksTopic)['portfolio-manager'],
         fromBeginning: deps.fromBeginning,
         partitionsConcurrently: STAGE_PARTITIONS_CONCURRENTLY,
         // Off the path of a trade (a fill is booked, a tick marks a position): its fetches wait

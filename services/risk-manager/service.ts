@@ -138,7 +138,7 @@ export function createRiskManagerService(deps: RiskManagerDeps): StreamingServic
       await runStageLoop<Input>({
         kafka: deps.kafka,
         groupId: deps.groupId,
-        subscriptions: stageInputs(topics, deps.ticksTopic)['risk-manager'],
+        subscriptions: stageInputs(namespace, topics, deps.ticksTopic)['risk-manager'],
         fromBeginning: deps.fromBeginning,
         partitionsConcurrently: STAGE_PARTITIONS_CONCURRENTLY,
         signal,

@@ -224,7 +224,7 @@ export function createStrategyRunnerService(deps: StrategyRunnerDeps): StrategyR
       await runStageLoop<Input>({
         kafka: deps.kafka,
         groupId: deps.groupId,
-        subscriptions: stageInputs(topics, deps.ticksTopic)['strategy-runner'],
+        subscriptions: stageInputs(namespace, topics, deps.ticksTopic)['strategy-runner'],
         fromBeginning: deps.fromBeginning,
         partitionsConcurrently: STAGE_PARTITIONS_CONCURRENTLY,
         signal,

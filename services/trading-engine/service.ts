@@ -1,5 +1,6 @@
-// The trading engine of a namespace: validated signals become orders at the broker, and each
-// tick gives the broker the chance to fill them. One consumer reads both inputs; every batch goes
+// The trading engine of a namespace: validated signals become orders at the broker, and in the
+// paper namespace each tick gives the simulated broker the chance to fill them (Zerodha's engine
+// reads no ticks: the venue fills, see stageInputs). One consumer reads the inputs; every batch goes
 // through processOnce, so the broker state (Redis), the order and fill rows (Postgres) and the
 // order events move together and a replay changes nothing.
 //
@@ -338,7 +339,7 @@ export function createTradingEngineService<S = PaperAccountState>(deps: TradingE
       await runStageLoop<Input>({
         kafka: deps.kafka,
         groupId: deps.groupId,
-        subscriptions: stageInputs(topics, deps.ticksTopic)['trading-engine'],
+        subscriptions: stageInputs(namespace, topics, deps.ticksTopic)['trading-engine'],
         fromBeginning: deps.fromBeginning,
         partitionsConcurrently: STAGE_PARTITIONS_CONCURRENTLY,
         pace: { topics: [deps.ticksTopic], everyMs: TICK_PACE_MS },
