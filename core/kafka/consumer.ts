@@ -326,7 +326,8 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
   // A paced topic is paused after a delivery of it and resumed `everyMs` later. kafkajs leaves a
   // paused partition out of its fetch requests and drops what an in-flight fetch brings of it
   // without moving its position, so nothing is skipped: the next fetch after the resume gets all
-  // that arrived meanwhile.
+  // that arrived meanwhile. That fetch starts once the one in flight returns, which, holding
+  // only the other topics, may wait up to FETCH_MAX_WAIT_MS for them.
   const pacedTopics = new Set(options.pace?.topics ?? []);
   const resumeTimers = new Map<string, NodeJS.Timeout>();
   const holdBack = (topic: string) => {
