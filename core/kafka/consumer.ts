@@ -323,21 +323,29 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     if (pacedTopics.has(topic)) holdBack(topic);
   }
 
-  // A paced topic is paused after a delivery of it and resumed `everyMs` later. kafkajs leaves a
+  // A paced topic is paused after a delivery of it and resumed by the first fetch that starts
+  // `everyMs` later or after (FETCH_START, emitted just before kafkajs builds the request from
+  // what is paused; a timer could fire between a crash and kafkajs's restart, when the consumer
+  // has no group to resume, and the group it restarts with has nothing paused). kafkajs leaves a
   // paused partition out of its fetch requests and drops what an in-flight fetch brings of it
-  // without moving its position, so nothing is skipped: the next fetch after the resume gets all
-  // that arrived meanwhile. That fetch starts once the one in flight returns, which, holding
-  // only the other topics, may wait up to FETCH_MAX_WAIT_MS for them.
+  // without moving its position, so nothing is skipped: the fetch after the resume gets all that
+  // arrived meanwhile. It starts once the one in flight returns, which, holding only the other
+  // topics, may wait up to FETCH_MAX_WAIT_MS for them.
   const pacedTopics = new Set(options.pace?.topics ?? []);
-  const resumeTimers = new Map<string, NodeJS.Timeout>();
+  /** Paused topic -> when its hold ends (ms since the epoch). */
+  const heldUntil = new Map<string, number>();
   const holdBack = (topic: string) => {
-    if (resumeTimers.has(topic) || signal.aborted) return;
+    if (heldUntil.has(topic) || signal.aborted) return;
     consumer.pause([{ topic }]);
-    const resume = () => {
-      resumeTimers.delete(topic);
-      if (!signal.aborted) consumer.resume([{ topic }]);
-    };
-    resumeTimers.set(topic, setTimeout(resume, options.pace!.everyMs));
+    heldUntil.set(topic, Date.now() + options.pace!.everyMs);
+  };
+  const resumeHeld = () => {
+    const now = Date.now();
+    for (const [topic, until] of heldUntil) {
+      if (now < until) continue;
+      heldUntil.delete(topic);
+      consumer.resume([{ topic }]);
+    }
   };
 
   // Listened for from the start, so a stop requested while connecting is not missed.
@@ -390,6 +398,7 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     const assigned = payload.memberAssignment;
     offsetCommits.retainOnly((topic, partition) => assigned[topic]?.includes(partition) === true);
   });
+  if (pacedTopics.size > 0) consumer.on(consumer.events.FETCH_START, resumeHeld);
   consumer.on(consumer.events.REQUEST_TIMEOUT, () => (lastError = 'request timed out'));
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     lastError = describe(payload.error);
@@ -409,7 +418,6 @@ export async function runEventConsumer<T extends EventType>(options: EventConsum
     await Promise.race([stopped, crashed]);
   } finally {
     clearInterval(silence);
-    for (const timer of resumeTimers.values()) clearTimeout(timer);
     // Waits for the batch in progress, which commits what it finished before returning.
     await consumer.disconnect();
     await offsetCommits.settled();
