@@ -6,6 +6,7 @@
 import { BROKER_RETRY } from '../core/kafka/client';
 import type { Consumer } from 'kafkajs';
 import type { BenchEnvironment } from './environment';
+import { behindPendingOrder } from './pending-orders';
 
 /** The hops of a trade, in data-flow order, and the topics each one goes from and to. */
 export const HOPS = ['feed-to-strategy', 'strategy-to-risk', 'risk-to-engine', 'engine-to-fill'] as const;
@@ -20,6 +21,11 @@ export interface TradeObserver {
   fillLatenciesMs: number[];
   /** Each hop's latencies (ms), one per trade that made it across. */
   hopLatencies(): Record<Hop, number[]>;
+  /**
+   * The trades whose view was taken while their strategy-instrument's previous order was unfilled
+   * (see pending-orders.ts), and the tick-to-fill latencies (ms) of the other filled trades.
+   */
+  pendingOrders(): { trades: number; behind: number; aloneFillLatenciesMs: number[] };
   /**
    * Per topic, how long after it was sent a trade's first message there reached this observer (ms):
    * the delivery a consumer in a process of its own gets, to set against the stages' fetch ages.
@@ -42,6 +48,8 @@ export async function startTradeObserver(env: BenchEnvironment, tickTimes: Reado
   const deliveries: Record<Stop, number[]> = { raw: [], validated: [], submitted: [], filled: [] };
   /** correlation id -> the CreateTime of the trade's first message at each stop. */
   const trades = new Map<string, Partial<Record<Stop, number>>>();
+  /** correlation id -> the trade's strategy-instrument (its messages' key) and its tick-to-fill. */
+  const tradeOf = new Map<string, { key: string; fillLatencyMs?: number }>();
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await consumer.connect();
   await consumer.subscribe({ topics: [...stopOf.keys()], fromBeginning: true });
@@ -62,10 +70,14 @@ export async function startTradeObserver(env: BenchEnvironment, tickTimes: Reado
           deliveries[stop].push(arrivedAt - trade[stop]);
         }
         trades.set(correlationId, trade);
+        const about = tradeOf.get(correlationId) ?? { key: message.key?.toString('utf8') ?? '' };
+        tradeOf.set(correlationId, about);
         if (stop !== 'filled') continue;
         counts.fills++;
         const sentAt = tickTimes.get(correlationId);
-        if (sentAt !== undefined) fillLatenciesMs.push(arrivedAt - sentAt);
+        if (sentAt === undefined) continue;
+        fillLatenciesMs.push(arrivedAt - sentAt);
+        about.fillLatencyMs ??= arrivedAt - sentAt;
       }
     },
   });
@@ -87,6 +99,15 @@ export async function startTradeObserver(env: BenchEnvironment, tickTimes: Reado
         add('engine-to-fill', trade.submitted, trade.filled);
       }
       return hops;
+    },
+    pendingOrders: () => {
+      const sent = [...tradeOf].flatMap(([correlationId, { key, fillLatencyMs }]) => {
+        const tickSentAt = tickTimes.get(correlationId);
+        return tickSentAt === undefined ? [] : [{ key, tickSentAt, filledAt: trades.get(correlationId)?.filled, fillLatencyMs }];
+      });
+      const behind = behindPendingOrder(sent);
+      const alone = sent.filter((trade) => !behind.has(trade) && trade.fillLatencyMs !== undefined);
+      return { trades: sent.length, behind: behind.size, aloneFillLatenciesMs: alone.map((trade) => trade.fillLatencyMs!) };
     },
     stop: () => consumer.disconnect(),
   };

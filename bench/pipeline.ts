@@ -64,6 +64,8 @@ export interface PipelineFigures {
   fillLatenciesMs: number[];
   /** Each hop's latencies in ms (see observer.ts). */
   hopLatenciesMs: Record<Hop, number[]>;
+  /** Trades sent, those taken while their instrument's previous order was unfilled, the others' tick-to-fill (see pending-orders.ts). */
+  pendingOrders: { trades: number; behind: number; aloneFillLatenciesMs: number[] };
   /** Send to arrival at the observer, a consumer in the benchmark's process, per topic (see observer.ts). */
   deliveriesMs: Record<Stop, number[]>;
   fillsSeen: number;
@@ -258,6 +260,7 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
       produceMs: producedAt - startedAt,
       fillLatenciesMs: observer.fillLatenciesMs,
       hopLatenciesMs: observer.hopLatencies(),
+      pendingOrders: observer.pendingOrders(),
       deliveriesMs: observer.deliveries,
       fillsSeen: observer.counts.fills,
       events,

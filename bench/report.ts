@@ -22,6 +22,7 @@ function runLines(run: PipelineRun): string[] {
       `orders ${count(e.ordersSubmitted ?? 0)}, fills ${count(e.ordersFilled ?? 0)}, rejected ${count(e.ordersRejected ?? 0)}, cancelled ${count(e.ordersCancelled ?? 0)}, ` +
       `P&L snapshots ${count(e.pnlSnapshots ?? 0)}, dead letters ${count(run.deadLetters)}`,
     `  tick-to-fill latency   ${latencyLine(run.latency)} of ${count(run.fillsSeen)} fills`,
+    ...pendingOrderLines(run),
     '  per hop (Kafka timestamps of a trade\'s messages; a paper market order fills as the engine takes it)',
     ...hopLines(run),
     ...deliveryLine(run),
@@ -30,6 +31,24 @@ function runLines(run: PipelineRun): string[] {
     `  event-loop delay       ${run.load.pipeline.map((each) => `p50 ${ms(each.eventLoopDelayMs.p50)}, p99 ${ms(each.eventLoopDelayMs.p99)}, max ${ms(each.eventLoopDelayMs.max)} ms`).join(' | ')} (how late timers ran)`,
     `  peak backlog           ${run.stages.map((s) => `${s.name} ${count(s.peakLag)}`).join(', ')} (messages behind)`,
     ...timingLines(run),
+  ];
+}
+
+/** A latency run's view cadence, when it has its own (see latencySignalEvery in run.ts). */
+function cadenceOf(result: BenchmarkResult, run: PipelineRun): string {
+  const every = run.signalEveryTicks ?? result.signalEveryTicks;
+  const seconds = run.rate ? (every * result.options.instruments) / run.rate : Number.NaN;
+  return `, a signal every ${count(every)} ticks per instrument${Number.isFinite(seconds) ? ` (every ${seconds.toFixed(seconds < 1 ? 2 : 1)} s)` : ''}`;
+}
+
+/** The trades whose view waited for its instrument's previous order (the runner's rule), and the others' tick-to-fill. */
+function pendingOrderLines(run: PipelineRun): string[] {
+  const pending = run.pendingOrders;
+  if (!pending || pending.trades === 0) return [];
+  return [
+    `    behind an order      ${count(pending.behind)} of ${count(pending.trades)} trades were taken while their instrument's previous order was unfilled, ` +
+      'and waited for its outcome (one market order at a time per strategy and instrument)',
+    `    the others           ${pending.latencyAlone.count > 0 ? latencyLine(pending.latencyAlone) : 'none'}`,
   ];
 }
 
@@ -76,7 +95,7 @@ export function formatBenchmark(result: BenchmarkResult): string {
   const { baseline, options } = result;
   const lines = [
     `Alpha Panda benchmark: paper pipeline on ${result.brokers.join(',')}`,
-    `  ${options.instruments} instruments, a signal every ${result.signalEveryTicks} ticks per instrument` +
+    `  ${options.instruments} instruments, a signal every ${result.signalEveryTicks} ticks per instrument (latency runs: see each)` +
       `${options.spreadViews ? ', spread over the ticks (--spread-views)' : ', on the same tick for every instrument'}; ` +
       'strategy-runner -> risk-manager -> trading-engine -> portfolio-manager',
     ...scalingOf(result).flatMap(({ processes, pipeline: run, latencyRuns }) => [
@@ -86,7 +105,7 @@ export function formatBenchmark(result: BenchmarkResult): string {
         options.rate === undefined ? `as fast as the pipeline takes them (at most ${count(inFlightLimit(options.ticks))} in flight)` : `${count(options.rate)} ticks/s`
       }`,
       ...runLines(run),
-      ...latencyRuns.flatMap((paced) => ['', `Latency run: ${count(paced.ticks)} ticks at ${count(paced.rate ?? 0)} ticks/s`, ...runLines(paced)]),
+      ...latencyRuns.flatMap((paced) => ['', `Latency run: ${count(paced.ticks)} ticks at ${count(paced.rate ?? 0)} ticks/s${cadenceOf(result, paced)}`, ...runLines(paced)]),
     ]),
     ...(scalingOf(result).length > 1 ? ['', 'Processes               ' + scalingOf(result).map(scalingSummary).join('  |  ')] : []),
     '',
@@ -129,6 +148,9 @@ function figuresOf(result: BenchmarkResult): [string, number, 'higher' | 'lower'
   for (const run of result.latencyRuns ?? []) {
     const at = `@${run.rate}/s`;
     rows.push([`${at} tick-to-fill p50 (ms)`, run.latency.p50, 'lower'], [`${at} tick-to-fill p99 (ms)`, run.latency.p99, 'lower']);
+    // n/a for results written before it was measured.
+    rows.push([`${at} trades behind an order`, run.pendingOrders?.behind ?? Number.NaN, 'lower']);
+    rows.push([`${at} tick-to-fill p99, not behind an order (ms)`, run.pendingOrders?.latencyAlone.p99 ?? Number.NaN, 'lower']);
     for (const hop of HOPS) rows.push([`${at} ${hop} p50 (ms)`, run.hops[hop].p50, 'lower'], [`${at} ${hop} p99 (ms)`, run.hops[hop].p99, 'lower']);
   }
   return rows;
@@ -137,11 +159,21 @@ function figuresOf(result: BenchmarkResult): [string, number, 'higher' | 'lower'
 const cpuPerThousandTicks = (run: PipelineRun) =>
   run.load ? (run.load.pipeline.reduce((sum, each) => sum + each.cpuSeconds, 0) * 1e6) / run.ticks : Number.NaN;
 
+/** Latency runs of the same rate whose views came at different cadences measure different workloads: said first. */
+function workloadChanges(before: BenchmarkResult, after: BenchmarkResult): string[] {
+  const everyOf = (result: BenchmarkResult, run: PipelineRun) => run.signalEveryTicks ?? result.signalEveryTicks;
+  return (after.latencyRuns ?? []).flatMap((run) => {
+    const was = (before.latencyRuns ?? []).find((each) => each.rate === run.rate);
+    if (!was || everyOf(before, was) === everyOf(after, run)) return [];
+    return [`@${run.rate}/s: a signal every ${everyOf(before, was)} ticks per instrument before, every ${everyOf(after, run)} after: not the same workload`];
+  });
+}
+
 /** Before and after side by side, figure by figure (matched by name; a figure either lacks is n/a). */
 export function formatComparison(before: BenchmarkResult, after: BenchmarkResult): string {
   const old = new Map(figuresOf(before).map(([name, value]) => [name, value]));
   const show = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? 'n/a' : value < 10 ? value.toFixed(3) : value.toFixed(1));
-  const lines = [`${'figure'.padEnd(44)} ${'before'.padStart(10)} ${'after'.padStart(10)}  change`];
+  const lines = [...workloadChanges(before, after), `${'figure'.padEnd(44)} ${'before'.padStart(10)} ${'after'.padStart(10)}  change`];
   for (const [name, value, better] of figuresOf(after)) {
     const was = old.get(name);
     const change = was === undefined || !Number.isFinite(was) || was === 0 || !Number.isFinite(value) ? '' : `${(((value - was) / was) * 100).toFixed(0)}%`;

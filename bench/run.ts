@@ -42,14 +42,21 @@ export interface ScalingRun {
 }
 
 /** One pipeline run's figures, with the latency samples summarized (and left out). */
-export type PipelineRun = Omit<PipelineFigures, 'fillLatenciesMs' | 'hopLatenciesMs' | 'deliveriesMs'> & {
+export type PipelineRun = Omit<PipelineFigures, 'fillLatenciesMs' | 'hopLatenciesMs' | 'deliveriesMs' | 'pendingOrders'> & {
   rate?: number;
+  /** The strategy's view every this many ticks of an instrument (written by runs since latency runs set their own). */
+  signalEveryTicks?: number;
   ticksPerSecond: number;
   produceRate: number;
   latency: LatencySummary;
   hops: Record<Hop, LatencySummary>;
   /** Written by runs since deliveries were measured. */
   deliveries?: Record<Stop, LatencySummary>;
+  /**
+   * Written by runs since they were measured: the trades sent, those whose view waited behind its
+   * instrument's unfilled previous order (see pending-orders.ts), and the others' tick-to-fill.
+   */
+  pendingOrders?: { trades: number; behind: number; latencyAlone: LatencySummary };
 };
 
 export interface BenchmarkResult {
@@ -85,8 +92,9 @@ async function pipelineRun(
   ticks: number,
   rate: number | undefined,
   label: string,
+  signalEveryTicks: number,
 ): Promise<PipelineRun> {
-  const env = await prepareEnvironment(workloadOf(options));
+  const env = await prepareEnvironment(workloadOf(options, signalEveryTicks));
   try {
     const bar = progressBar(label, ticks, 'ticks');
     let figures: PipelineFigures;
@@ -101,15 +109,17 @@ async function pipelineRun(
     } finally {
       bar.stop();
     }
-    const { fillLatenciesMs, hopLatenciesMs, deliveriesMs, ...rest } = figures;
+    const { fillLatenciesMs, hopLatenciesMs, deliveriesMs, pendingOrders, ...rest } = figures;
     return {
       ...rest,
       ...(rate === undefined ? {} : { rate }),
+      signalEveryTicks,
       ticksPerSecond: ratePerSecond(figures.ticks, figures.elapsedMs),
       produceRate: ratePerSecond(figures.ticks, figures.produceMs),
       latency: summarize(fillLatenciesMs),
       hops: Object.fromEntries(HOPS.map((hop) => [hop, summarize(hopLatenciesMs[hop])])) as Record<Hop, LatencySummary>,
       deliveries: Object.fromEntries(STOPS.map((stop) => [stop, summarize(deliveriesMs[stop])])) as Record<Stop, LatencySummary>,
+      pendingOrders: { trades: pendingOrders.trades, behind: pendingOrders.behind, latencyAlone: summarize(pendingOrders.aloneFillLatenciesMs) },
     };
   } finally {
     await env.cleanup();
@@ -117,9 +127,23 @@ async function pipelineRun(
 }
 
 const signalEveryOf = (options: BenchmarkOptions) => options.signalEveryTicks ?? SIGNAL_EVERY_TICKS;
-const workloadOf = (options: BenchmarkOptions) => ({
+
+/**
+ * A latency run's view cadence, unless --signal-every sets it: the default, or as many ticks as
+ * an instrument gets in a second at the run's rate, whichever is more. The runner places one
+ * market order at a time per strategy and instrument and holds the views taken meanwhile until its
+ * outcome (services/strategy-runner/deferred.ts). Views of one instrument closer together than a
+ * trade's round trip (10 instruments at 2,000 ticks/s: a view every 100 ms each) would queue
+ * behind each other, the queue growing for as long as the run lasts, and the run would measure
+ * that queue rather than the pipeline (the report counts such trades, see pending-orders.ts).
+ */
+export function latencySignalEvery(options: Pick<BenchmarkOptions, 'signalEveryTicks' | 'instruments'>, rate: number): number {
+  return options.signalEveryTicks ?? Math.max(SIGNAL_EVERY_TICKS, Math.ceil(rate / options.instruments));
+}
+
+const workloadOf = (options: BenchmarkOptions, signalEveryTicks = signalEveryOf(options)) => ({
   instruments: options.instruments,
-  signalEveryTicks: signalEveryOf(options),
+  signalEveryTicks,
   spreadViews: options.spreadViews ?? false,
 });
 
@@ -161,10 +185,11 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const scaling: ScalingRun[] = [];
   for (const processes of options.processes ?? [1, 2]) {
     const label = (what: string) => `${what}, ${processes} process${processes === 1 ? '' : 'es'}`;
-    const pipeline = await pipelineRun(options, processes, options.ticks, options.rate, label('ticks through all stages'));
+    const pipeline = await pipelineRun(options, processes, options.ticks, options.rate, label('ticks through all stages'), signalEveryOf(options));
     const latencyRuns: PipelineRun[] = [];
     for (const rate of options.latencyRates) {
-      latencyRuns.push(await pipelineRun(options, processes, rate * options.latencySeconds, rate, label(`latency at ${rate} ticks/s`)));
+      const progressLabel = label(`latency at ${rate} ticks/s`);
+      latencyRuns.push(await pipelineRun(options, processes, rate * options.latencySeconds, rate, progressLabel, latencySignalEvery(options, rate)));
     }
     scaling.push({ processes, pipeline, latencyRuns });
   }

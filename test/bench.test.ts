@@ -27,6 +27,10 @@ describe('npm run bench', () => {
     expect(deliveries.raw.count).toBe(events.signalsRaw);
     expect(deliveries.filled.count).toBe(fillsSeen);
     expect(deliveries.raw.min).toBeGreaterThanOrEqual(0);
+    // Every trade is judged for the order ahead of it, and every fill is counted on one side.
+    const pending = result.pipeline.pendingOrders!;
+    expect(pending.trades).toBe(events.signalsRaw);
+    expect(pending.behind + pending.latencyAlone.count).toBe(fillsSeen);
     // And it says where each stage's time went: every stage fetched events, committed and (but the last) produced.
     const timed = (what: string) => new Set(result.pipeline.stageTimings.filter((t) => t.what === what && t.count > 0).map((t) => t.stage));
     expect(timed('commit')).toEqual(new Set(BENCH_STAGES));

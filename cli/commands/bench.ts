@@ -38,7 +38,7 @@ interface BenchCommandOptions {
   ticks: number;
   rate?: number;
   instruments: number;
-  signalEvery: number;
+  signalEvery?: number;
   spreadViews?: boolean;
   latencyRates: number[];
   latencySeconds: number;
@@ -55,7 +55,11 @@ export function registerBenchCommands(program: Command): void {
     .option('--ticks <n>', 'ticks to push through the pipeline in the throughput run', wholeNumber('--ticks', 1), 20_000)
     .option('--rate <r>', 'ticks per second of the throughput run (default: as fast as the pipeline takes them)', wholeNumber('--rate', 1))
     .option('--instruments <k>', 'instruments the ticks cycle through', wholeNumber('--instruments', 1, SEED_INSTRUMENTS.length), 10)
-    .option('--signal-every <n>', "the strategy's BUY or SELL view every n ticks of an instrument", wholeNumber('--signal-every', 1), SIGNAL_EVERY_TICKS)
+    .option(
+      '--signal-every <n>',
+      `the strategy's BUY or SELL view every n ticks of an instrument (default: ${SIGNAL_EVERY_TICKS}, and in a latency run at most one view per instrument a second)`,
+      wholeNumber('--signal-every', 1),
+    )
     .option('--spread-views', "shift each instrument's views by its token, so that they come on different ticks, not all at once")
     .option('--latency-rates <list>', "paced latency runs, ticks per second, comma-separated ('none' to skip)", rateList, [200, 2000])
     .option('--latency-seconds <s>', 'how long each latency run feeds ticks', wholeNumber('--latency-seconds', 1), 10)
