@@ -78,13 +78,16 @@ export interface PipelineFigures {
    * CPU cores each pipeline process kept busy over the run (CPU seconds / seconds), its event-loop
    * delay, and the cores of this (benchmark) process: the feed and the observers.
    */
-  load: { pipeline: (ProcessLoad & { cpuCores: number })[]; benchCpuCores: number; machineCores: number };
+  load: { pipeline: PipelineProcessLoad[]; benchCpuCores: number; machineCores: number };
   processes: number;
   /** Each stage's counters, and the most it was ever behind on its inputs (the slowest stage has the most). */
   stages: (StageHealth & { peakLag: number })[];
   /** Where each stage's time went: its consumer's waits and processOnce's steps (core/metrics/stage-timings.ts). */
   stageTimings: StageTiming[];
 }
+
+/** One pipeline process over a run; `peakRssBytes` is absent in results written before it was kept per process. */
+export type PipelineProcessLoad = ProcessLoad & { cpuCores: number; peakRssBytes?: number };
 
 /** One wait or step of one stage, over the run (ms; quantiles are histogram bucket bounds). */
 export type StageTiming = { stage: string; what: string } & Omit<TimingSummary, 'labels'>;
@@ -268,7 +271,7 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
       pipelinePeakRssBytes: stopped.reduce((sum, each) => sum + each.peakRssBytes, 0),
       processes: children.length,
       load: {
-        pipeline: stopped.map(({ load }) => ({ ...load, cpuCores: load.cpuSeconds / measuredSeconds })),
+        pipeline: stopped.map(({ load, peakRssBytes }) => ({ ...load, cpuCores: load.cpuSeconds / measuredSeconds, peakRssBytes })),
         benchCpuCores: (benchCpu.user + benchCpu.system) / 1e6 / measuredSeconds,
         machineCores: availableParallelism(),
       },

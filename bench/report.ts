@@ -26,12 +26,28 @@ function runLines(run: PipelineRun): string[] {
     '  per hop (Kafka timestamps of a trade\'s messages; a paper market order fills as the engine takes it)',
     ...hopLines(run),
     ...deliveryLine(run),
-    `  peak RSS               pipeline process${run.processes > 1 ? `es (${run.processes}, summed)` : ''} ${formatBytes(run.pipelinePeakRssBytes)}`,
+    rssLine(run),
     loadLine(run),
     `  event-loop delay       ${run.load.pipeline.map((each) => `p50 ${ms(each.eventLoopDelayMs.p50)}, p99 ${ms(each.eventLoopDelayMs.p99)}, max ${ms(each.eventLoopDelayMs.max)} ms`).join(' | ')} (how late timers ran)`,
     `  peak backlog           ${run.stages.map((s) => `${s.name} ${count(s.peakLag)}`).join(', ')} (messages behind)`,
     ...timingLines(run),
   ];
+}
+
+/** Each pipeline process's peak RSS (the target is per process), and their sum. */
+function rssLine(run: PipelineRun): string {
+  const each = run.load?.pipeline.map((load) => load.peakRssBytes);
+  if (run.processes === 1 || !each?.every((bytes) => bytes !== undefined)) {
+    return `  peak RSS               pipeline process${run.processes > 1 ? `es (${run.processes}, summed)` : ''} ${formatBytes(run.pipelinePeakRssBytes)}`;
+  }
+  return `  peak RSS               pipeline processes ${each.map((bytes) => formatBytes(bytes)).join(' | ')} (summed ${formatBytes(run.pipelinePeakRssBytes)})`;
+}
+
+/** The largest pipeline process's peak RSS; NaN for a result of several processes written before it was kept per process. */
+export function largestProcessRssBytes(run: PipelineRun): number {
+  if (run.processes === 1) return run.pipelinePeakRssBytes;
+  const each = run.load?.pipeline.map((load) => load.peakRssBytes ?? Number.NaN) ?? [];
+  return each.length === 0 ? Number.NaN : Math.max(...each);
 }
 
 /** A latency run's view cadence, when it has its own (see latencySignalEvery in run.ts). */
@@ -140,6 +156,12 @@ function figuresOf(result: BenchmarkResult): [string, number, 'higher' | 'lower'
     ['pipeline / bare kafkajs', result.ratio, 'higher'],
     ['throughput run tick-to-fill p99 (ms)', result.pipeline.latency.p99, 'lower'],
     ['pipeline peak RSS (MiB)', result.pipeline.pipelinePeakRssBytes / 2 ** 20, 'lower'],
+    // The target is per process: the largest one of each layout (n/a for older results of several).
+    ...scalingOf(result).filter(({ processes }) => processes > 1).map(({ processes, pipeline }): [string, number, 'lower'] => [
+      `${processes} processes: largest peak RSS (MiB)`,
+      largestProcessRssBytes(pipeline) / 2 ** 20,
+      'lower',
+    ]),
     // Written by runs since the CPU was measured; n/a for older results.
     ['throughput run pipeline CPU per 1,000 ticks (ms)', cpuPerThousandTicks(result.pipeline), 'lower'],
     ['bare hop p50 (ms)', result.bareHop?.p50 ?? Number.NaN, 'lower'],

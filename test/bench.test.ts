@@ -43,6 +43,9 @@ describe('npm run bench', () => {
     const { load } = result.pipeline;
     expect(load.pipeline).toHaveLength(1);
     expect(load.pipeline[0]!.cpuSeconds).toBeGreaterThan(0);
+    // Peak RSS is kept per process (the target is per process); with one, it is the run's figure.
+    expect(load.pipeline[0]!.peakRssBytes).toBe(result.pipeline.pipelinePeakRssBytes);
+    expect(result.pipeline.pipelinePeakRssBytes).toBeGreaterThan(0);
     expect(load.pipeline[0]!.cpuCores).toBeCloseTo((load.pipeline[0]!.cpuSeconds * 1000) / result.pipeline.elapsedMs, 0);
     expect(load.pipeline[0]!.eventLoopDelayMs.p99).toBeGreaterThanOrEqual(load.pipeline[0]!.eventLoopDelayMs.p50);
     expect(load.pipeline[0]!.eventLoopDelayMs.p50).toBeGreaterThan(0);
