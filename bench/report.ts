@@ -34,20 +34,26 @@ function runLines(run: PipelineRun): string[] {
   ];
 }
 
+/** Each pipeline process's peak RSS; undefined for a result written before it was kept per process. */
+function processRssBytes(run: PipelineRun): number[] | undefined {
+  const each = run.load?.pipeline.map((load) => load.peakRssBytes);
+  return each?.length && each.every((bytes) => bytes !== undefined) ? each : undefined;
+}
+
 /** Each pipeline process's peak RSS (the target is per process), and their sum. */
 function rssLine(run: PipelineRun): string {
-  const each = run.load?.pipeline.map((load) => load.peakRssBytes);
-  if (run.processes === 1 || !each?.every((bytes) => bytes !== undefined)) {
+  const each = processRssBytes(run);
+  if (run.processes === 1 || !each) {
     return `  peak RSS               pipeline process${run.processes > 1 ? `es (${run.processes}, summed)` : ''} ${formatBytes(run.pipelinePeakRssBytes)}`;
   }
-  return `  peak RSS               pipeline processes ${each.map((bytes) => formatBytes(bytes)).join(' | ')} (summed ${formatBytes(run.pipelinePeakRssBytes)})`;
+  return `  peak RSS               pipeline processes ${each.map(formatBytes).join(' | ')} (summed ${formatBytes(run.pipelinePeakRssBytes)})`;
 }
 
 /** The largest pipeline process's peak RSS; NaN for a result of several processes written before it was kept per process. */
 export function largestProcessRssBytes(run: PipelineRun): number {
   if (run.processes === 1) return run.pipelinePeakRssBytes;
-  const each = run.load?.pipeline.map((load) => load.peakRssBytes ?? Number.NaN) ?? [];
-  return each.length === 0 ? Number.NaN : Math.max(...each);
+  const each = processRssBytes(run);
+  return each ? Math.max(...each) : Number.NaN;
 }
 
 /** A latency run's view cadence, when it has its own (see latencySignalEvery in run.ts). */
