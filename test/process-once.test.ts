@@ -9,18 +9,13 @@ import { getValue, hmgetValues, type BatchContext } from '../core/pipeline/batch
 import { processOnce } from '../core/pipeline/process-once';
 import type { CriticalSection } from '../core/pipeline/serial';
 import { makeSignal, makeTick } from '../core/domain/trading/testing';
+import { recordingProducer } from './support/producer';
 import { claimRedisDatabase } from './support/stack';
 
 describe('processOnce', () => {
   let redis: Redis;
   let release: () => Promise<void>;
-  const produced: EventMessage[] = [];
-  const producer = {
-    sendBatch: async (messages: readonly EventMessage[]) => {
-      produced.push(...messages);
-      return [];
-    },
-  };
+  const { producer } = recordingProducer();
 
   beforeAll(async () => {
     const claimed = await claimRedisDatabase();

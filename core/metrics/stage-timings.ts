@@ -2,8 +2,8 @@
 // - the consumer's waits: the age (from its Kafka timestamp) of a batch's newest message when its
 //   fetch reaches the consumer, ticks apart from the events of other stages; and a chunk's wait
 //   behind the delivery in progress;
-// - each step of processOnce: the lock and reads, apply, the write-ahead record with the durable
-//   effects, produce, the Redis commit.
+// - each step of processOnce: the lock and reads (or, for a turn without reads, the lock alone),
+//   apply, the write-ahead record with the durable effects, produce, the Redis commit.
 // A stage commits one batch at a time, so a message that arrives during a delivery waits for it;
 // these figures show whether a hop's latency is spent waiting or working, and on which round trip.
 // `npm run bench` prints them per stage; the API's /metrics serves those of the stages in its own
@@ -16,7 +16,7 @@ const BUCKETS_SECONDS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015
 
 export const CONSUMER_WAITS = ['tick-fetched', 'event-fetched', 'queued'] as const;
 export type ConsumerWait = (typeof CONSUMER_WAITS)[number];
-export const STAGE_STEPS = ['lock-and-reads', 'apply', 'durable', 'produce', 'commit'] as const;
+export const STAGE_STEPS = ['lock-and-reads', 'lock', 'apply', 'durable', 'produce', 'commit'] as const;
 export type StageStep = (typeof STAGE_STEPS)[number];
 
 let histograms: { waits: Histogram<'group' | 'wait'>; steps: Histogram<'namespace' | 'stage' | 'step'> } | undefined;

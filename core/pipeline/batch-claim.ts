@@ -12,6 +12,10 @@
 // A record is removed by the commit of its batch. One written for a batch that then produced
 // nothing costs nothing if it survives a crash: its replay is just a batch with given bounds.
 import type { Redis } from 'ioredis';
+import { namespacedKey, type KeyNamespace } from '../redis/keys';
+
+/** A hash: batch id -> InFlightRecord, for the batches written ahead but not committed yet. */
+export const inFlightKey = (namespace: KeyNamespace, stage: string) => namespacedKey(namespace, 'in-flight', stage);
 
 /** One Redis read of a batch's context. */
 export type ContextRead = { get: string } | { hmget: string; fields: readonly string[] };

@@ -45,7 +45,7 @@ import type { EventMessage, EventProducer } from '../kafka/producer';
 import { recordStageStep, type StageStep } from '../metrics/stage-timings';
 import { filterUnprocessed, markProcessed } from '../redis/dedup';
 import { namespacedKey, type KeyNamespace } from '../redis/keys';
-import { claimBatch, contextValues, type BatchContext, type Claim, type ContextValue, type InFlightRecord } from './batch-claim';
+import { claimBatch, contextValues, inFlightKey, type BatchContext, type Claim, type ContextValue, type InFlightRecord } from './batch-claim';
 import { byPartition, interleaveByTime, type PartitionEvents } from './event-order';
 import type { CriticalSection } from './serial';
 
@@ -65,9 +65,6 @@ interface WatermarkEvent {
   id: string;
   ts: string;
 }
-
-/** A hash: batch id -> InFlightRecord, for the batches written ahead but not committed yet. */
-export const inFlightKey = (namespace: KeyNamespace, stage: string) => namespacedKey(namespace, 'in-flight', stage);
 
 export interface BatchOutcome {
   /** Events to produce; their envelope ids must be derived from their causes. */
@@ -133,7 +130,9 @@ export function processOnce<T extends EventType, C = undefined>(
   };
   const once = () => {
     turnStartedAt = Date.now();
-    return options.serial ? options.serial.run(step, read) : read().then(step);
+    if (!options.serial) return read().then(step);
+    const withoutReads = mayGoWithoutReads(options) ? () => turnWithoutReads(options, partitions, turnStartedAt) : undefined;
+    return options.serial.run(step, read, withoutReads);
   };
   // One commit per turn of the critical section (the stage lock fences one commit per turn): a
   // delivery holding an interrupted batch takes a turn for the replay, then one for the rest.
@@ -145,6 +144,40 @@ export function processOnce<T extends EventType, C = undefined>(
       if (!done.more) return { fresh, skipped: options.events.length - fresh };
     }
   })();
+}
+
+/**
+ * Whether a delivery may be processed without the step's reads (see stage-lock.ts): the stage
+ * reads no context, and its events are all of the kind checked by watermark alone (ticks).
+ */
+function mayGoWithoutReads<T extends EventType, C>(options: ProcessOnceOptions<T, C>): boolean {
+  return (
+    options.context === undefined &&
+    options.serial?.watermarks !== undefined &&
+    options.serial.writeAhead !== undefined &&
+    options.events.every((event) => WATERMARK_ONLY.has(event.envelope.type))
+  );
+}
+
+/**
+ * A turn without reads: every event past the watermark this instance knows for its partition, so
+ * all of them are new; declined (undefined) if one is not, before anything is computed.
+ */
+async function turnWithoutReads<T extends EventType, C>(
+  options: ProcessOnceOptions<T, C>,
+  partitions: readonly PartitionEvents<ConsumedEvent<T>>[],
+  turnStartedAt: number,
+): Promise<{ fresh: number; more: boolean } | undefined> {
+  const known = options.serial!.watermarks!;
+  const past = (p: PartitionEvents<ConsumedEvent<T>>) => {
+    const watermark = known.get(p.key);
+    return watermark !== undefined && BigInt(p.events[0]!.offset) > watermark;
+  };
+  if (partitions.length === 0 || !partitions.every(past)) return undefined;
+  recordStageStep(options.namespace, options.stage, 'lock', Date.now() - turnStartedAt);
+  const parts = partitions.map((partition) => ({ partition, fresh: [...partition.events], through: partition.events.at(-1)! }));
+  await applyAndCommit(options, parts, { record: 'unread', context: undefined as C, settled: [] });
+  return { fresh: options.events.length, more: false };
 }
 
 /** What the step reads before computing: one round trip (sent with the stage lock's own reads). */
@@ -177,6 +210,8 @@ type Batch<C> = { context: C; settled: string[] } & (
   | { record: 'claimed'; id: string }
   /** It is written ahead once the batch has outputs. */
   | { record: 'unwritten'; reads: ContextValue[] }
+  /** A turn without reads: written ahead under the fence of the last commit once it has outputs. */
+  | { record: 'unread' }
 );
 
 /** A record written before contexts were recorded as their reads' values holds the context itself. */
@@ -201,6 +236,10 @@ async function processOnceNow<T extends EventType, C = undefined>(
 ): Promise<{ fresh: number; more: boolean }> {
   if (partitions.length === 0) return { fresh: 0, more: false };
   const unseen = new Set(unseenIds);
+  partitions.forEach((p, index) => {
+    const watermark = stored[2 * index];
+    if (watermark != null) options.serial?.watermarks?.set(p.key, BigInt(watermark));
+  });
   let remaining = partitions.map((p, index) => ({ partition: p, fresh: freshOf(options, p, stored[2 * index] ?? null, stored[2 * index + 1] ?? null, unseen) }));
   // Records with nothing left to replay (one claimed for a delivery of duplicates, before a crash
   // kept its removal from running), and abandoned claims: removed with this step's commit.
@@ -317,12 +356,14 @@ async function applyAndCommit<T extends EventType, C>(options: ProcessOnceOption
   const outcome = await options.apply(fresh, batch.context);
   stepDone('apply');
   const inFlight = inFlightKey(namespace, stage);
-  // A batch whose record the reads could not write (others were in flight) writes it now, and
-  // only when something leaves the stage: one that crashes before its commit with no outputs
-  // left no trace to repeat.
-  const writtenAhead = batch.record === 'unwritten' && outcome.outputs.length > 0 ? batchIdNow() : undefined;
-  const record = (reads: ContextValue[]): InFlightRecord => ({ members: Object.fromEntries(parts.map((part) => [part.partition.key, part.through.offset])), reads });
-  const writeAhead = writtenAhead && batch.record === 'unwritten' ? redis.hset(inFlight, writtenAhead, JSON.stringify(record(batch.reads))) : undefined;
+  // A batch whose record the reads did not write (others were in flight, or it had no reads)
+  // writes it now, and only when something leaves the stage: one that crashes before its commit
+  // with no outputs left no trace to repeat.
+  const writtenAhead = (batch.record === 'unwritten' || batch.record === 'unread') && outcome.outputs.length > 0 ? batchIdNow() : undefined;
+  const record = (reads: ContextValue[]) => JSON.stringify({ members: Object.fromEntries(parts.map((part) => [part.partition.key, part.through.offset])), reads } satisfies InFlightRecord);
+  let writeAhead: Promise<unknown> | undefined;
+  if (writtenAhead && batch.record === 'unread') writeAhead = options.serial!.writeAhead!(writtenAhead, record([]));
+  if (writtenAhead && batch.record === 'unwritten') writeAhead = redis.hset(inFlight, writtenAhead, record(batch.reads));
   await Promise.all([writeAhead, outcome.durable?.()]);
   if (writeAhead || outcome.durable) stepDone('durable');
   if (outcome.outputs.length > 0) {
@@ -350,6 +391,7 @@ async function applyAndCommit<T extends EventType, C>(options: ProcessOnceOption
   if (!results || failed) {
     throw new Error(`committing ${stage} state failed: ${failed?.[0]?.message ?? 'transaction aborted: another instance of the stage committed first'}`, { cause: failed?.[0] ?? undefined });
   }
+  for (const { partition, through } of parts) options.serial?.watermarks?.set(partition.key, BigInt(through.offset));
   options.committed?.();
 }
 

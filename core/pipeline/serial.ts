@@ -7,10 +7,25 @@
 import type { ChainableCommander } from 'ioredis';
 
 export interface CriticalSection {
-  /** Runs `work` alone; `prefetch`, reads independent of the stage's memory, may be sent early (see StageLock). */
-  run<T, R = undefined>(work: (prefetched: R) => Promise<T>, prefetch?: () => Promise<R>): Promise<T>;
+  /**
+   * Runs `work` alone; `prefetch`, reads independent of the stage's memory, may be sent early (see
+   * StageLock). A section that can fence a turn without reads (StageLock) first tries
+   * `withoutReads`, which returns undefined when it declines, having done nothing.
+   */
+  run<T, R = undefined>(work: (prefetched: R) => Promise<T>, prefetch?: () => Promise<R>, withoutReads?: () => Promise<T | undefined>): Promise<T>;
   /** The MULTI a commit inside run() must use, when the section fences commits (StageLock). */
   multi?(): ChainableCommander;
+  /**
+   * Each partition's watermark (`<topic>:<partition>` -> offset) as this instance last committed
+   * or read it, kept by processOnce for its turns without reads: the section empties it whenever
+   * another instance may have committed since.
+   */
+  readonly watermarks?: Map<string, bigint>;
+  /**
+   * Inside a turn without reads: writes a batch's record in flight (field `batchId`), unless
+   * another instance committed or wrote a record since this instance's last commit; throws then.
+   */
+  writeAhead?(batchId: string, record: string): Promise<void>;
 }
 
 export class Serial implements CriticalSection {

@@ -25,11 +25,24 @@
 //     been read by the old owner before the new owner committed it.
 // What a fenced batch had already produced goes out again with the same ids; the next stage's
 // dedup keeps the first copy.
+//
+// A turn without reads. Most turns of the runner are a tick or two that move strategy state and
+// emit nothing; their reads (the lock's, the watermarks, the write-ahead claim) cost a round trip
+// before the commit's. So the commits of a stage that offers such turns send, behind their EXEC
+// and in the same write, the next turn's reads and a WATCH of the version and of the in-flight
+// records. The next turn may then skip its reads (processOnce decides which may: no context, no
+// per-id marks, every event past the watermark it knows) when those reads showed this instance
+// holding the lock, no other instance asking for it, the version its own commit wrote, and no
+// batch in flight. A turn that has outputs writes its record ahead in a MULTI of its own under
+// that WATCH (writeAhead), then watches the version for its commit. Whatever changes the version
+// or writes a record after that WATCH (an instance that took the lock after a lost lease, a
+// zombie's claim) aborts the turn's next EXEC: the turn is retried with its reads.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { duplicateRedis } from '../redis/client';
 import { namespacedKey, type KeyNamespace } from '../redis/keys';
+import { inFlightKey } from './batch-claim';
 import { Serial, type CriticalSection } from './serial';
 
 /** How long a lock outlives a holder that stopped renewing it (a killed process). */
@@ -88,12 +101,26 @@ interface Turn {
   fenced?: boolean;
 }
 
+/** What a commit's round trip read for the next turn, behind its EXEC. */
+interface NextTurnReads {
+  version: string | null;
+  holder: string | null;
+  wanted: number;
+  inFlight: number;
+}
+
 export class StageLock implements CriticalSection {
   private readonly local = new Serial();
   private readonly lockKey: string;
   private readonly versionKey: string;
   private readonly wantedKey: string;
+  private readonly inFlightKey: string;
   private watching?: Redis;
+  /** Sent with the last commit (see the header); undefined once a turn started after it. */
+  private nextTurn?: Promise<NextTurnReads | undefined>;
+  readonly watermarks = new Map<string, bigint>();
+  /** Whether a turn without reads was ever offered: only then do commits read for the next turn. */
+  private offersTurnsWithoutReads = false;
   /** The version this instance's memory holds; undefined until loaded through the lock. */
   private known: string | null | undefined;
   /** Set while a run holds the lock: the version its commit wrote, once that commit executed. */
@@ -110,6 +137,7 @@ export class StageLock implements CriticalSection {
     this.lockKey = stageLockKey(options.namespace, options.stage);
     this.versionKey = stageVersionKey(options.namespace, options.stage);
     this.wantedKey = stageWantedKey(options.namespace, options.stage);
+    this.inFlightKey = inFlightKey(options.namespace, options.stage);
   }
 
   /**
@@ -117,34 +145,51 @@ export class StageLock implements CriticalSection {
    * multi(). `prefetch` (reads that do not depend on the in-memory state) is sent in the same
    * round trip as the lock's own reads, and again after a reload.
    */
-  run<T, R = undefined>(work: (prefetched: R) => Promise<T>, prefetch?: () => Promise<R>): Promise<T> {
+  run<T, R = undefined>(work: (prefetched: R) => Promise<T>, prefetch?: () => Promise<R>, withoutReads?: () => Promise<T | undefined>): Promise<T> {
     return this.local.run(async () => {
       this.stopIdleWatch();
       this.turnStartedAt = Date.now();
       const connection = this.connection();
+      if (withoutReads) this.offersTurnsWithoutReads = true;
+      const unread = withoutReads !== undefined && (await this.mayTurnWithoutReads());
+      this.nextTurn = undefined;
       let held = this.held ?? (await this.acquire());
       let letGo = false;
       try {
-        // Sent together, in this order, on the lock's connection: the version read is watched.
+        if (unread) {
+          const current: Turn = {};
+          this.current = current;
+          const result = await withoutReads();
+          if (current.executed) {
+            this.known = current.committed;
+            if (current.fenced) letGo = true;
+          }
+          if (result !== undefined) return result;
+          // Declined (an event at or below the watermark known): the turn runs with its reads.
+        }
+        // Sent together, in this order, on the lock's connection: the version read is watched
+        // (alone: the WATCH a commit left on the in-flight records would fence this turn's claim).
         const read = () =>
           Promise.all([
+            connection.unwatch(),
             connection.watch(this.versionKey),
             connection.get(this.versionKey),
             connection.get(this.lockKey),
             connection.exists(this.wantedKey),
             prefetch?.() as Promise<R>,
           ]);
-        let [, version, holder, wanted, prefetched] = await read();
+        let [, , version, holder, wanted, prefetched] = await read();
         if (holder !== held.token) {
           // The lease ran out between two batches (a long pause): take the lock again.
           this.forget(held);
           await connection.unwatch();
           held = await this.acquire();
-          [, version, holder, wanted, prefetched] = await read();
+          [, , version, holder, wanted, prefetched] = await read();
         }
         letGo = wanted > 0;
         if (version !== this.known) {
           this.known = undefined;
+          this.watermarks.clear();
           await this.options.reload();
           this.known = version;
           // Read again: what was read beside the version may predate the commit that moved it.
@@ -161,6 +206,8 @@ export class StageLock implements CriticalSection {
       } catch (error) {
         // Whatever the memory holds now, the next run starts from Redis.
         this.known = undefined;
+        this.watermarks.clear();
+        this.nextTurn = undefined;
         letGo = true;
         throw error;
       } finally {
@@ -184,14 +231,58 @@ export class StageLock implements CriticalSection {
     return Object.assign(multi, {
       exec: async () => {
         current.executed = true;
-        const results = await exec();
+        const executing = exec();
+        const nextTurn = this.offersTurnsWithoutReads ? this.readForNextTurn() : undefined;
+        const results = await executing;
         const [bump] = results ?? [];
-        if (results && bump && !results.some(([error]) => error)) current.committed = String(bump[1]);
+        if (results && bump && !results.some(([error]) => error)) {
+          current.committed = String(bump[1]);
+          this.nextTurn = nextTurn;
+        }
         // Fenced: another instance committed, so it held the lock; this one lets go of its belief.
         if (!results) current.fenced = true;
         return results;
       },
     });
+  }
+
+  /**
+   * Issued right behind a commit's EXEC, on the same connection (EXEC ends every WATCH, so this
+   * one watches from the commit on). ioredis writes the MULTI at once and these after it.
+   */
+  private readForNextTurn(): Promise<NextTurnReads | undefined> {
+    const connection = this.connection();
+    return Promise.all([
+      connection.watch(this.versionKey, this.inFlightKey),
+      connection.get(this.versionKey),
+      connection.get(this.lockKey),
+      connection.exists(this.wantedKey),
+      connection.hlen(this.inFlightKey),
+    ]).then(
+      ([, version, holder, wanted, inFlight]) => ({ version, holder, wanted, inFlight }),
+      () => undefined,
+    );
+  }
+
+  /**
+   * Inside a turn without reads: the batch's record, written in a MULTI that the WATCH left by
+   * the last commit fences; the version is watched again behind it, for the turn's commit.
+   */
+  async writeAhead(batchId: string, record: string): Promise<void> {
+    const connection = this.connection();
+    const written = connection.multi().hset(this.inFlightKey, batchId, record).exec();
+    const watched = Promise.all([connection.watch(this.versionKey), connection.get(this.versionKey)]);
+    const [results, [, version]] = await Promise.all([written, watched]);
+    if (!results || results.some(([error]) => error) || version !== this.known) {
+      throw new Error(`${this.options.stage}: another instance of the stage committed since this one's last commit; the batch is computed again`);
+    }
+  }
+
+  /** Whether the last commit's reads let this turn go without its own (see the header). */
+  private async mayTurnWithoutReads(): Promise<boolean> {
+    const reads = await this.nextTurn;
+    const held = this.held;
+    return reads !== undefined && held !== undefined && reads.version === this.known && reads.holder === held.token && reads.wanted === 0 && reads.inFlight === 0;
   }
 
   async close(): Promise<void> {
