@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEvent } from '../core/domain/events';
-import { makeTick } from '../core/domain/trading/testing';
+import { makeSignal, makeTick } from '../core/domain/trading/testing';
 import type { ConsumedEvent } from '../core/kafka/consumer';
 import type { EventMessage } from '../core/kafka/producer';
 import { inFlightKey } from '../core/pipeline/batch-claim';
@@ -79,7 +79,7 @@ describe('a turn without reads', () => {
     return { self, handle, count: async () => Number(await redis.get(countKey)) };
   };
 
-  it('commits a batch of ticks past the watermark without reading, and a redelivery is read and skipped', async () => {
+  it('commits a batch of ticks past the watermark without reading; an event of another kind and a redelivery are read', async () => {
     const { self, handle, count } = stage('unread');
     await handle(ticksAt(1, 3));
     const mget = vi.spyOn(redis, 'mget');
@@ -92,15 +92,21 @@ describe('a turn without reads', () => {
       expect(evalCalls).not.toHaveBeenCalled();
       expect(await count()).toBe(5);
       expect(await redis.get('paper:watermark:unread:market.ticks:0')).toBe('5');
+      // An event of another kind goes with its reads, right after that commit: its claim is not
+      // fenced by the WATCH the commit left on the records in flight.
+      const signal = createEvent({ type: 'signal_generated', source: 'strategy-runner', namespace: 'paper', data: makeSignal(), cause: second[1]!.envelope });
+      expect(await handle([{ ...second[1]!, envelope: signal, topic: 'paper.signals.raw', offset: '0' }])).toEqual({ fresh: 1, skipped: 0 });
+      const readsSoFar = mget.mock.calls.length;
+      expect(readsSoFar).toBeGreaterThan(0);
       // A redelivery (the offset commit was lost, say) is at or below the watermark: read, and skipped.
       expect(await handle(second)).toEqual({ fresh: 0, skipped: 2 });
-      expect(mget).toHaveBeenCalledTimes(1);
+      expect(mget.mock.calls.length).toBeGreaterThan(readsSoFar);
     } finally {
       mget.mockRestore();
       evalCalls.mockRestore();
     }
-    expect(await count()).toBe(5);
-    expect(self.applied).toEqual([['1', '2', '3'], ['4', '5']]);
+    expect(await count()).toBe(6);
+    expect(self.applied).toEqual([['1', '2', '3'], ['4', '5'], ['0']]);
   });
 
   it('writes the record of a batch with outputs ahead, fenced, in one round trip of its own', async () => {
