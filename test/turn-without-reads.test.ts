@@ -115,12 +115,21 @@ describe('a turn without reads', () => {
     self.emitOn.add('4');
     const before = produced.length;
     const reads = vi.spyOn(redis, 'mget');
+    // What is in flight when the output leaves: the batch's record, written ahead of it.
+    const recordsAtSend: string[][] = [];
+    const send = vi.spyOn(producer, 'sendBatch').mockImplementationOnce(async (messages) => {
+      recordsAtSend.push(Object.values(await redis.hgetall(inFlightKey('paper', 'outputs'))));
+      produced.push(...messages);
+      return [];
+    });
     try {
       expect(await handle(ticksAt(3, 2))).toEqual({ fresh: 2, skipped: 0 });
       expect(reads).not.toHaveBeenCalled();
     } finally {
       reads.mockRestore();
+      send.mockRestore();
     }
+    expect(recordsAtSend.map((records) => records.map((record) => JSON.parse(record)))).toEqual([[{ members: { 'market.ticks:0': '4' }, reads: [] }]]);
     expect(produced.length).toBe(before + 1);
     expect(self.applied).toEqual([['1', '2'], ['3', '4']]);
     expect(await count()).toBe(4);

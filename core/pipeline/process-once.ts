@@ -175,7 +175,7 @@ async function turnWithoutReads<T extends EventType, C>(
   };
   if (partitions.length === 0 || !partitions.every(past)) return undefined;
   recordStageStep(options.namespace, options.stage, 'lock', Date.now() - turnStartedAt);
-  const parts = partitions.map((partition) => ({ partition, fresh: [...partition.events], through: partition.events.at(-1)! }));
+  const parts = partitions.map((partition) => ({ partition, fresh: partition.events, through: partition.events.at(-1)! }));
   await applyAndCommit(options, parts, { record: 'unread', context: undefined as C, settled: [] });
   return { fresh: options.events.length, more: false };
 }
@@ -236,10 +236,6 @@ async function processOnceNow<T extends EventType, C = undefined>(
 ): Promise<{ fresh: number; more: boolean }> {
   if (partitions.length === 0) return { fresh: 0, more: false };
   const unseen = new Set(unseenIds);
-  partitions.forEach((p, index) => {
-    const watermark = stored[2 * index];
-    if (watermark != null) options.serial?.watermarks?.set(p.key, BigInt(watermark));
-  });
   let remaining = partitions.map((p, index) => ({ partition: p, fresh: freshOf(options, p, stored[2 * index] ?? null, stored[2 * index + 1] ?? null, unseen) }));
   // Records with nothing left to replay (one claimed for a delivery of duplicates, before a crash
   // kept its removal from running), and abandoned claims: removed with this step's commit.

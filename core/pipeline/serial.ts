@@ -17,8 +17,8 @@ export interface CriticalSection {
   multi?(): ChainableCommander;
   /**
    * Each partition's watermark (`<topic>:<partition>` -> offset) as this instance last committed
-   * or read it, kept by processOnce for its turns without reads: the section empties it whenever
-   * another instance may have committed since.
+   * it, kept by processOnce for its turns without reads: the section empties it whenever another
+   * instance may have committed since.
    */
   readonly watermarks?: Map<string, bigint>;
   /**

@@ -31,7 +31,7 @@
 // before the commit's. So the commits of a stage that offers such turns send, behind their EXEC
 // and in the same write, the next turn's reads and a WATCH of the version and of the in-flight
 // records. The next turn may then skip its reads (processOnce decides which may: no context, no
-// per-id marks, every event past the watermark it knows) when those reads showed this instance
+// per-id marks, every event past the watermark it last committed) when those reads showed this instance
 // holding the lock, no other instance asking for it, the version its own commit wrote, and no
 // batch in flight. A turn that has outputs writes its record ahead in a MULTI of its own under
 // that WATCH (writeAhead), then watches the version for its commit. Whatever changes the version
