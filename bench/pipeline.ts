@@ -12,6 +12,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { BUILD_PIPELINE_PROCESS, buildState } from '../bin/build-state.mjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { eventClock } from '../core/clock';
@@ -80,6 +81,8 @@ export interface PipelineFigures {
    */
   load: { pipeline: PipelineProcessLoad[]; benchCpuCores: number; machineCores: number };
   processes: number;
+  /** What the pipeline processes ran (see pipelineCode); absent in results written before it was recorded. */
+  code?: PipelineCode['from'];
   /** Each stage's counters, and the most it was ever behind on its inputs (the slowest stage has the most). */
   stages: (StageHealth & { peakLag: number })[];
   /** Where each stage's time went: its consumer's waits and processOnce's steps (core/metrics/stage-timings.ts). */
@@ -95,16 +98,30 @@ export type StageTiming = { stage: string; what: string } & Omit<TimingSummary, 
 /** The stages of each process with two: the first worker of `alpha-panda run` hosts the runner (and the feed). */
 export const PROCESS_SPLIT: readonly (readonly BenchStage[])[] = [['strategy-runner'], ['risk-manager', 'trading-engine', 'portfolio-manager']];
 
-function startPipelineProcess(env: BenchEnvironment, stages?: readonly BenchStage[]): ChildProcess {
+/**
+ * What the pipeline processes run: the compiled build, as a worker of `alpha-panda run` does, when
+ * it matches the sources (`make bench` builds it); otherwise the sources, through the TypeScript
+ * loader, which holds some 30 MiB more of each process's memory (the report says which ran).
+ */
+export function pipelineCode(): PipelineCode {
+  const compiled = process.env.ALPHA_PANDA_FROM_SOURCE !== '1' && buildState().fresh;
+  return compiled
+    ? { from: 'build', entry: BUILD_PIPELINE_PROCESS, execArgv: ['--enable-source-maps'] }
+    : { from: 'source', entry: fileURLToPath(new URL('./pipeline-process.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] };
+}
+
+export interface PipelineCode {
+  from: 'build' | 'source';
+  entry: string;
+  execArgv: string[];
+}
+
+function startPipelineProcess(env: BenchEnvironment, code: PipelineCode, stages?: readonly BenchStage[]): ChildProcess {
   const args: PipelineProcessArgs = { run: env.run, prefix: env.prefix, overrides: env.overrides, ...(stages ? { stages: [...stages] } : {}) };
-  return fork(fileURLToPath(new URL('./pipeline-process.ts', import.meta.url)), [JSON.stringify(args)], {
+  return fork(code.entry, [JSON.stringify(args)], {
     // BENCH_CPU_PROFILE_DIR=dir writes a V8 CPU profile of the pipeline process there (open it in
     // Chrome DevTools or speedscope) to see where its time goes.
-    execArgv: [
-      '--import',
-      import.meta.resolve('tsx'),
-      ...(process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : []),
-    ],
+    execArgv: [...code.execArgv, ...(process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }
@@ -151,7 +168,8 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
   const layout = pipelineLayout('paper', env.topics, env.ticksTopic, env.groupFor);
   const stages = layout.stages.filter((stage) => stage.group !== null);
   const groups = stages.map((stage) => ({ group: stage.group!, topics: stage.inputs }));
-  const children = options.processes === 2 ? PROCESS_SPLIT.map((share) => startPipelineProcess(env, share)) : [startPipelineProcess(env)];
+  const code = pipelineCode();
+  const children = options.processes === 2 ? PROCESS_SPLIT.map((share) => startPipelineProcess(env, code, share)) : [startPipelineProcess(env, code)];
   const failure = new Promise<never>((_, reject) => {
     for (const child of children) {
       child.on('message', (message: FromPipeline) => {
@@ -270,6 +288,7 @@ export async function runPipeline(env: BenchEnvironment, options: PipelineOption
       deadLetters,
       pipelinePeakRssBytes: stopped.reduce((sum, each) => sum + each.peakRssBytes, 0),
       processes: children.length,
+      code: code.from,
       load: {
         pipeline: stopped.map(({ load, peakRssBytes }) => ({ ...load, cpuCores: load.cpuSeconds / measuredSeconds, peakRssBytes })),
         benchCpuCores: (benchCpu.user + benchCpu.system) / 1e6 / measuredSeconds,

@@ -113,6 +113,14 @@ function timingLines(run: PipelineRun): string[] {
   ];
 }
 
+/** What the first run's pipeline processes ran (see pipelineCode in pipeline.ts). */
+export function codeOf(result: Pick<BenchmarkResult, 'pipeline'>): string {
+  const code = result.pipeline.code;
+  if (code === 'build') return 'the compiled build (build/), as workers do';
+  if (code === 'source') return 'the sources through the TypeScript loader (build/ was stale; `make bench` builds it): expect some 30 MiB more per process';
+  return 'code not recorded';
+}
+
 export function formatBenchmark(result: BenchmarkResult): string {
   const { baseline, options } = result;
   const lines = [
@@ -120,6 +128,7 @@ export function formatBenchmark(result: BenchmarkResult): string {
     `  ${options.instruments} instruments, a signal every ${result.signalEveryTicks} ticks per instrument (latency runs: see each)` +
       `${options.spreadViews ? ', spread over the ticks (--spread-views)' : ', on the same tick for every instrument'}; ` +
       'strategy-runner -> risk-manager -> trading-engine -> portfolio-manager',
+    `  pipeline processes ran ${codeOf(result)}`,
     ...scalingOf(result).flatMap(({ processes, pipeline: run, latencyRuns }) => [
       '',
       `With ${processes === 1 ? 'every stage in one process' : `${processes} processes (${PROCESS_SPLIT.map((share) => share.join(' + ')).join(' | ')})`}`,

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUILD_DIR = `${REPO_ROOT}build`;
 export const BUILD_ENTRY = `${BUILD_DIR}/main.js`;
+/** The benchmark's pipeline process (bench/pipeline-process.ts), compiled. */
+export const BUILD_PIPELINE_PROCESS = `${BUILD_DIR}/pipeline-process.js`;
 export const BUILD_MANIFEST = `${BUILD_DIR}/manifest.json`;
 
 /** @returns {{ fresh: boolean, reason: string }} */
@@ -16,6 +18,7 @@ export function buildState() {
   try {
     manifest = JSON.parse(readFileSync(BUILD_MANIFEST, 'utf8'));
     statSync(BUILD_ENTRY);
+    statSync(BUILD_PIPELINE_PROCESS);
   } catch {
     return { fresh: false, reason: 'no build' };
   }
