@@ -353,6 +353,34 @@ describe('producer and consumer', () => {
     expect(batches.slice(1)).toEqual([[other.id], held.map((e) => e.id)]);
   });
 
+  it('with pace, holds a paced topic back for everyMs also while the other topics are quiet and a fetch could wait far longer', async () => {
+    const paced = await makeTopic('paced-quiet');
+    const quiet = await makeTopic('quiet');
+    const groupId = group('pace-quiet');
+    const deliveredAt: number[] = [];
+    const consumer = startConsumer({
+      groupId,
+      subscriptions: [
+        { topic: paced, types: ['signal_generated'] },
+        { topic: quiet, types: ['signal_generated'] },
+      ],
+      fromBeginning: true,
+      // A fetch may wait 5 s on the broker for data of the topics not held back: here none comes.
+      gather: { minBytes: 1, maxWaitMs: 5_000 },
+      pace: { topics: [paced], everyMs: 200 },
+      handleBatch: async () => void deliveredAt.push(Date.now()),
+    });
+    await producer.send(paced, 'k', signal(1));
+    await waitFor(() => deliveredAt.length === 1, 'the first event');
+    const sentAt = Date.now();
+    await producer.send(paced, 'k', signal(2));
+    await waitFor(() => deliveredAt.length === 2, 'the held event');
+    await consumer.stop();
+    // Resumed by the first fetch that starts once the hold is over: one that waited out the whole
+    // 5 s for the quiet topic would deliver it seconds late.
+    expect(deliveredAt[1]! - sentAt).toBeLessThan(2_000);
+  });
+
   it('after a stop, a restart gets exactly the events not yet handled', async () => {
     const topic = await makeTopic('restart');
     const sent = Array.from({ length: 10 }, (_, i) => signal(i + 1));
