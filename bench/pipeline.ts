@@ -12,7 +12,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { BUILD_PIPELINE_PROCESS, buildState } from '../bin/build-state.mjs';
+import { BUILD_PIPELINE_PROCESS, usesBuild } from '../bin/build-state.mjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { eventClock } from '../core/clock';
@@ -104,8 +104,7 @@ export const PROCESS_SPLIT: readonly (readonly BenchStage[])[] = [['strategy-run
  * loader, which holds some 30 MiB more of each process's memory (the report says which ran).
  */
 export function pipelineCode(): PipelineCode {
-  const compiled = process.env.ALPHA_PANDA_FROM_SOURCE !== '1' && buildState().fresh;
-  return compiled
+  return usesBuild()
     ? { from: 'build', entry: BUILD_PIPELINE_PROCESS, execArgv: ['--enable-source-maps'] }
     : { from: 'source', entry: fileURLToPath(new URL('./pipeline-process.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] };
 }

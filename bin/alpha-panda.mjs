@@ -3,9 +3,9 @@
 // sources (`make run` and `make test` build it, or `node scripts/build-cli.mjs`); otherwise, as
 // in a fresh clone or right after an edit, registers the TypeScript loader and runs the sources.
 // ALPHA_PANDA_FROM_SOURCE=1 forces the sources.
-import { BUILD_ENTRY, buildState } from './build-state.mjs';
+import { BUILD_ENTRY, usesBuild } from './build-state.mjs';
 
-if (process.env.ALPHA_PANDA_FROM_SOURCE !== '1' && buildState().fresh) {
+if (usesBuild()) {
   // Stack traces then point at the TypeScript sources.
   process.setSourceMapsEnabled(true);
   await import(BUILD_ENTRY);

@@ -5,3 +5,4 @@ export const BUILD_ENTRY: string;
 export const BUILD_PIPELINE_PROCESS: string;
 export const BUILD_MANIFEST: string;
 export function buildState(): { fresh: boolean; reason: string };
+export function usesBuild(): boolean;

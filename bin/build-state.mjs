@@ -34,3 +34,11 @@ export function buildState() {
   }
   return { fresh: true, reason: 'up to date' };
 }
+
+/**
+ * Whether a command runs the compiled build: when it is fresh, unless ALPHA_PANDA_FROM_SOURCE=1
+ * asks for the sources.
+ */
+export function usesBuild() {
+  return process.env.ALPHA_PANDA_FROM_SOURCE !== '1' && buildState().fresh;
+}
